@@ -1,0 +1,168 @@
+import path from "node:path";
+import { z } from "zod";
+
+/**
+ * Strata's whole configuration, read once from the environment at start-up,
+ * validated, and frozen. Nothing else in the code base reads process.env:
+ * every component receives the slice of this object it needs.
+ */
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const url = (protocols: string[]) =>
+  z.string().refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(" or ")}` },
+  );
+const flag = z.enum(["true", "false", "1", "0"]).transform((value) => value === "true" || value === "1");
+
+const envSchema = z.object({
+  PORT: port.default(8080),
+  HOST: z.string().min(1).default("localhost"),
+  PUBLIC_URL: url(["http:", "https:"]).optional(),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  BODY_LIMIT_BYTES: positiveInt.default(1_048_576),
+  STRATA_DATA_DIR: z.string().min(1).default("./data"),
+  STRATA_SIGNING_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  DATABASE_URL: url(["postgres:", "postgresql:"]).optional(),
+  DATABASE_READ_URL: url(["postgres:", "postgresql:"]).optional(),
+  DATABASE_POOL_MAX: positiveInt.max(1000).default(10),
+  DATABASE_STATEMENT_TIMEOUT_MS: positiveInt.default(10_000),
+  REDIS_URL: url(["redis:", "rediss:"]).optional(),
+  KV_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_.-]*$/, "may hold only letters, digits and : _ . -")
+    .default("strata:"),
+  S3_BUCKET: z.string().min(3).max(63).optional(),
+  S3_ENDPOINT: url(["http:", "https:"]).optional(),
+  S3_REGION: z.string().min(1).default("us-east-1"),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  S3_FORCE_PATH_STYLE: flag.optional(),
+  SIGNED_URL_TTL_SECONDS: positiveInt.max(7 * 24 * 3600).default(900),
+  SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
+});
+
+export type DatabaseConfig =
+  | { driver: "pglite"; dataDir: string | null; statementTimeoutMs: number }
+  | {
+      driver: "postgres";
+      url: string;
+      readUrl: string | null;
+      poolMax: number;
+      statementTimeoutMs: number;
+    };
+
+export type KvConfig = { driver: "memory"; keyPrefix: string } | { driver: "redis"; url: string; keyPrefix: string };
+
+export type BlobConfig =
+  | { driver: "fs"; root: string }
+  | {
+      driver: "s3";
+      bucket: string;
+      endpoint: string | null;
+      region: string;
+      forcePathStyle: boolean;
+      credentials: { accessKeyId: string; secretAccessKey: string } | null;
+    };
+
+export interface Config {
+  /** "embedded" when no server dependency is configured, "server" when all are, "mixed" otherwise. */
+  profile: "embedded" | "server" | "mixed";
+  http: { port: number; host: string; publicUrl: string; bodyLimitBytes: number };
+  logLevel: string;
+  dataDir: string;
+  /** Null means: use (or create) the secret kept in the data directory. */
+  signingSecret: string | null;
+  signedUrlTtlSeconds: number;
+  shutdownGraceMs: number;
+  database: DatabaseConfig;
+  kv: KvConfig;
+  blobs: BlobConfig;
+}
+
+/** A configuration value that cannot be used; names the variable and why. */
+export class ConfigError extends Error {
+  constructor(readonly problems: { variable: string; reason: string }[]) {
+    super(`invalid configuration: ${problems.map((p) => `${p.variable} ${p.reason}`).join("; ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+  // Empty strings are treated as unset, as shells and .env files often leave them.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => ({ variable: String(issue.path[0] ?? "environment"), reason: issue.message })),
+    );
+  }
+  const e = parsed.data;
+  const problems: { variable: string; reason: string }[] = [];
+  if (e.DATABASE_READ_URL && !e.DATABASE_URL) {
+    problems.push({ variable: "DATABASE_READ_URL", reason: "needs DATABASE_URL to be set as well" });
+  }
+  if (e.S3_ENDPOINT && !e.S3_BUCKET) problems.push({ variable: "S3_BUCKET", reason: "is required when S3_ENDPOINT is set" });
+  if (Boolean(e.S3_ACCESS_KEY_ID) !== Boolean(e.S3_SECRET_ACCESS_KEY)) {
+    problems.push({ variable: "S3_SECRET_ACCESS_KEY", reason: "and S3_ACCESS_KEY_ID must be set together" });
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const dataDir = path.resolve(e.STRATA_DATA_DIR);
+  const servers = [e.DATABASE_URL, e.REDIS_URL, e.S3_BUCKET].filter(Boolean).length;
+  const config: Config = {
+    profile: servers === 0 ? "embedded" : servers === 3 ? "server" : "mixed",
+    http: {
+      port: e.PORT,
+      host: e.HOST,
+      publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
+      bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    },
+    logLevel: e.LOG_LEVEL,
+    dataDir,
+    signingSecret: e.STRATA_SIGNING_SECRET ?? null,
+    signedUrlTtlSeconds: e.SIGNED_URL_TTL_SECONDS,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    database: e.DATABASE_URL
+      ? {
+          driver: "postgres",
+          url: e.DATABASE_URL,
+          readUrl: e.DATABASE_READ_URL ?? null,
+          poolMax: e.DATABASE_POOL_MAX,
+          statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+        }
+      : { driver: "pglite", dataDir: path.join(dataDir, "pg"), statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS },
+    kv: e.REDIS_URL
+      ? { driver: "redis", url: e.REDIS_URL, keyPrefix: e.KV_KEY_PREFIX }
+      : { driver: "memory", keyPrefix: e.KV_KEY_PREFIX },
+    blobs: e.S3_BUCKET
+      ? {
+          driver: "s3",
+          bucket: e.S3_BUCKET,
+          endpoint: e.S3_ENDPOINT ?? null,
+          region: e.S3_REGION,
+          forcePathStyle: e.S3_FORCE_PATH_STYLE ?? Boolean(e.S3_ENDPOINT),
+          credentials:
+            e.S3_ACCESS_KEY_ID && e.S3_SECRET_ACCESS_KEY
+              ? { accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY }
+              : null,
+        }
+      : { driver: "fs", root: path.join(dataDir, "blobs") },
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): Readonly<T> {
+  if (value && typeof value === "object") {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,107 @@
+import { mkdir } from "node:fs/promises";
+import { PGlite } from "@electric-sql/pglite";
+import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
+import { vector } from "@electric-sql/pglite-pgvector";
+import { Kysely, sql } from "kysely";
+import pg from "pg";
+import type { DatabaseConfig } from "../../config/config.ts";
+import { PGliteDialect } from "./pglite-dialect.ts";
+import { RetryingPostgresDialect } from "./retrying-postgres-dialect.ts";
+import type { Tables } from "./tables.ts";
+
+// Postgres int8 and numeric arrive as strings from both drivers, so a count
+// never silently loses precision and both profiles return the same shapes.
+const INT8_OID = 20;
+
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+}
+
+export interface Database {
+  readonly driver: "pglite" | "postgres";
+  /** The primary: every write, and every read that must see the latest write. */
+  readonly db: Kysely<Tables>;
+  /**
+   * Reads that tolerate replica lag (lists, search, dashboards). Served by
+   * DATABASE_READ_URL when it is set, by the primary otherwise.
+   */
+  readonly read: Kysely<Tables>;
+  /** Round trip to the primary; resolves to the latency in milliseconds. */
+  ping(): Promise<number>;
+  pools(): { primary: PoolStats; read: PoolStats | null };
+  close(): Promise<void>;
+}
+
+export async function openDatabase(config: DatabaseConfig): Promise<Database> {
+  return config.driver === "pglite" ? openPGlite(config) : openPostgres(config);
+}
+
+async function openPGlite(config: Extract<DatabaseConfig, { driver: "pglite" }>): Promise<Database> {
+  if (config.dataDir) await mkdir(config.dataDir, { recursive: true });
+  const pglite = await PGlite.create(config.dataDir ?? undefined, {
+    extensions: { vector, pg_trgm },
+    parsers: { [INT8_OID]: (value: string) => value },
+  });
+  await pglite.exec(`set statement_timeout = ${Math.trunc(config.statementTimeoutMs)}`);
+  const dialect = new PGliteDialect(pglite);
+  const db = new Kysely<Tables>({ dialect });
+  return {
+    driver: "pglite",
+    db,
+    read: db,
+    ping: () => timed(async () => void (await sql`select 1`.execute(db))),
+    pools: () => {
+      const inUse = dialect.inUse;
+      return { primary: { total: 1, idle: inUse === 0 ? 1 : 0, waiting: Math.max(0, inUse - 1) }, read: null };
+    },
+    async close() {
+      await db.destroy();
+      await pglite.close();
+    },
+  };
+}
+
+async function openPostgres(config: Extract<DatabaseConfig, { driver: "postgres" }>): Promise<Database> {
+  const makePool = (connectionString: string) => {
+    const pool = new pg.Pool({
+      connectionString,
+      max: config.poolMax,
+      statement_timeout: config.statementTimeoutMs,
+      connectionTimeoutMillis: 5_000,
+      idleTimeoutMillis: 30_000,
+      application_name: "strata",
+    });
+    // An idle client whose server went away emits 'error'; the pool drops it.
+    // Without a listener that event would crash the process.
+    pool.on("error", () => {});
+    return pool;
+  };
+  const primaryPool = makePool(config.url);
+  const readPool = config.readUrl ? makePool(config.readUrl) : null;
+  const db = new Kysely<Tables>({ dialect: new RetryingPostgresDialect({ pool: primaryPool }) });
+  const read = readPool ? new Kysely<Tables>({ dialect: new RetryingPostgresDialect({ pool: readPool }) }) : db;
+  const stats = (pool: pg.Pool): PoolStats => ({
+    total: pool.totalCount,
+    idle: pool.idleCount,
+    waiting: pool.waitingCount,
+  });
+  return {
+    driver: "postgres",
+    db,
+    read,
+    ping: () => timed(async () => void (await sql`select 1`.execute(db))),
+    pools: () => ({ primary: stats(primaryPool), read: readPool ? stats(readPool) : null }),
+    async close() {
+      await db.destroy();
+      if (read !== db) await read.destroy();
+    },
+  };
+}
+
+async function timed(fn: () => Promise<void>): Promise<number> {
+  const started = performance.now();
+  await fn();
+  return performance.now() - started;
+}

@@ -1,0 +1,122 @@
+import {
+  type CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  PostgresDialect,
+  type PostgresDialectConfig,
+  PostgresDriver,
+  type QueryResult,
+  type TransactionSettings,
+} from "kysely";
+import { DatabaseUnavailableError, isConnectionFailure } from "./sqlstate.ts";
+
+/**
+ * Kysely's Postgres dialect with one addition: a query that meets a dropped
+ * connection is run again on a fresh connection, but only when doing so
+ * cannot apply anything twice:
+ *
+ * - acquiring a connection is retried (nothing has been sent yet);
+ * - a SELECT outside a transaction is retried once (it changes nothing);
+ * - a write, a raw statement, or anything inside a transaction is not: its
+ *   outcome on the server is unknown, so the caller gets a
+ *   DatabaseUnavailableError (rendered as 503) and decides.
+ */
+export class RetryingPostgresDialect extends PostgresDialect {
+  readonly #config: PostgresDialectConfig;
+  constructor(config: PostgresDialectConfig & { connectAttempts?: number }) {
+    super(config);
+    this.#config = config;
+    this.connectAttempts = config.connectAttempts ?? 3;
+  }
+  private readonly connectAttempts: number;
+
+  override createDriver(): Driver {
+    return new RetryingPostgresDriver(this.#config, this.connectAttempts);
+  }
+}
+
+class RetryingPostgresDriver extends PostgresDriver {
+  constructor(
+    config: PostgresDialectConfig,
+    private readonly connectAttempts: number,
+  ) {
+    super(config);
+  }
+
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    return new RetryingConnection(await this.acquireInner(), this);
+  }
+
+  /** Takes a raw connection from the pool, retrying connection failures with a short backoff. */
+  async acquireInner(): Promise<DatabaseConnection> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await super.acquireConnection();
+      } catch (error) {
+        if (!isConnectionFailure(error)) throw error;
+        if (attempt >= this.connectAttempts) throw new DatabaseUnavailableError(error);
+        await delay(50 * 2 ** attempt);
+      }
+    }
+  }
+
+  async releaseInner(connection: DatabaseConnection): Promise<void> {
+    await super.releaseConnection(connection as Parameters<PostgresDriver["releaseConnection"]>[0]);
+  }
+
+  override async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings) {
+    const wrapped = connection as RetryingConnection;
+    wrapped.inTransaction = true;
+    await super.beginTransaction(connection, settings);
+  }
+  override async commitTransaction(connection: DatabaseConnection) {
+    try {
+      await super.commitTransaction(connection);
+    } finally {
+      (connection as RetryingConnection).inTransaction = false;
+    }
+  }
+  override async rollbackTransaction(connection: DatabaseConnection) {
+    try {
+      await super.rollbackTransaction(connection);
+    } finally {
+      (connection as RetryingConnection).inTransaction = false;
+    }
+  }
+  override async releaseConnection(connection: DatabaseConnection) {
+    await super.releaseConnection((connection as RetryingConnection).inner as Parameters<PostgresDriver["releaseConnection"]>[0]);
+  }
+}
+
+class RetryingConnection implements DatabaseConnection {
+  inTransaction = false;
+  constructor(
+    readonly inner: DatabaseConnection,
+    private readonly driver: RetryingPostgresDriver,
+  ) {}
+
+  async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    try {
+      return await this.inner.executeQuery<R>(compiled);
+    } catch (error) {
+      if (!isConnectionFailure(error)) throw error;
+      if (this.inTransaction || compiled.query.kind !== "SelectQueryNode") throw new DatabaseUnavailableError(error);
+      const fresh = await this.driver.acquireInner();
+      try {
+        return await fresh.executeQuery<R>(compiled);
+      } catch (retryError) {
+        throw isConnectionFailure(retryError) ? new DatabaseUnavailableError(retryError) : retryError;
+      } finally {
+        await this.driver.releaseInner(fresh);
+      }
+    }
+  }
+
+  streamQuery<R>(compiled: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
+    return this.inner.streamQuery<R>(compiled, chunkSize);
+  }
+}
+
+function delay(ms: number) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

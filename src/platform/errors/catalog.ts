@@ -1,0 +1,45 @@
+import { AppError, type FieldProblem } from "./app-error.ts";
+
+/**
+ * The error catalog. Codes are part of the public API: once released they
+ * never change meaning. Add new factories here rather than constructing
+ * AppError inline, so the full list stays readable in one place.
+ */
+export const errors = {
+  validationFailed: (fields: FieldProblem[]) =>
+    new AppError("validation_failed", 400, describeFields(fields), { fields }),
+  malformedJson: (message: string) => new AppError("malformed_json", 400, `request body is not valid JSON: ${message}`),
+  emptyBody: () => new AppError("empty_body", 400, "request body is empty but the route expects JSON"),
+  unsupportedMediaType: (contentType: string | undefined) =>
+    new AppError("unsupported_media_type", 415, `content type ${contentType ?? "(none)"} is not accepted here`, {
+      contentType: contentType ?? null,
+    }),
+  payloadTooLarge: (limitBytes: number) =>
+    new AppError("payload_too_large", 413, `request body exceeds the limit of ${limitBytes} bytes`, { limitBytes }),
+  routeNotFound: (method: string, url: string) =>
+    new AppError("route_not_found", 404, `no route for ${method} ${url}`, { method, path: url }),
+  notFound: (resource: string) => new AppError(`${resource}_not_found`, 404, `${resource.replace(/_/g, " ")} not found`),
+  invalidBlobKey: (key: string, reason: string) =>
+    new AppError("invalid_blob_key", 400, `blob key is not valid: ${reason}`, { field: "key", key, reason }),
+  signatureInvalid: () => new AppError("signature_invalid", 403, "the download link's signature does not match"),
+  signatureExpired: () => new AppError("signature_expired", 410, "the download link has expired"),
+  dependencyUnavailable: (dependency: string, retryAfterSeconds = 5, cause?: unknown) =>
+    new AppError(
+      "dependency_unavailable",
+      503,
+      `${dependency} is unavailable; try again shortly`,
+      { dependency },
+      retryAfterSeconds,
+      { cause },
+    ),
+  queryTimeout: (cause?: unknown) =>
+    new AppError("query_timeout", 503, "the database did not answer in time; try again shortly", {}, 2, { cause }),
+  internal: () => new AppError("internal_error", 500, "an unexpected error occurred"),
+} as const;
+
+function describeFields(fields: FieldProblem[]): string {
+  if (fields.length === 0) return "request is not valid";
+  const listed = fields.slice(0, 5).map((f) => `${f.field}: ${f.message}`);
+  const more = fields.length > 5 ? ` (and ${fields.length - 5} more)` : "";
+  return `request is not valid: ${listed.join("; ")}${more}`;
+}
