@@ -1,0 +1,214 @@
+import { createHash, randomUUID } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { copyFile, mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
+import path from "node:path";
+import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { validateBlobKey, validateBlobPrefix } from "./blob-keys.ts";
+import {
+  type BlobBody,
+  type BlobInfo,
+  BlobNotFoundError,
+  type BlobPage,
+  type BlobStore,
+  DEFAULT_CONTENT_TYPE,
+  MAX_LIST_LIMIT,
+  type PutOptions,
+  type SignedUrlOptions,
+} from "./blob-store.ts";
+import { downloadUrl } from "./url-signing.ts";
+
+/**
+ * The embedded profile's blob store: one file per blob under a root folder.
+ *
+ * Layout: key `a/b/c.txt` lives at `<root>/a/b/c.txt#blob`. The `#` cannot
+ * appear in a key, so a blob file never collides with a folder of a longer
+ * key (`a` and `a/b` can both exist, as on S3). Each file is the content
+ * followed by a JSON trailer (content type, checksum, metadata) and the
+ * trailer's length in 8 bytes, so content and metadata are renamed into place
+ * together: a write is one atomic rename, and readers never see a blob
+ * without its metadata.
+ */
+const SUFFIX = "#blob";
+const FOOTER_BYTES = 8;
+const MAX_TRAILER_BYTES = 64 * 1024;
+
+interface Trailer {
+  contentType: string;
+  sha256: string;
+  metadata: Record<string, string>;
+}
+
+export class FsBlobStore implements BlobStore {
+  readonly driver = "fs";
+  readonly #tmp: string;
+
+  constructor(
+    private readonly root: string,
+    private readonly signing: { publicUrl: string; secret: string },
+  ) {
+    this.#tmp = path.join(root, ".tmp");
+  }
+
+  static async open(root: string, signing: { publicUrl: string; secret: string }): Promise<FsBlobStore> {
+    const store = new FsBlobStore(path.resolve(root), signing);
+    await mkdir(store.#tmp, { recursive: true });
+    return store;
+  }
+
+  async put(key: string, body: BlobBody, options: PutOptions = {}): Promise<BlobInfo> {
+    const file = this.#file(key);
+    const tmp = path.join(this.#tmp, randomUUID());
+    const hash = createHash("sha256");
+    let size = 0;
+    try {
+      const counter = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          hash.update(chunk);
+          size += chunk.length;
+          done(null, chunk);
+        },
+      });
+      const out = createWriteStream(tmp);
+      await pipeline(toReadable(body), counter, out);
+      const trailer: Trailer = {
+        contentType: options.contentType ?? DEFAULT_CONTENT_TYPE,
+        sha256: hash.digest("hex"),
+        metadata: { ...options.metadata },
+      };
+      await appendTrailer(tmp, trailer);
+      await mkdir(path.dirname(file), { recursive: true });
+      await rename(tmp, file);
+      const { mtime } = await stat(file);
+      return { key, size, ...trailer, lastModified: mtime };
+    } catch (error) {
+      await rm(tmp, { force: true });
+      throw error;
+    }
+  }
+
+  async get(key: string): Promise<{ info: BlobInfo; body: Readable }> {
+    const info = await this.head(key);
+    if (!info) throw new BlobNotFoundError(key);
+    const body =
+      info.size === 0 ? Readable.from([]) : createReadStream(this.#file(key), { start: 0, end: info.size - 1 });
+    return { info, body };
+  }
+
+  async head(key: string): Promise<BlobInfo | null> {
+    return readInfo(this.#file(key), key);
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.#file(key), { force: true });
+  }
+
+  async copy(fromKey: string, toKey: string): Promise<BlobInfo> {
+    const from = this.#file(fromKey);
+    const to = this.#file(toKey);
+    const tmp = path.join(this.#tmp, randomUUID());
+    try {
+      await copyFile(from, tmp);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new BlobNotFoundError(fromKey);
+      throw error;
+    }
+    await mkdir(path.dirname(to), { recursive: true });
+    await rename(tmp, to);
+    const info = await this.head(toKey);
+    if (!info) throw new BlobNotFoundError(toKey);
+    return info;
+  }
+
+  async list(prefix: string, options: { limit?: number; cursor?: string } = {}): Promise<BlobPage> {
+    validateBlobPrefix(prefix);
+    const limit = Math.min(Math.max(1, options.limit ?? MAX_LIST_LIMIT), MAX_LIST_LIMIT);
+    // Start the walk at the deepest folder the prefix names.
+    const base = prefix.includes("/") ? prefix.slice(0, prefix.lastIndexOf("/")) : "";
+    const dir = path.join(this.root, base);
+    let entries: string[];
+    try {
+      entries = await readdir(dir, { recursive: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return { items: [], nextCursor: null };
+      throw error;
+    }
+    const keys = entries
+      .filter((e) => e.endsWith(SUFFIX))
+      .map((e) => (base ? `${base}/` : "") + e.slice(0, -SUFFIX.length).split(path.sep).join("/"))
+      .filter((k) => k.startsWith(prefix) && !k.startsWith(".tmp/") && (!options.cursor || k > options.cursor))
+      .sort();
+    const page = keys.slice(0, limit);
+    const items: BlobInfo[] = [];
+    for (const key of page) {
+      const info = await this.head(key);
+      if (info) items.push(info);
+    }
+    return { items, nextCursor: keys.length > limit ? (page.at(-1) ?? null) : null };
+  }
+
+  async signedUrl(key: string, options: SignedUrlOptions): Promise<string> {
+    validateBlobKey(key);
+    return downloadUrl(this.signing.publicUrl, this.signing.secret, key, options.expiresInSeconds, options.downloadName);
+  }
+
+  async ping(): Promise<number> {
+    const started = performance.now();
+    await stat(this.#tmp);
+    return performance.now() - started;
+  }
+
+  async close(): Promise<void> {}
+
+  #file(key: string): string {
+    validateBlobKey(key);
+    const file = path.join(this.root, ...key.split("/")) + SUFFIX;
+    // Belt and braces: validation already rules out traversal.
+    if (!file.startsWith(this.root + path.sep)) throw new Error("blob key resolved outside the store");
+    return file;
+  }
+}
+
+function toReadable(body: BlobBody): Readable {
+  if (body instanceof Readable) return body;
+  return Readable.from([typeof body === "string" ? Buffer.from(body) : Buffer.from(body)]);
+}
+
+async function appendTrailer(file: string, trailer: Trailer) {
+  const json = Buffer.from(JSON.stringify(trailer));
+  if (json.length > MAX_TRAILER_BYTES) throw new Error("blob metadata is too large");
+  const footer = Buffer.alloc(FOOTER_BYTES);
+  footer.writeBigUInt64BE(BigInt(json.length));
+  const handle = await open(file, "a");
+  try {
+    await handle.write(Buffer.concat([json, footer]));
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readInfo(file: string, key: string): Promise<BlobInfo | null> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(file, "r");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT" || (error as NodeJS.ErrnoException).code === "ENOTDIR") {
+      return null;
+    }
+    throw error;
+  }
+  try {
+    const { size: fileSize, mtime } = await handle.stat();
+    const footer = Buffer.alloc(FOOTER_BYTES);
+    await handle.read(footer, 0, FOOTER_BYTES, fileSize - FOOTER_BYTES);
+    const trailerLength = Number(footer.readBigUInt64BE());
+    const trailerBytes = Buffer.alloc(trailerLength);
+    const size = fileSize - FOOTER_BYTES - trailerLength;
+    await handle.read(trailerBytes, 0, trailerLength, size);
+    const trailer = JSON.parse(trailerBytes.toString()) as Trailer;
+    return { key, size, ...trailer, lastModified: mtime };
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,91 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+
+/**
+ * The Prometheus registry for one Strata process, and the metrics the
+ * platform itself records. Modules add their own metrics to `registry`.
+ * A registry per process (not prom-client's global) lets tests run several
+ * servers side by side.
+ */
+export interface Metrics {
+  registry: Registry;
+  httpRequests: Counter<"method" | "route" | "status_code">;
+  httpDuration: Histogram<"method" | "route" | "status_code">;
+  dependencyCalls: Histogram<"dependency" | "driver" | "operation" | "outcome">;
+  poolConnections: Gauge<"pool" | "state">;
+  /** Where the pool gauge reads its figures at scrape time. */
+  setPoolSource(source: () => Record<string, object | null>): void;
+}
+
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  let poolSource: (() => Record<string, object | null>) | null = null;
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: "strata_http_requests_total",
+      help: "HTTP requests answered, by route template and status code.",
+      labelNames: ["method", "route", "status_code"],
+      registers: [registry],
+    }),
+    httpDuration: new Histogram({
+      name: "strata_http_request_duration_seconds",
+      help: "Time from request received to response sent, by route template.",
+      labelNames: ["method", "route", "status_code"],
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    dependencyCalls: new Histogram({
+      name: "strata_dependency_call_duration_seconds",
+      help: "Latency of key-value and blob store calls, by operation and outcome.",
+      labelNames: ["dependency", "driver", "operation", "outcome"],
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    poolConnections: new Gauge({
+      name: "strata_db_pool_connections",
+      help: "Database pool connections by state (total, idle, waiting).",
+      labelNames: ["pool", "state"],
+      registers: [registry],
+      collect() {
+        for (const [pool, stats] of Object.entries(poolSource?.() ?? {})) {
+          for (const [state, value] of Object.entries(stats ?? {})) this.set({ pool, state }, Number(value));
+        }
+      },
+    }),
+    setPoolSource(source) {
+      poolSource = source;
+    },
+  };
+}
+
+/**
+ * Wraps every promise-returning method of `target` so its latency and
+ * outcome land in `metrics.dependencyCalls`. Other members (getters, async
+ * iterators) pass through untouched.
+ */
+export function instrument<T extends object>(target: T, metrics: Metrics, dependency: string, driver: string): T {
+  return new Proxy(target, {
+    get(obj, property, receiver) {
+      const value = Reflect.get(obj, property, receiver);
+      if (typeof value !== "function" || typeof property !== "string") return value;
+      return (...args: unknown[]) => {
+        const result = value.apply(obj, args);
+        if (!(result instanceof Promise)) return result;
+        const end = metrics.dependencyCalls.startTimer({ dependency, driver, operation: property });
+        return result.then(
+          (v) => {
+            end({ outcome: "ok" });
+            return v;
+          },
+          (error) => {
+            end({ outcome: "error" });
+            throw error;
+          },
+        );
+      };
+    },
+  });
+}

@@ -1,0 +1,124 @@
+import type { Config } from "../config/config.ts";
+import type { BlobStore } from "../platform/blobs/blob-store.ts";
+import { FsBlobStore } from "../platform/blobs/fs-blob-store.ts";
+import { S3BlobStore } from "../platform/blobs/s3-blob-store.ts";
+import { type Database, openDatabase } from "../platform/database/database.ts";
+import type { KvStore } from "../platform/kv/kv-store.ts";
+import { MemoryKvStore } from "../platform/kv/memory-kv-store.ts";
+import { RedisKvStore } from "../platform/kv/redis-kv-store.ts";
+import { createLogger, type Logger } from "../platform/logging/logger.ts";
+import { createMetrics, instrument, type Metrics } from "../platform/metrics/metrics.ts";
+import { resolveSigningSecret } from "./signing-secret.ts";
+
+/**
+ * Every platform service of one Strata process, opened from the config.
+ * Modules, the HTTP layer and the workers receive this object; nothing opens
+ * its own connections.
+ */
+export interface Platform {
+  config: Readonly<Config>;
+  logger: Logger;
+  metrics: Metrics;
+  database: Database;
+  kv: KvStore;
+  blobs: BlobStore;
+  signingSecret: string;
+  close(): Promise<void>;
+}
+
+/** A dependency could not be reached at start-up; names it and where it was looked for. */
+export class DependencyStartError extends Error {
+  constructor(
+    readonly dependency: "database" | "kv" | "blobs",
+    readonly target: string,
+    cause: unknown,
+  ) {
+    super(`${dependency} (${target}) is not reachable: ${describeCause(cause)}`, { cause });
+    this.name = "DependencyStartError";
+  }
+}
+
+export async function openPlatform(
+  config: Readonly<Config>,
+  options: { logger?: Logger; metrics?: Metrics } = {},
+): Promise<Platform> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const metrics = options.metrics ?? createMetrics();
+  const opened: { close(): Promise<void> }[] = [];
+  const closeOpened = async () => {
+    for (const dep of opened.reverse()) await dep.close().catch(() => {});
+  };
+  try {
+    const signingSecret = await resolveSigningSecret(config.signingSecret, config.dataDir);
+    const database = await start("database", databaseTarget(config), () => openDatabase(config.database));
+    opened.push(database);
+    await database.ping().catch((error) => {
+      throw new DependencyStartError("database", databaseTarget(config), error);
+    });
+    const kv = await start<KvStore>("kv", kvTarget(config), () =>
+      config.kv.driver === "redis"
+        ? RedisKvStore.connect(config.kv.url, config.kv.keyPrefix)
+        : Promise.resolve(new MemoryKvStore(config.kv.keyPrefix)),
+    );
+    opened.push(kv);
+    const blobs = await start<BlobStore>("blobs", blobTarget(config), () =>
+      config.blobs.driver === "s3"
+        ? S3BlobStore.open(config.blobs)
+        : FsBlobStore.open(config.blobs.root, { publicUrl: config.http.publicUrl, secret: signingSecret }),
+    );
+    opened.push(blobs);
+    metrics.setPoolSource(() => database.pools());
+    return {
+      config,
+      logger,
+      metrics,
+      database,
+      kv: instrument(kv, metrics, "kv", kv.driver),
+      blobs: instrument(blobs, metrics, "blobs", blobs.driver),
+      signingSecret,
+      close: closeOpened,
+    };
+  } catch (error) {
+    await closeOpened();
+    throw error;
+  }
+}
+
+async function start<T>(dependency: DependencyStartError["dependency"], target: string, open: () => Promise<T>): Promise<T> {
+  try {
+    return await open();
+  } catch (error) {
+    if (error instanceof DependencyStartError) throw error;
+    throw new DependencyStartError(dependency, target, error);
+  }
+}
+
+/** Where a dependency lives, without credentials. */
+export function databaseTarget(config: Readonly<Config>): string {
+  if (config.database.driver === "pglite") return `PGlite at ${config.database.dataDir ?? "memory"}`;
+  return `Postgres at ${safeUrl(config.database.url)}`;
+}
+
+export function kvTarget(config: Readonly<Config>): string {
+  return config.kv.driver === "redis" ? `Redis at ${safeUrl(config.kv.url)}` : "in-process store";
+}
+
+export function blobTarget(config: Readonly<Config>): string {
+  if (config.blobs.driver === "fs") return `filesystem at ${config.blobs.root}`;
+  return `S3 bucket ${config.blobs.bucket}${config.blobs.endpoint ? ` at ${config.blobs.endpoint}` : ""}`;
+}
+
+function safeUrl(raw: string): string {
+  const url = new URL(raw);
+  return `${url.hostname}:${url.port || "(default port)"}${url.pathname === "/" ? "" : url.pathname}`;
+}
+
+function describeCause(cause: unknown): string {
+  let current = cause as { message?: string; code?: string; cause?: unknown; errors?: unknown[] } | undefined;
+  // Unwrap to the innermost error, which names the real reason (ECONNREFUSED...).
+  while (current?.cause || current?.errors?.length) {
+    current = (current.errors?.[0] ?? current.cause) as typeof current;
+  }
+  if (!current) return String(cause);
+  return [current.code, current.message].filter(Boolean).join(" ") || String(cause);
+}
