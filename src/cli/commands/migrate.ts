@@ -1,0 +1,57 @@
+import { Command } from "commander";
+import { loadConfig } from "../../config/config.ts";
+import { modules } from "../../modules/index.ts";
+import { createMigrator } from "../../runtime/migrations.ts";
+import { openPlatform, type Platform } from "../../runtime/platform.ts";
+
+export function migrateCommand() {
+  const migrate = new Command("migrate").description("Apply, revert or list database migrations.");
+
+  migrate
+    .command("up")
+    .description("apply every pending migration, each in its own transaction")
+    .action(() =>
+      withPlatform(async (platform) => {
+        const run = await createMigrator(platform.database, modules).up();
+        if (run.applied.length === 0) process.stdout.write("database is up to date\n");
+        for (const m of run.applied) process.stdout.write(`applied ${m.version} ${m.name}\n`);
+      }),
+    );
+
+  migrate
+    .command("down")
+    .description("revert the most recently applied migrations")
+    .argument("[count]", "how many to revert", "1")
+    .action((count: string) =>
+      withPlatform(async (platform) => {
+        const n = Number(count);
+        if (!Number.isInteger(n) || n < 1) throw new Error(`count must be a positive integer, not ${count}`);
+        const run = await createMigrator(platform.database, modules).down(n);
+        if (run.applied.length === 0) process.stdout.write("nothing to revert\n");
+        for (const m of run.applied) process.stdout.write(`reverted ${m.version} ${m.name}\n`);
+      }),
+    );
+
+  migrate
+    .command("status")
+    .description("list every migration and whether it is applied")
+    .action(() =>
+      withPlatform(async (platform) => {
+        for (const m of await createMigrator(platform.database, modules).status()) {
+          const when = m.appliedAt ? m.appliedAt.toISOString() : "";
+          process.stdout.write(`${String(m.version).padStart(5)}  ${m.state.padEnd(8)} ${m.name.padEnd(40)} ${when}\n`);
+        }
+      }),
+    );
+
+  return migrate;
+}
+
+async function withPlatform(fn: (platform: Platform) => Promise<void>) {
+  const platform = await openPlatform(loadConfig());
+  try {
+    await fn(platform);
+  } finally {
+    await platform.close();
+  }
+}

@@ -1,0 +1,27 @@
+import { type TProperties, Type } from "typebox";
+
+/**
+ * Schema helpers shared by every route. Request bodies are strict: a field
+ * the schema does not name is a 400 `validation_failed` with code
+ * `unknown_field`, never silently dropped (so `{ "role": "admin" }` cannot
+ * slip through a body that does not expect it).
+ */
+export const StrictObject = <T extends TProperties>(properties: T, options: { description?: string } = {}) =>
+  Type.Object(properties, { ...options, additionalProperties: false });
+
+export const ErrorResponse = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String({ description: "Stable snake_case error code." }),
+      message: Type.String(),
+      details: Type.Record(Type.String(), Type.Unknown()),
+    }),
+  },
+  { $id: "ErrorResponse", description: "Every error Strata returns has this shape." },
+);
+
+/** Response entries for the errors any route may answer. */
+export const commonErrorResponses = {
+  400: Type.Ref("ErrorResponse"),
+  503: Type.Ref("ErrorResponse"),
+};

@@ -1,0 +1,74 @@
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import Fastify, { type FastifyBaseLogger } from "fastify";
+import { errors } from "../platform/errors/catalog.ts";
+import type { StrataModule } from "../runtime/module.ts";
+import type { Platform } from "../runtime/platform.ts";
+import type { App } from "./app.ts";
+import { errorHandler } from "./error-handler.ts";
+import { requestId } from "./request-id.ts";
+import { registerBlobDownloadRoutes } from "./routes/blob-downloads.ts";
+import { registerHealthRoutes } from "./routes/health.ts";
+import { ErrorResponse } from "./schemas.ts";
+
+/**
+ * Builds the HTTP API over an opened platform: plugins, the error catalog's
+ * handler, request metrics, OpenAPI, the platform routes and every module's
+ * routes under /v1. Does not listen; the caller decides where.
+ */
+export async function buildServer(platform: Platform, modules: readonly StrataModule[]): Promise<App> {
+  const { config, metrics } = platform;
+  const app: App = Fastify({
+    loggerInstance: platform.logger as FastifyBaseLogger,
+    genReqId: requestId,
+    bodyLimit: config.http.bodyLimitBytes,
+    // Strict schemas: unknown fields are reported, not stripped; every bad
+    // field is listed, not only the first.
+    ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: "array", useDefaults: true } },
+    return503OnClosing: true,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setErrorHandler(errorHandler(config.http.bodyLimitBytes));
+  app.setNotFoundHandler((request) => {
+    throw errors.routeNotFound(request.method, request.url.split("?")[0] ?? request.url);
+  });
+  app.addHook("onSend", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+  app.addHook("onResponse", async (request, reply) => {
+    const labels = {
+      method: request.method,
+      // The route template, never the raw URL, so ids do not explode the label set.
+      route: request.routeOptions.url ?? "unmatched",
+      status_code: String(reply.statusCode),
+    };
+    metrics.httpRequests.inc(labels);
+    metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+  });
+
+  app.addSchema(ErrorResponse);
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: {
+        title: "Strata API",
+        version: "0.1.0",
+        description: "The data layer for AI applications. Errors share one shape: see ErrorResponse.",
+      },
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs" });
+  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+
+  registerHealthRoutes(app, platform);
+  await app.register(
+    async (v1) => {
+      if (platform.blobs.driver === "fs") registerBlobDownloadRoutes(v1, platform);
+      for (const module of modules) await module.routes?.(v1, platform);
+    },
+    { prefix: "/v1" },
+  );
+  return app;
+}

@@ -1,0 +1,7 @@
+import type { StrataModule } from "../runtime/module.ts";
+
+/**
+ * Every module Strata runs, in registration order. A module joins the
+ * product by being listed here: its migrations, routes and workers follow.
+ */
+export const modules: StrataModule[] = [];

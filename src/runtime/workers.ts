@@ -1,0 +1,13 @@
+import type { StrataModule } from "./module.ts";
+import type { Platform } from "./platform.ts";
+
+/** Starts every module's workers; the returned function stops them all, newest first. */
+export async function startWorkers(platform: Platform, modules: readonly StrataModule[]): Promise<() => Promise<void>> {
+  const stops: (() => Promise<void>)[] = [];
+  for (const module of modules) {
+    if (module.startWorkers) stops.push(await module.startWorkers(platform));
+  }
+  return async () => {
+    for (const stop of stops.reverse()) await stop();
+  };
+}
