@@ -1,0 +1,13 @@
+import { PGlite } from "@electric-sql/pglite";
+import { vector } from "@electric-sql/pglite-pgvector";
+import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
+let t = Date.now();
+const a = await PGlite.create({ extensions: { vector, pg_trgm } });
+await a.exec("create extension vector; create extension pg_trgm; create table t(x int)");
+console.log("create", Date.now() - t); t = Date.now();
+const blob = await a.dumpDataDir("none");
+console.log("dump", Date.now() - t, blob.size); t = Date.now();
+const b = await PGlite.create({ extensions: { vector, pg_trgm }, loadDataDir: blob });
+console.log("load", Date.now() - t, (await b.query("select count(*) from t")).rows); t = Date.now();
+const c = await PGlite.create({ extensions: { vector, pg_trgm }, loadDataDir: blob });
+console.log("load2", Date.now() - t, process.memoryUsage().rss / 1e6);

@@ -1,0 +1,31 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { type Config, loadConfig } from "../../src/config/config.ts";
+import { createLogger } from "../../src/platform/logging/logger.ts";
+import { openPlatform, type Platform } from "../../src/runtime/platform.ts";
+
+/**
+ * An embedded platform for a test: PGlite in memory (no files to clean), the
+ * in-process key-value store, and a filesystem blob store in a temp folder.
+ * `env` adds or overrides variables, e.g. REDIS_URL for a mixed profile.
+ */
+export async function openTestPlatform(
+  env: Record<string, string> = {},
+): Promise<{ platform: Platform; config: Readonly<Config>; dispose(): Promise<void> }> {
+  const dir = await mkdtemp(path.join(tmpdir(), "strata-test-"));
+  const loaded = loadConfig({ STRATA_DATA_DIR: dir, PUBLIC_URL: "http://strata.test", LOG_LEVEL: "silent", ...env });
+  const config: Config = {
+    ...loaded,
+    database: loaded.database.driver === "pglite" ? { ...loaded.database, dataDir: null } : loaded.database,
+  };
+  const platform = await openPlatform(config, { logger: createLogger("silent") });
+  return {
+    platform,
+    config,
+    async dispose() {
+      await platform.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
