@@ -6,7 +6,7 @@ import { Kysely, sql } from "kysely";
 import pg from "pg";
 import type { DatabaseConfig } from "../../config/config.ts";
 import { PGliteDialect } from "./pglite-dialect.ts";
-import { RetryingPostgresDialect } from "./retrying-postgres-dialect.ts";
+import { discardingBrokenClients, RetryingPostgresDialect } from "./retrying-postgres-dialect.ts";
 import type { Tables } from "./tables.ts";
 
 // Postgres int8 and numeric arrive as strings from both drivers, so a count
@@ -76,12 +76,19 @@ async function openPostgres(config: Extract<DatabaseConfig, { driver: "postgres"
     // An idle client whose server went away emits 'error'; the pool drops it.
     // Without a listener that event would crash the process.
     pool.on("error", () => {});
+    // A checked-out client whose server goes away between two statements
+    // (say, mid-transaction) also emits 'error', and pg-pool only listens on
+    // idle clients. Listening here keeps the process alive; the client's next
+    // statement then fails as a connection failure and the pool discards it.
+    pool.on("connect", (client) => {
+      client.on("error", () => {});
+    });
     return pool;
   };
   const primaryPool = makePool(config.url);
   const readPool = config.readUrl ? makePool(config.readUrl) : null;
-  const db = new Kysely<Tables>({ dialect: new RetryingPostgresDialect({ pool: primaryPool }) });
-  const read = readPool ? new Kysely<Tables>({ dialect: new RetryingPostgresDialect({ pool: readPool }) }) : db;
+  const db = new Kysely<Tables>({ dialect: new RetryingPostgresDialect({ pool: discardingBrokenClients(primaryPool) }) });
+  const read = readPool ? new Kysely<Tables>({ dialect: new RetryingPostgresDialect({ pool: discardingBrokenClients(readPool) }) }) : db;
   const stats = (pool: pg.Pool): PoolStats => ({
     total: pool.totalCount,
     idle: pool.idleCount,

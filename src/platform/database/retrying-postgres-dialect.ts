@@ -5,9 +5,12 @@ import {
   PostgresDialect,
   type PostgresDialectConfig,
   PostgresDriver,
+  type PostgresPool,
+  type PostgresPoolClient,
   type QueryResult,
   type TransactionSettings,
 } from "kysely";
+import type { Pool } from "pg";
 import { DatabaseUnavailableError, isConnectionFailure } from "./sqlstate.ts";
 
 /**
@@ -91,7 +94,7 @@ class RetryingPostgresDriver extends PostgresDriver {
 class RetryingConnection implements DatabaseConnection {
   inTransaction = false;
   constructor(
-    readonly inner: DatabaseConnection,
+    public inner: DatabaseConnection,
     private readonly driver: RetryingPostgresDriver,
   ) {}
 
@@ -101,13 +104,14 @@ class RetryingConnection implements DatabaseConnection {
     } catch (error) {
       if (!isConnectionFailure(error)) throw error;
       if (this.inTransaction || compiled.query.kind !== "SelectQueryNode") throw new DatabaseUnavailableError(error);
-      const fresh = await this.driver.acquireInner();
+      // Hand the broken connection back first (the pool discards it), so a
+      // full pool has room for the replacement; then carry on with the new one.
+      await this.driver.releaseInner(this.inner);
+      this.inner = await this.driver.acquireInner();
       try {
-        return await fresh.executeQuery<R>(compiled);
+        return await this.inner.executeQuery<R>(compiled);
       } catch (retryError) {
         throw isConnectionFailure(retryError) ? new DatabaseUnavailableError(retryError) : retryError;
-      } finally {
-        await this.driver.releaseInner(fresh);
       }
     }
   }
@@ -115,6 +119,33 @@ class RetryingConnection implements DatabaseConnection {
   streamQuery<R>(compiled: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
     return this.inner.streamQuery<R>(compiled, chunkSize);
   }
+}
+
+/**
+ * Wraps a pg pool so a client whose query failed on the connection is
+ * destroyed when released, instead of going back to the idle list where the
+ * next caller (or the retry above) would pick it up again.
+ */
+export function discardingBrokenClients(pool: Pool): PostgresPool {
+  return {
+    async connect() {
+      const client = await pool.connect();
+      let broken = false;
+      const query = (...args: unknown[]) => {
+        const result = (client.query as (...a: unknown[]) => unknown)(...args);
+        if (!(result instanceof Promise)) return result;
+        return result.catch((error: unknown) => {
+          if (isConnectionFailure(error)) broken = true;
+          throw error;
+        });
+      };
+      return {
+        query,
+        release: () => client.release(broken || undefined),
+      } as unknown as PostgresPoolClient;
+    },
+    end: () => pool.end(),
+  };
 }
 
 function delay(ms: number) {
