@@ -50,7 +50,8 @@ export class S3BlobStore implements BlobStore {
       region: config.region,
       forcePathStyle: config.forcePathStyle,
       ...(config.endpoint ? { endpoint: config.endpoint } : {}),
-      ...(config.credentials ? { credentials: config.credentials } : {}),
+      // A copy: the SDK annotates the credentials object, and config is frozen.
+      ...(config.credentials ? { credentials: { ...config.credentials } } : {}),
       // Checksums only where the API requires them: not every S3-compatible
       // server understands the newer trailing-checksum encoding, and Strata
       // keeps its own SHA-256 of every blob anyway.

@@ -1,0 +1,58 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { blobStoreContract } from "../../../test/contract/blob-store.contract.ts";
+import { openTestPlatform } from "../../../test/support/embedded.ts";
+import type { App } from "../../http/app.ts";
+import { buildServer } from "../../http/server.ts";
+import type { Platform } from "../../runtime/platform.ts";
+
+// The filesystem store's signed links are served by Strata's own API, so the
+// contract runs against a real server built over the same store.
+let platform: Platform;
+let app: App;
+let dispose: () => Promise<void>;
+
+before(async () => {
+  const opened = await openTestPlatform();
+  platform = opened.platform;
+  dispose = opened.dispose;
+  app = await buildServer(platform, []);
+});
+
+after(async () => {
+  await app.close();
+  await dispose();
+});
+
+async function viaApi(url: string): Promise<Response> {
+  const { pathname, search } = new URL(url);
+  const res = await app.inject({ method: "GET", url: pathname + search });
+  return new Response(res.rawPayload, { status: res.statusCode, headers: res.headers as Record<string, string> });
+}
+
+blobStoreContract("filesystem", async () => platform.blobs, { verifiesSignatures: true, fetchSigned: viaApi });
+
+describe("filesystem signed downloads", () => {
+  it("sends the content type, length, checksum and file name", async () => {
+    await platform.blobs.put("dl/report.csv", "a,b\n1,2\n", { contentType: "text/csv" });
+    const url = await platform.blobs.signedUrl("dl/report.csv", { expiresInSeconds: 60, downloadName: "report.csv" });
+    const res = await viaApi(url);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("content-type"), "text/csv");
+    assert.equal(res.headers.get("content-length"), "8");
+    assert.match(res.headers.get("etag") ?? "", /^"[0-9a-f]{64}"$/);
+    assert.equal(res.headers.get("content-disposition"), 'attachment; filename="report.csv"');
+  });
+
+  it("answers the error catalog's codes for forged, expired and missing links", async () => {
+    const url = new URL(await platform.blobs.signedUrl("dl/none", { expiresInSeconds: 60 }));
+    assert.equal((await (await viaApi(url.toString())).json()).error.code, "blob_not_found");
+    url.searchParams.set("expires", String(Number(url.searchParams.get("expires")) + 100));
+    const forged = await viaApi(url.toString());
+    assert.equal(forged.status, 403);
+    assert.equal((await forged.json()).error.code, "signature_invalid");
+    const bad = await viaApi("http://strata.test/v1/blob-downloads?key=a&expires=soon&signature=x");
+    assert.equal(bad.status, 400);
+    assert.equal((await bad.json()).error.details.fields[0].field, "query.expires");
+  });
+});
