@@ -38,6 +38,8 @@ function reportFatal(error: unknown): number {
     process.stderr.write(`strata: cannot start: ${error.message}\n`);
     return 69; // EX_UNAVAILABLE
   }
-  process.stderr.write(`strata: ${(error as Error)?.stack ?? error}\n`);
+  // Anything else is unexpected: the message always, the stack when debugging.
+  const verbose = process.env.LOG_LEVEL === "debug" || process.env.LOG_LEVEL === "trace";
+  process.stderr.write(`strata: ${verbose ? ((error as Error)?.stack ?? error) : ((error as Error)?.message ?? error)}\n`);
   return 1;
 }

@@ -1,4 +1,4 @@
-import { Command } from "commander";
+import { Command, InvalidArgumentError } from "commander";
 import { loadConfig } from "../../config/config.ts";
 import { modules } from "../../modules/index.ts";
 import { createMigrator } from "../../runtime/migrations.ts";
@@ -21,12 +21,10 @@ export function migrateCommand() {
   migrate
     .command("down")
     .description("revert the most recently applied migrations")
-    .argument("[count]", "how many to revert", "1")
-    .action((count: string) =>
+    .argument("[count]", "how many to revert", positiveInteger, 1)
+    .action((count: number) =>
       withPlatform(async (platform) => {
-        const n = Number(count);
-        if (!Number.isInteger(n) || n < 1) throw new Error(`count must be a positive integer, not ${count}`);
-        const run = await createMigrator(platform.database, modules).down(n);
+        const run = await createMigrator(platform.database, modules).down(count);
         if (run.applied.length === 0) process.stdout.write("nothing to revert\n");
         for (const m of run.applied) process.stdout.write(`reverted ${m.version} ${m.name}\n`);
       }),
@@ -54,4 +52,10 @@ async function withPlatform(fn: (platform: Platform) => Promise<void>) {
   } finally {
     await platform.close();
   }
+}
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("count must be a positive integer");
+  return n;
 }

@@ -26,9 +26,11 @@ export function serveCommand() {
       const app = await buildServer(platform, modules);
       const stopWorkers = embedded && options.workers ? await startWorkers(platform, modules) : async () => {};
       await app.listen({ port: config.http.port, host: config.http.host });
+      const address = app.server.address();
+      const port = typeof address === "object" && address ? address.port : config.http.port;
       const where = embedded ? `data in ${config.dataDir}` : `${config.profile} profile`;
       process.stdout.write(
-        `Strata ${config.profile} listening on http://${displayHost(config.http.host)}:${config.http.port} (${where}); ` +
+        `Strata ${config.profile} listening on http://${displayHost(config.http.host)}:${port} (${where}); ` +
           `ready in ${Math.round(performance.now() - startedAt)} ms\n`,
       );
       onShutdown(logger, config.shutdownGraceMs, async () => {

@@ -1,0 +1,73 @@
+import assert from "node:assert/strict";
+import path from "node:path";
+import { describe, it } from "node:test";
+import { ConfigError, loadConfig } from "./config.ts";
+
+function problemsOf(env: Record<string, string>) {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError);
+    return error.problems;
+  }
+  assert.fail("expected a ConfigError");
+}
+
+describe("config", () => {
+  it("defaults to the embedded profile on port 8080 with ./data", () => {
+    const config = loadConfig({});
+    assert.equal(config.profile, "embedded");
+    assert.equal(config.http.port, 8080);
+    assert.equal(config.http.host, "localhost");
+    assert.equal(config.http.publicUrl, "http://localhost:8080");
+    assert.equal(config.dataDir, path.resolve("data"));
+    assert.deepEqual(config.database, { driver: "pglite", dataDir: path.resolve("data", "pg"), statementTimeoutMs: 10_000 });
+    assert.equal(config.kv.driver, "memory");
+    assert.deepEqual(config.blobs, { driver: "fs", root: path.resolve("data", "blobs") });
+  });
+
+  it("is frozen all the way down", () => {
+    const config = loadConfig({});
+    assert.ok(Object.isFrozen(config));
+    assert.ok(Object.isFrozen(config.http));
+    assert.throws(() => {
+      (config.http as { port: number }).port = 1;
+    }, TypeError);
+  });
+
+  it("selects the server drivers from their variables", () => {
+    const config = loadConfig({
+      DATABASE_URL: "postgres://u:p@db:5432/strata",
+      DATABASE_READ_URL: "postgres://u:p@replica:5432/strata",
+      REDIS_URL: "redis://cache:6379",
+      S3_BUCKET: "strata-blobs",
+      S3_ENDPOINT: "http://minio:9000",
+      S3_ACCESS_KEY_ID: "k",
+      S3_SECRET_ACCESS_KEY: "s",
+    });
+    assert.equal(config.profile, "server");
+    assert.equal(config.database.driver, "postgres");
+    assert.equal(config.database.driver === "postgres" && config.database.readUrl, "postgres://u:p@replica:5432/strata");
+    assert.equal(config.kv.driver, "redis");
+    assert.equal(config.blobs.driver === "s3" && config.blobs.forcePathStyle, true);
+    assert.equal(loadConfig({ DATABASE_URL: "postgres://db/x" }).profile, "mixed");
+  });
+
+  it("treats empty variables as unset", () => {
+    assert.equal(loadConfig({ PORT: "", DATABASE_URL: "" }).profile, "embedded");
+  });
+
+  it("names the variable and the reason for each bad value", () => {
+    assert.deepEqual(
+      problemsOf({ PORT: "eighty", LOG_LEVEL: "loud", DATABASE_URL: "mysql://x" }).map((p) => p.variable).sort(),
+      ["DATABASE_URL", "LOG_LEVEL", "PORT"],
+    );
+    const [port] = problemsOf({ PORT: "70000" });
+    assert.equal(port?.variable, "PORT");
+    assert.match(port?.reason ?? "", /65535/);
+    assert.equal(problemsOf({ DATABASE_READ_URL: "postgres://r/x" })[0]?.variable, "DATABASE_READ_URL");
+    assert.equal(problemsOf({ S3_ACCESS_KEY_ID: "k", S3_BUCKET: "bucket" })[0]?.variable, "S3_SECRET_ACCESS_KEY");
+    assert.equal(problemsOf({ STRATA_SIGNING_SECRET: "short" })[0]?.variable, "STRATA_SIGNING_SECRET");
+    assert.match(new ConfigError([{ variable: "PORT", reason: "is bad" }]).message, /PORT is bad/);
+  });
+});

@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { exitOf, runCli, startServe } from "../support/cli.ts";
+
+describe("strata CLI (embedded)", () => {
+  let dataDir: string;
+  before(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), "strata-cli-"));
+  });
+  after(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("lists its commands", async () => {
+    const { code, stdout } = await runCli(["--help"]);
+    assert.equal(code, 0);
+    for (const command of ["serve", "migrate", "worker"]) assert.match(stdout, new RegExp(`\\b${command}\\b`));
+    const migrate = await runCli(["migrate", "--help"]);
+    for (const sub of ["up", "down", "status"]) assert.match(migrate.stdout, new RegExp(`\\b${sub}\\b`));
+  });
+
+  it("stops on a bad configuration value, naming the variable", async () => {
+    const { code, stderr } = await runCli(["serve"], { PORT: "eighty", STRATA_DATA_DIR: dataDir });
+    assert.equal(code, 78);
+    assert.match(stderr, /configuration error: PORT /);
+    assert.doesNotMatch(stderr, /at .*\.ts/, "no stack trace");
+  });
+
+  it("names a server dependency that is down and exits non-zero", async () => {
+    const { code, stderr } = await runCli(["migrate", "status"], {
+      DATABASE_URL: "postgres://strata:secret@127.0.0.1:1/strata",
+      STRATA_DATA_DIR: dataDir,
+    });
+    assert.equal(code, 69);
+    assert.match(stderr, /cannot start: database \(Postgres at 127\.0\.0\.1:1\/strata\) is not reachable/);
+    assert.match(stderr, /ECONNREFUSED/);
+    assert.doesNotMatch(stderr, /secret/, "credentials are never printed");
+  });
+
+  it("serves on the embedded profile, migrates on start, and shuts down cleanly", async () => {
+    const server = await startServe({ PORT: "0", HOST: "127.0.0.1", STRATA_DATA_DIR: dataDir });
+    try {
+      assert.match(server.output(), new RegExp(`data in ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
+      const ready = await fetch(`${server.url}/ready`);
+      assert.equal(ready.status, 200);
+      assert.equal((await ready.json()).profile, "embedded");
+    } finally {
+      server.child.kill("SIGTERM");
+    }
+    assert.equal(await exitOf(server.child), 0);
+    // The data survived the restart: migrations are recorded as applied.
+    const status = await runCli(["migrate", "status"], { STRATA_DATA_DIR: dataDir });
+    assert.equal(status.code, 0);
+    assert.match(status.stdout, /1\s+applied\s+platform_extensions/);
+  });
+
+  it("reverts and re-applies migrations", async () => {
+    const down = await runCli(["migrate", "down", "1"], { STRATA_DATA_DIR: dataDir });
+    assert.equal(down.code, 0, down.stderr);
+    assert.match(down.stdout, /reverted 1 platform_extensions/);
+    const up = await runCli(["migrate", "up"], { STRATA_DATA_DIR: dataDir });
+    assert.match(up.stdout, /applied 1 platform_extensions/);
+    const again = await runCli(["migrate", "up"], { STRATA_DATA_DIR: dataDir });
+    assert.match(again.stdout, /up to date/);
+    const bad = await runCli(["migrate", "down", "zero"], { STRATA_DATA_DIR: dataDir });
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /count must be a positive integer/);
+  });
+});

@@ -1,0 +1,49 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { exitOf, runCli, startServe } from "../support/cli.ts";
+import { createScratchDatabase } from "../support/postgres.ts";
+import { services } from "../support/services.ts";
+
+describe("strata CLI (server profile)", () => {
+  let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;
+  let env: Record<string, string>;
+  before(async () => {
+    scratch = await createScratchDatabase();
+    env = { DATABASE_URL: scratch.url, REDIS_URL: services.redisUrl, KV_KEY_PREFIX: `test:${scratch.name}:` };
+  });
+  after(async () => {
+    await scratch?.drop();
+  });
+
+  it("migrates up, reports status, and reverts against the Postgres server", async () => {
+    const before = await runCli(["migrate", "status"], env);
+    assert.equal(before.code, 0, before.stderr);
+    assert.match(before.stdout, /1\s+pending\s+platform_extensions/);
+    const up = await runCli(["migrate", "up"], env);
+    assert.equal(up.code, 0, up.stderr);
+    assert.match(up.stdout, /applied 1 platform_extensions/);
+    assert.match((await runCli(["migrate", "status"], env)).stdout, /1\s+applied\s+platform_extensions/);
+    const down = await runCli(["migrate", "down"], env);
+    assert.match(down.stdout, /reverted 1 platform_extensions/);
+    await runCli(["migrate", "up"], env);
+  });
+
+  it("serves against Postgres and Redis without migrating on its own", async () => {
+    const server = await startServe({ ...env, PORT: "0", HOST: "127.0.0.1", STRATA_DATA_DIR: "/tmp/strata-cli-server" });
+    try {
+      const ready = await (await fetch(`${server.url}/ready`)).json();
+      assert.equal(ready.dependencies.database.driver, "postgres");
+      assert.equal(ready.dependencies.kv.driver, "redis");
+      assert.equal(ready.profile, "mixed");
+    } finally {
+      server.child.kill("SIGTERM");
+    }
+    assert.equal(await exitOf(server.child), 0);
+  });
+
+  it("names Redis when it cannot be reached at start", async () => {
+    const { code, stderr } = await runCli(["serve"], { ...env, REDIS_URL: "redis://127.0.0.1:1" });
+    assert.equal(code, 69);
+    assert.match(stderr, /kv \(Redis at 127\.0\.0\.1:1\) is not reachable/);
+  });
+});
