@@ -40,6 +40,8 @@ function reportFatal(error: unknown): number {
   }
   // Anything else is unexpected: the message always, the stack when debugging.
   const verbose = process.env.LOG_LEVEL === "debug" || process.env.LOG_LEVEL === "trace";
-  process.stderr.write(`strata: ${verbose ? ((error as Error)?.stack ?? error) : ((error as Error)?.message ?? error)}\n`);
+  process.stderr.write(
+    `strata: ${verbose ? ((error as Error)?.stack ?? error) : ((error as Error)?.message ?? error)}\n`,
+  );
   return 1;
 }

@@ -21,7 +21,11 @@ describe("config", () => {
     assert.equal(config.http.host, "localhost");
     assert.equal(config.http.publicUrl, "http://localhost:8080");
     assert.equal(config.dataDir, path.resolve("data"));
-    assert.deepEqual(config.database, { driver: "pglite", dataDir: path.resolve("data", "pg"), statementTimeoutMs: 10_000 });
+    assert.deepEqual(config.database, {
+      driver: "pglite",
+      dataDir: path.resolve("data", "pg"),
+      statementTimeoutMs: 10_000,
+    });
     assert.equal(config.kv.driver, "memory");
     assert.deepEqual(config.blobs, { driver: "fs", root: path.resolve("data", "blobs") });
   });
@@ -47,7 +51,10 @@ describe("config", () => {
     });
     assert.equal(config.profile, "server");
     assert.equal(config.database.driver, "postgres");
-    assert.equal(config.database.driver === "postgres" && config.database.readUrl, "postgres://u:p@replica:5432/strata");
+    assert.equal(
+      config.database.driver === "postgres" && config.database.readUrl,
+      "postgres://u:p@replica:5432/strata",
+    );
     assert.equal(config.kv.driver, "redis");
     assert.equal(config.blobs.driver === "s3" && config.blobs.forcePathStyle, true);
     assert.equal(loadConfig({ DATABASE_URL: "postgres://db/x" }).profile, "mixed");
@@ -59,7 +66,9 @@ describe("config", () => {
 
   it("names the variable and the reason for each bad value", () => {
     assert.deepEqual(
-      problemsOf({ PORT: "eighty", LOG_LEVEL: "loud", DATABASE_URL: "mysql://x" }).map((p) => p.variable).sort(),
+      problemsOf({ PORT: "eighty", LOG_LEVEL: "loud", DATABASE_URL: "mysql://x" })
+        .map((p) => p.variable)
+        .sort(),
       ["DATABASE_URL", "LOG_LEVEL", "PORT"],
     );
     const [port] = problemsOf({ PORT: "70000" });

@@ -109,7 +109,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   if (e.DATABASE_READ_URL && !e.DATABASE_URL) {
     problems.push({ variable: "DATABASE_READ_URL", reason: "needs DATABASE_URL to be set as well" });
   }
-  if (e.S3_ENDPOINT && !e.S3_BUCKET) problems.push({ variable: "S3_BUCKET", reason: "is required when S3_ENDPOINT is set" });
+  if (e.S3_ENDPOINT && !e.S3_BUCKET)
+    problems.push({ variable: "S3_BUCKET", reason: "is required when S3_ENDPOINT is set" });
   if (Boolean(e.S3_ACCESS_KEY_ID) !== Boolean(e.S3_SECRET_ACCESS_KEY)) {
     problems.push({ variable: "S3_SECRET_ACCESS_KEY", reason: "and S3_ACCESS_KEY_ID must be set together" });
   }

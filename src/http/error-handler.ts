@@ -1,6 +1,11 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { BlobNotFoundError, BlobUnavailableError } from "../platform/blobs/blob-store.ts";
-import { DatabaseUnavailableError, isConnectionFailure, isStatementTimeout, sqlState } from "../platform/database/sqlstate.ts";
+import {
+  DatabaseUnavailableError,
+  isConnectionFailure,
+  isStatementTimeout,
+  sqlState,
+} from "../platform/database/sqlstate.ts";
 import { AppError, type FieldProblem } from "../platform/errors/app-error.ts";
 import { errors } from "../platform/errors/catalog.ts";
 import { KvUnavailableError } from "../platform/kv/kv-store.ts";

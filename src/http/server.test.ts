@@ -31,7 +31,14 @@ const probe: StrataModule = {
     });
     app.get(
       "/probes/list",
-      { schema: { querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 100 }) }, { additionalProperties: false }) } },
+      {
+        schema: {
+          querystring: Type.Object(
+            { limit: Type.Integer({ minimum: 1, maximum: 100 }) },
+            { additionalProperties: false },
+          ),
+        },
+      },
       async (request) => ({ limit: request.query.limit }),
     );
   },
@@ -85,8 +92,14 @@ describe("HTTP server", () => {
     assert.match(text, /strata_http_requests_total\{method="GET",route="\/health",status_code="200"\} \d+/);
     assert.match(text, /strata_http_request_duration_seconds_bucket\{le="0.005",method="GET",route="\/health"/);
     assert.match(text, /strata_db_pool_connections\{pool="primary",state="total"\} 1/);
-    assert.match(text, /strata_dependency_call_duration_seconds_count\{dependency="kv",driver="memory",operation="set",outcome="ok"\} 1/);
-    assert.match(text, /strata_dependency_call_duration_seconds_count\{dependency="blobs",driver="fs",operation="head",outcome="ok"\} 1/);
+    assert.match(
+      text,
+      /strata_dependency_call_duration_seconds_count\{dependency="kv",driver="memory",operation="set",outcome="ok"\} 1/,
+    );
+    assert.match(
+      text,
+      /strata_dependency_call_duration_seconds_count\{dependency="blobs",driver="fs",operation="head",outcome="ok"\} 1/,
+    );
     assert.match(text, /process_resident_memory_bytes/);
   });
 
@@ -102,7 +115,11 @@ describe("HTTP server", () => {
   });
 
   it("accepts a valid body", async () => {
-    const res = await app.inject({ method: "POST", url: "/v1/probes", payload: { email: "a@b.co", age: 3, name: "x" } });
+    const res = await app.inject({
+      method: "POST",
+      url: "/v1/probes",
+      payload: { email: "a@b.co", age: 3, name: "x" },
+    });
     assert.equal(res.statusCode, 201);
     assert.deepEqual(res.json().received, { email: "a@b.co", age: 3, name: "x" });
   });
@@ -116,7 +133,9 @@ describe("HTTP server", () => {
     assert.equal(res.statusCode, 400);
     const { error } = res.json();
     assert.equal(error.code, "validation_failed");
-    const fields = Object.fromEntries(error.details.fields.map((f: { field: string; code: string }) => [f.field, f.code]));
+    const fields = Object.fromEntries(
+      error.details.fields.map((f: { field: string; code: string }) => [f.field, f.code]),
+    );
     assert.deepEqual(fields, {
       "body.email": "format",
       "body.age": "type",
@@ -146,10 +165,19 @@ describe("HTTP server", () => {
     });
     assert.equal(malformed.statusCode, 400);
     assert.equal(malformed.json().error.code, "malformed_json");
-    const empty = await app.inject({ method: "POST", url: "/v1/probes", headers: { "content-type": "application/json" } });
+    const empty = await app.inject({
+      method: "POST",
+      url: "/v1/probes",
+      headers: { "content-type": "application/json" },
+    });
     assert.equal(empty.statusCode, 400);
     assert.equal(empty.json().error.code, "empty_body");
-    const xml = await app.inject({ method: "POST", url: "/v1/probes", headers: { "content-type": "application/xml" }, payload: "<a/>" });
+    const xml = await app.inject({
+      method: "POST",
+      url: "/v1/probes",
+      headers: { "content-type": "application/xml" },
+      payload: "<a/>",
+    });
     assert.equal(xml.statusCode, 415);
     assert.equal(xml.json().error.code, "unsupported_media_type");
   });
@@ -174,7 +202,9 @@ describe("HTTP server", () => {
   it("hides internals of unexpected errors behind a plain 500", async () => {
     const res = await app.inject("/v1/probes/boom");
     assert.equal(res.statusCode, 500);
-    assert.deepEqual(res.json(), { error: { code: "internal_error", message: "an unexpected error occurred", details: {} } });
+    assert.deepEqual(res.json(), {
+      error: { code: "internal_error", message: "an unexpected error occurred", details: {} },
+    });
     assert.doesNotMatch(res.body, /hunter2|secret|at /);
   });
 

@@ -1,7 +1,7 @@
-import { platformMigrations } from "../platform/migrations/platform-migrations.ts";
+import type { Database } from "../platform/database/database.ts";
 import type { Migration } from "../platform/migrations/migration.ts";
 import { Migrator } from "../platform/migrations/migrator.ts";
-import type { Database } from "../platform/database/database.ts";
+import { platformMigrations } from "../platform/migrations/platform-migrations.ts";
 import type { StrataModule } from "./module.ts";
 
 /** The platform's migrations followed by every registered module's. */

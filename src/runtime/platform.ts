@@ -84,7 +84,11 @@ export async function openPlatform(
   }
 }
 
-async function start<T>(dependency: DependencyStartError["dependency"], target: string, open: () => Promise<T>): Promise<T> {
+async function start<T>(
+  dependency: DependencyStartError["dependency"],
+  target: string,
+  open: () => Promise<T>,
+): Promise<T> {
   try {
     return await open();
   } catch (error) {

@@ -46,7 +46,7 @@ describe("strata CLI (embedded)", () => {
       assert.match(server.output(), new RegExp(`data in ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
       const ready = await fetch(`${server.url}/ready`);
       assert.equal(ready.status, 200);
-      assert.equal((await ready.json()).profile, "embedded");
+      assert.equal(((await ready.json()) as any).profile, "embedded");
     } finally {
       server.child.kill("SIGTERM");
     }

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { randomBytes, randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
-import { AppError } from "../../src/platform/errors/app-error.ts";
 import { BlobNotFoundError, type BlobStore } from "../../src/platform/blobs/blob-store.ts";
+import { AppError } from "../../src/platform/errors/app-error.ts";
 
 /**
  * The contract every BlobStore passes, unchanged. Each run works under a
@@ -125,8 +125,16 @@ export function blobStoreContract(
 
     it("rejects keys that could escape the store or mean two things", async () => {
       for (const bad of ["../etc/passwd", "a/../../b", "/abs", "a//b", "a/./b", "a\\b", "nul\u0000", "", "sp ace"]) {
-        await assert.rejects(blobs.put(bad, "x"), (e: unknown) => e instanceof AppError && e.code === "invalid_blob_key", bad);
-        await assert.rejects(blobs.head(bad), (e: unknown) => e instanceof AppError && e.code === "invalid_blob_key", bad);
+        await assert.rejects(
+          blobs.put(bad, "x"),
+          (e: unknown) => e instanceof AppError && e.code === "invalid_blob_key",
+          bad,
+        );
+        await assert.rejects(
+          blobs.head(bad),
+          (e: unknown) => e instanceof AppError && e.code === "invalid_blob_key",
+          bad,
+        );
       }
       await assert.rejects(blobs.list("../"), (e: unknown) => e instanceof AppError && e.code === "invalid_blob_key");
     });
@@ -138,8 +146,9 @@ export function blobStoreContract(
       const res = await fetchSigned(url);
       assert.equal(res.status, 200);
       assert.equal(await res.text(), "signed content");
-      const tampered = url.replace(/([?&](?:signature|X-Amz-Signature)=)(.)/, (_m, param: string, first: string) =>
-        param + (first === "A" ? "B" : "A"),
+      const tampered = url.replace(
+        /([?&](?:signature|X-Amz-Signature)=)(.)/,
+        (_m, param: string, first: string) => param + (first === "A" ? "B" : "A"),
       );
       assert.notEqual(tampered, url);
       if (!options.verifiesSignatures) return;

@@ -3,8 +3,8 @@ import { after, before, describe, it } from "node:test";
 import { type Kysely, sql } from "kysely";
 import type { Database } from "../../src/platform/database/database.ts";
 import { transaction } from "../../src/platform/database/transaction.ts";
-import { platformMigrations } from "../../src/platform/migrations/platform-migrations.ts";
 import { Migrator } from "../../src/platform/migrations/migrator.ts";
+import { platformMigrations } from "../../src/platform/migrations/platform-migrations.ts";
 
 /**
  * The SQL layer's contract: the same typed queries behave the same on PGlite
@@ -39,7 +39,11 @@ export function databaseContract(name: string, open: () => Promise<Database>) {
       assert.equal(inserted.at.toISOString(), at.toISOString());
       const count = await db.selectFrom("items").select(db.fn.countAll().as("c")).executeTakeFirstOrThrow();
       assert.equal(count.c, "1");
-      const updated = await db.updateTable("items").set({ owner: "b" }).where("id", "=", inserted.id).executeTakeFirst();
+      const updated = await db
+        .updateTable("items")
+        .set({ owner: "b" })
+        .where("id", "=", inserted.id)
+        .executeTakeFirst();
       assert.equal(updated.numUpdatedRows, 1n);
     });
 
@@ -127,7 +131,9 @@ export function databaseContract(name: string, open: () => Promise<Database>) {
     it("loads pg_trgm, and pgvector where the server has it", async () => {
       const { rows } = await sql<{ s: number }>`select similarity('strata', 'strato') as s`.execute(db);
       assert.ok(Number(rows[0]?.s) > 0.3);
-      const vector = await sql<{ n: number }>`select count(*)::int as n from pg_extension where extname = 'vector'`.execute(db);
+      const vector = await sql<{
+        n: number;
+      }>`select count(*)::int as n from pg_extension where extname = 'vector'`.execute(db);
       if (database.driver === "pglite") {
         assert.equal(vector.rows[0]?.n, 1, "the embedded profile always ships pgvector");
         const d = await sql<{ d: number }>`select '[1,2,3]'::vector <-> '[1,2,5]'::vector as d`.execute(db);
@@ -137,7 +143,10 @@ export function databaseContract(name: string, open: () => Promise<Database>) {
 
     it("reports errors with their SQLSTATE", async () => {
       await assert.rejects(sql`select 1/0`.execute(db), (e: unknown) => (e as { code?: string }).code === "22012");
-      await assert.rejects(sql`select * from no_such_table`.execute(db), (e: unknown) => (e as { code?: string }).code === "42P01");
+      await assert.rejects(
+        sql`select * from no_such_table`.execute(db),
+        (e: unknown) => (e as { code?: string }).code === "42P01",
+      );
     });
 
     it("pings and reports pool usage", async () => {

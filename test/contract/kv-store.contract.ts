@@ -117,10 +117,13 @@ export function kvStoreContract(name: string, open: () => Promise<KvStore>) {
         (await kv.zrangeByScore("z:a", 2, 5)).map((m) => m.member),
         ["b", "c", "a"],
       );
-      assert.deepEqual(await kv.zrangeByScore("z:a", Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, { offset: 1, count: 2 }), [
-        { member: "c", score: 2 },
-        { member: "a", score: 5 },
-      ]);
+      assert.deepEqual(
+        await kv.zrangeByScore("z:a", Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, { offset: 1, count: 2 }),
+        [
+          { member: "c", score: 2 },
+          { member: "a", score: 5 },
+        ],
+      );
       assert.deepEqual(
         (await kv.zrange("z:a", 0, -1, { reverse: true })).map((m) => m.member),
         ["d", "a", "c", "b"],

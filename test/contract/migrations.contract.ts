@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { type Kysely, sql } from "kysely";
+import { modules } from "../../src/modules/index.ts";
 import type { Migration } from "../../src/platform/migrations/migration.ts";
 import { MigrationError, Migrator } from "../../src/platform/migrations/migrator.ts";
-import { modules } from "../../src/modules/index.ts";
 import { allMigrations } from "../../src/runtime/migrations.ts";
 import { schemaSnapshot } from "../support/schema-snapshot.ts";
 
@@ -30,7 +30,11 @@ export const fixtureMigrations: Migration[] = [
         .addColumn("body", "text", (c) => c.notNull().check(sql`length(body) < 10000`))
         .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
         .execute();
-      await db.schema.createIndex("fixture_notes_owner_idx").on("fixture_notes").columns(["owner_id", "created_at"]).execute();
+      await db.schema
+        .createIndex("fixture_notes_owner_idx")
+        .on("fixture_notes")
+        .columns(["owner_id", "created_at"])
+        .execute();
       await sql`create index fixture_notes_body_trgm on fixture_notes using gin (body gin_trgm_ops)`.execute(db);
     },
     async down(db) {
@@ -92,10 +96,13 @@ export function migrationsContract(name: string, fresh: () => Promise<FreshDatab
         assert.equal(down.applied.length, migrations.length);
         assert.deepEqual(
           (await schemaSnapshot(db)).filter((l) => !l.includes("strata_migrations")),
-          empty.filter((l) => !l.includes("strata_migrations")).concat(
-            // extensions stay on the way down, by design
-            afterUp.filter((l) => l.startsWith("extension ") && !empty.includes(l)),
-          ).sort(),
+          empty
+            .filter((l) => !l.includes("strata_migrations"))
+            .concat(
+              // extensions stay on the way down, by design
+              afterUp.filter((l) => l.startsWith("extension ") && !empty.includes(l)),
+            )
+            .sort(),
         );
         assert.ok((await migrator.status()).every((m) => m.state === "pending"));
 
@@ -125,7 +132,9 @@ export function migrationsContract(name: string, fresh: () => Promise<FreshDatab
           ],
         );
         assert.ok((await migrator.status()).every((m) => m.version > 1000 || m.state === "applied"));
-        const { rows } = await sql<{ t: string | null }>`select to_regclass('fixture_half_done')::text as t`.execute(db);
+        const { rows } = await sql<{ t: string | null }>`select to_regclass('fixture_half_done')::text as t`.execute(
+          db,
+        );
         assert.equal(rows[0]?.t, null, "the failed migration's table was rolled back");
         // The schema from earlier migrations works.
         await db.insertInto("fixture_notes").values({ owner_id: crypto.randomUUID(), body: "hello" }).execute();
@@ -153,7 +162,10 @@ export function migrationsContract(name: string, fresh: () => Promise<FreshDatab
           [[1001, "unknown"]],
         );
         await assert.rejects(older.down(1), /unknown to this build/);
-        assert.throws(() => new Migrator(db, [fixtureMigrations[0] as Migration, fixtureMigrations[0] as Migration]), /share version/);
+        assert.throws(
+          () => new Migrator(db, [fixtureMigrations[0] as Migration, fixtureMigrations[0] as Migration]),
+          /share version/,
+        );
       } finally {
         await close();
       }

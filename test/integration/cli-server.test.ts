@@ -29,9 +29,14 @@ describe("strata CLI (server profile)", () => {
   });
 
   it("serves against Postgres and Redis without migrating on its own", async () => {
-    const server = await startServe({ ...env, PORT: "0", HOST: "127.0.0.1", STRATA_DATA_DIR: "/tmp/strata-cli-server" });
+    const server = await startServe({
+      ...env,
+      PORT: "0",
+      HOST: "127.0.0.1",
+      STRATA_DATA_DIR: "/tmp/strata-cli-server",
+    });
     try {
-      const ready = await (await fetch(`${server.url}/ready`)).json();
+      const ready = (await (await fetch(`${server.url}/ready`)).json()) as any;
       assert.equal(ready.dependencies.database.driver, "postgres");
       assert.equal(ready.dependencies.kv.driver, "redis");
       assert.equal(ready.profile, "mixed");

@@ -131,7 +131,13 @@ describe("Postgres server: timeouts, retries and read pools", () => {
       await c.query("insert into whoami values ($1)", [label]);
       await c.end();
     }
-    const routed = await openDatabase({ driver: "postgres", url: primaryUrl, readUrl, poolMax: 2, statementTimeoutMs: 5_000 });
+    const routed = await openDatabase({
+      driver: "postgres",
+      url: primaryUrl,
+      readUrl,
+      poolMax: 2,
+      statementTimeoutMs: 5_000,
+    });
     try {
       const fromRead = await (routed.read as Kysely<any>).selectFrom("whoami").select("label").executeTakeFirst();
       const fromPrimary = await (routed.db as Kysely<any>).selectFrom("whoami").select("label").executeTakeFirst();

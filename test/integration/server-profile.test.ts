@@ -4,8 +4,8 @@ import { after, before, describe, it } from "node:test";
 import { Type } from "typebox";
 import type { App } from "../../src/http/app.ts";
 import { buildServer } from "../../src/http/server.ts";
-import type { StrataModule } from "../../src/runtime/module.ts";
 import { createMigrator } from "../../src/runtime/migrations.ts";
+import type { StrataModule } from "../../src/runtime/module.ts";
 import type { Platform } from "../../src/runtime/platform.ts";
 import { openTestPlatform } from "../support/embedded.ts";
 import { createScratchDatabase } from "../support/postgres.ts";
@@ -17,8 +17,10 @@ const counter: StrataModule = {
   name: "counter",
   migrations: [],
   routes(app, platform) {
-    app.post("/counters", { schema: { response: { 201: Type.Object({ value: Type.Integer() }) } } }, async (_req, reply) =>
-      reply.status(201).send({ value: await platform.kv.incrBy("counter", 1) }),
+    app.post(
+      "/counters",
+      { schema: { response: { 201: Type.Object({ value: Type.Integer() }) } } },
+      async (_req, reply) => reply.status(201).send({ value: await platform.kv.incrBy("counter", 1) }),
     );
   },
 };

@@ -12,7 +12,9 @@ export interface CliResult {
 /** Runs `strata ...args` to completion with only the given environment (plus PATH). */
 export function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "warn", ...env } });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "warn", ...env },
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => {
@@ -33,9 +35,13 @@ export function runCli(args: string[], env: Record<string, string> = {}, timeout
 }
 
 /** Starts `strata serve` and resolves once it prints where it listens. */
-export function startServe(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+export function startServe(
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, "serve"], { env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "warn", ...env } });
+    const child = spawn(process.execPath, [BIN, "serve"], {
+      env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "warn", ...env },
+    });
     let output = "";
     const timer = setTimeout(() => {
       child.kill("SIGKILL");

@@ -1,6 +1,6 @@
 import { Type } from "typebox";
-import { errors } from "../../platform/errors/catalog.ts";
 import { verifyDownload } from "../../platform/blobs/url-signing.ts";
+import { errors } from "../../platform/errors/catalog.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import type { App } from "../app.ts";
 

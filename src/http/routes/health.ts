@@ -1,6 +1,6 @@
 import { Type } from "typebox";
-import type { App } from "../app.ts";
 import type { Platform } from "../../runtime/platform.ts";
+import type { App } from "../app.ts";
 
 const CHECK_TIMEOUT_MS = 2_000;
 

@@ -26,7 +26,8 @@ describe("blob keys", () => {
     for (const [key, reason] of cases) {
       assert.throws(
         () => validateBlobKey(key),
-        (e: unknown) => e instanceof AppError && e.code === "invalid_blob_key" && e.statusCode === 400 && reason.test(e.message),
+        (e: unknown) =>
+          e instanceof AppError && e.code === "invalid_blob_key" && e.statusCode === 400 && reason.test(e.message),
         key,
       );
     }

@@ -149,7 +149,13 @@ export class FsBlobStore implements BlobStore {
 
   async signedUrl(key: string, options: SignedUrlOptions): Promise<string> {
     validateBlobKey(key);
-    return downloadUrl(this.signing.publicUrl, this.signing.secret, key, options.expiresInSeconds, options.downloadName);
+    return downloadUrl(
+      this.signing.publicUrl,
+      this.signing.secret,
+      key,
+      options.expiresInSeconds,
+      options.downloadName,
+    );
   }
 
   async ping(): Promise<number> {

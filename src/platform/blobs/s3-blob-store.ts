@@ -127,7 +127,10 @@ export class S3BlobStore implements BlobStore {
   async head(key: string): Promise<BlobInfo | null> {
     validateBlobKey(key);
     try {
-      const out = await this.#send(() => this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key })), key);
+      const out = await this.#send(
+        () => this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key })),
+        key,
+      );
       return toInfo(key, out);
     } catch (error) {
       if (error instanceof BlobNotFoundError) return null;

@@ -30,7 +30,13 @@ export function verifyDownload(
   return download.expires < nowSeconds ? "expired" : "valid";
 }
 
-export function downloadUrl(publicUrl: string, secret: string, key: string, expiresInSeconds: number, downloadName?: string) {
+export function downloadUrl(
+  publicUrl: string,
+  secret: string,
+  key: string,
+  expiresInSeconds: number,
+  downloadName?: string,
+) {
   const download: SignedDownload = {
     key,
     expires: Math.floor(Date.now() / 1000) + expiresInSeconds,

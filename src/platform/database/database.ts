@@ -87,8 +87,12 @@ async function openPostgres(config: Extract<DatabaseConfig, { driver: "postgres"
   };
   const primaryPool = makePool(config.url);
   const readPool = config.readUrl ? makePool(config.readUrl) : null;
-  const db = new Kysely<Tables>({ dialect: new RetryingPostgresDialect({ pool: discardingBrokenClients(primaryPool) }) });
-  const read = readPool ? new Kysely<Tables>({ dialect: new RetryingPostgresDialect({ pool: discardingBrokenClients(readPool) }) }) : db;
+  const db = new Kysely<Tables>({
+    dialect: new RetryingPostgresDialect({ pool: discardingBrokenClients(primaryPool) }),
+  });
+  const read = readPool
+    ? new Kysely<Tables>({ dialect: new RetryingPostgresDialect({ pool: discardingBrokenClients(readPool) }) })
+    : db;
   const stats = (pool: pg.Pool): PoolStats => ({
     total: pool.totalCount,
     idle: pool.idleCount,

@@ -87,7 +87,9 @@ class RetryingPostgresDriver extends PostgresDriver {
     }
   }
   override async releaseConnection(connection: DatabaseConnection) {
-    await super.releaseConnection((connection as RetryingConnection).inner as Parameters<PostgresDriver["releaseConnection"]>[0]);
+    await super.releaseConnection(
+      (connection as RetryingConnection).inner as Parameters<PostgresDriver["releaseConnection"]>[0],
+    );
   }
 }
 

@@ -18,7 +18,8 @@ export const errors = {
     new AppError("payload_too_large", 413, `request body exceeds the limit of ${limitBytes} bytes`, { limitBytes }),
   routeNotFound: (method: string, url: string) =>
     new AppError("route_not_found", 404, `no route for ${method} ${url}`, { method, path: url }),
-  notFound: (resource: string) => new AppError(`${resource}_not_found`, 404, `${resource.replace(/_/g, " ")} not found`),
+  notFound: (resource: string) =>
+    new AppError(`${resource}_not_found`, 404, `${resource.replace(/_/g, " ")} not found`),
   invalidBlobKey: (key: string, reason: string) =>
     new AppError("invalid_blob_key", 400, `blob key is not valid: ${reason}`, { field: "key", key, reason }),
   signatureInvalid: () => new AppError("signature_invalid", 403, "the download link's signature does not match"),

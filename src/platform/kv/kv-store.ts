@@ -72,7 +72,12 @@ export interface KvStore {
   /** Milliseconds left; -1 when the key has no expiry; -2 when it does not exist. */
   ttl(key: string): Promise<number>;
   /** Atomically replaces `expected` (null: absent) with `next` (null: delete). */
-  compareAndSet(key: string, expected: string | null, next: string | null, options?: { ttlMs?: number }): Promise<boolean>;
+  compareAndSet(
+    key: string,
+    expected: string | null,
+    next: string | null,
+    options?: { ttlMs?: number },
+  ): Promise<boolean>;
 
   hget(key: string, field: string): Promise<string | null>;
   hset(key: string, fields: Record<string, string>): Promise<number>;

@@ -12,7 +12,10 @@ import {
 import { compareAndSetScript } from "./scripts.ts";
 import { SortedSet } from "./sorted-set.ts";
 
-type Value = { kind: "string"; value: string } | { kind: "hash"; value: Map<string, string> } | { kind: "zset"; value: SortedSet };
+type Value =
+  | { kind: "string"; value: string }
+  | { kind: "hash"; value: Map<string, string> }
+  | { kind: "zset"; value: SortedSet };
 type Entry = Value & { expiresAt: number | null };
 
 /** How many keys one sweep tick examines for expiry, and how often it runs. */

@@ -142,7 +142,15 @@ export class RedisKvStore implements KvStore {
     const k = this.prefix + key;
     const reply = await this.#call(() =>
       options.offset !== undefined || options.count !== undefined
-        ? this.redis.zrangebyscore(k, bound(min), bound(max), "WITHSCORES", "LIMIT", options.offset ?? 0, options.count ?? -1)
+        ? this.redis.zrangebyscore(
+            k,
+            bound(min),
+            bound(max),
+            "WITHSCORES",
+            "LIMIT",
+            options.offset ?? 0,
+            options.count ?? -1,
+          )
         : this.redis.zrangebyscore(k, bound(min), bound(max), "WITHSCORES"),
     );
     return pairs(reply);
@@ -184,7 +192,9 @@ export class RedisKvStore implements KvStore {
     } catch (error) {
       // NOSCRIPT: the server restarted or flushed its script cache; EVAL loads it again.
       if (!(isReplyError(error) && error.message.startsWith("NOSCRIPT"))) throw error;
-      return (await this.#call(() => this.redis.eval(script.lua, fullKeys.length, ...fullKeys, ...args))) as ScriptReply;
+      return (await this.#call(() =>
+        this.redis.eval(script.lua, fullKeys.length, ...fullKeys, ...args),
+      )) as ScriptReply;
     }
   }
 
@@ -226,7 +236,11 @@ export class RedisKvStore implements KvStore {
     if (this.#subscriber) return this.#subscriber;
     // The subscriber keeps its offline queue, so ioredis re-subscribes every
     // channel by itself after a reconnect.
-    const subscriber = this.redis.duplicate({ enableOfflineQueue: true, lazyConnect: true, maxRetriesPerRequest: null });
+    const subscriber = this.redis.duplicate({
+      enableOfflineQueue: true,
+      lazyConnect: true,
+      maxRetriesPerRequest: null,
+    });
     subscriber.on("error", () => {});
     subscriber.on("message", (channel: string, message: string) => {
       for (const h of this.#handlers.get(channel) ?? []) h(message);

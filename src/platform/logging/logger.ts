@@ -1,4 +1,4 @@
-import { pino, type Logger } from "pino";
+import { type Logger, pino } from "pino";
 
 export type { Logger };
 
@@ -12,7 +12,13 @@ export function createLogger(level: string): Logger {
     base: { service: "strata" },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: {
-      paths: ["req.headers.authorization", "req.headers.cookie", 'res.headers["set-cookie"]', "*.password", "*.refreshToken"],
+      paths: [
+        "req.headers.authorization",
+        "req.headers.cookie",
+        'res.headers["set-cookie"]',
+        "*.password",
+        "*.refreshToken",
+      ],
       censor: "[redacted]",
     },
   });

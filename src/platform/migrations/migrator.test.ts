@@ -1,5 +1,5 @@
-import { openDatabase } from "../database/database.ts";
 import { migrationsContract } from "../../../test/contract/migrations.contract.ts";
+import { openDatabase } from "../database/database.ts";
 
 migrationsContract("PGlite", async () => {
   const database = await openDatabase({ driver: "pglite", dataDir: null, statementTimeoutMs: 10_000 });

@@ -89,7 +89,9 @@ export class Migrator {
       for (const version of newest) {
         const migration = byVersion.get(version);
         if (!migration) {
-          throw new Error(`migration ${version} is applied but unknown to this build; revert it with the build that has it`);
+          throw new Error(
+            `migration ${version} is applied but unknown to this build; revert it with the build that has it`,
+          );
         }
         await this.step(conn, migration, "down");
         done.push({ version, name: migration.name });
