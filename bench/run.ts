@@ -1,0 +1,21 @@
+/**
+ * Benchmarks, run with `npm run bench [name...]`. Each prints Strata's figure
+ * beside the peer it is compared with, measured in the same run on the same
+ * machine. They are measurements, not tests: nothing here fails on a number.
+ */
+import { runStartupBench } from "./startup.ts";
+
+const benches: Record<string, () => Promise<void>> = {
+  startup: runStartupBench,
+};
+
+const chosen = process.argv.slice(2);
+for (const name of chosen.length > 0 ? chosen : Object.keys(benches)) {
+  const bench = benches[name];
+  if (!bench) {
+    console.error(`unknown benchmark ${name}; choose from ${Object.keys(benches).join(", ")}`);
+    process.exit(2);
+  }
+  console.log(`\n# ${name}`);
+  await bench();
+}
