@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { exitOf, runCli, startServe } from "../support/cli.ts";
+import { exitOf, runCli, startCommand, startServe } from "../support/cli.ts";
 
 describe("strata CLI (embedded)", () => {
   let dataDir: string;
@@ -38,6 +38,25 @@ describe("strata CLI (embedded)", () => {
     assert.match(stderr, /cannot start: database \(Postgres at 127\.0\.0\.1:1\/strata\) is not reachable/);
     assert.match(stderr, /ECONNREFUSED/);
     assert.doesNotMatch(stderr, /secret/, "credentials are never printed");
+  });
+
+  it("names an S3 endpoint that cannot be reached", async () => {
+    const { code, stderr } = await runCli(["migrate", "status"], {
+      STRATA_DATA_DIR: dataDir,
+      S3_BUCKET: "strata-blobs",
+      S3_ENDPOINT: "http://127.0.0.1:1",
+      S3_ACCESS_KEY_ID: "key",
+      S3_SECRET_ACCESS_KEY: "secret-key",
+    });
+    assert.equal(code, 69);
+    assert.match(stderr, /cannot start: blobs \(S3 bucket strata-blobs at http:\/\/127\.0\.0\.1:1\) is not reachable/);
+  });
+
+  it("runs a worker process until it is told to stop", async () => {
+    const worker = await startCommand(["worker"], { STRATA_DATA_DIR: dataDir, LOG_LEVEL: "info" }, /"worker started"/);
+    worker.child.kill("SIGTERM");
+    assert.equal(await exitOf(worker.child), 0);
+    assert.match(worker.output(), /"msg":"worker started"/);
   });
 
   it("serves on the embedded profile, migrates on start, and shuts down cleanly", async () => {

@@ -34,34 +34,42 @@ export function runCli(args: string[], env: Record<string, string> = {}, timeout
   });
 }
 
-/** Starts `strata serve` and resolves once it prints where it listens. */
-export function startServe(
+/** Starts `strata ...args` and resolves once its output matches `ready`. */
+export function startCommand(
+  args: string[],
   env: Record<string, string>,
-): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  ready: RegExp,
+): Promise<{ child: ChildProcess; match: RegExpExecArray; output: () => string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, "serve"], {
+    const child = spawn(process.execPath, [BIN, ...args], {
       env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "warn", ...env },
     });
     let output = "";
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`strata serve did not start:\n${output}`));
+      reject(new Error(`strata ${args.join(" ")} did not start:\n${output}`));
     }, 60_000);
     const onData = (d: Buffer) => {
       output += d;
-      const match = /listening on (http:\/\/\S+:\d+)/.exec(output);
-      if (match?.[1]) {
+      const match = ready.exec(output);
+      if (match) {
         clearTimeout(timer);
-        resolve({ child, url: match[1], output: () => output });
+        resolve({ child, match, output: () => output });
       }
     };
     child.stdout.on("data", onData);
     child.stderr.on("data", onData);
     child.on("exit", (code) => {
       clearTimeout(timer);
-      reject(new Error(`strata serve exited with ${code}:\n${output}`));
+      reject(new Error(`strata ${args.join(" ")} exited with ${code}:\n${output}`));
     });
   });
+}
+
+/** Starts `strata serve` and resolves once it prints where it listens. */
+export async function startServe(env: Record<string, string>) {
+  const started = await startCommand(["serve"], env, /listening on (http:\/\/\S+:\d+)/);
+  return { child: started.child, url: started.match[1] as string, output: started.output };
 }
 
 export function exitOf(child: ChildProcess): Promise<number | null> {
