@@ -1,4 +1,4 @@
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 
 /**
  * The blob layer: content lives here, metadata in Postgres (seed 000's
@@ -72,3 +72,13 @@ export class BlobUnavailableError extends Error {
 
 export const DEFAULT_CONTENT_TYPE = "application/octet-stream";
 export const MAX_LIST_LIMIT = 1000;
+
+/** Clamps a caller's page size to 1..MAX_LIST_LIMIT. */
+export function listLimit(limit: number | undefined): number {
+  return Math.min(Math.max(1, limit ?? MAX_LIST_LIMIT), MAX_LIST_LIMIT);
+}
+
+export function toReadable(body: BlobBody): Readable {
+  if (body instanceof Readable) return body;
+  return Readable.from([typeof body === "string" ? Buffer.from(body) : Buffer.from(body)]);
+}

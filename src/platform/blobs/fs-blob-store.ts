@@ -1,8 +1,8 @@
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { copyFile, mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { Readable, Transform } from "node:stream";
+import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { validateBlobKey, validateBlobPrefix } from "./blob-keys.ts";
 import {
@@ -12,10 +12,12 @@ import {
   type BlobPage,
   type BlobStore,
   DEFAULT_CONTENT_TYPE,
-  MAX_LIST_LIMIT,
+  listLimit,
   type PutOptions,
   type SignedUrlOptions,
+  toReadable,
 } from "./blob-store.ts";
+import { contentDigest } from "./content-digest.ts";
 import { downloadUrl } from "./url-signing.ts";
 
 /**
@@ -59,21 +61,13 @@ export class FsBlobStore implements BlobStore {
   async put(key: string, body: BlobBody, options: PutOptions = {}): Promise<BlobInfo> {
     const file = this.#file(key);
     const tmp = path.join(this.#tmp, randomUUID());
-    const hash = createHash("sha256");
-    let size = 0;
+    const digest = contentDigest();
     try {
-      const counter = new Transform({
-        transform(chunk: Buffer, _encoding, done) {
-          hash.update(chunk);
-          size += chunk.length;
-          done(null, chunk);
-        },
-      });
-      const out = createWriteStream(tmp);
-      await pipeline(toReadable(body), counter, out);
+      await pipeline(toReadable(body), digest.stream, createWriteStream(tmp));
+      const size = digest.size;
       const trailer: Trailer = {
         contentType: options.contentType ?? DEFAULT_CONTENT_TYPE,
-        sha256: hash.digest("hex"),
+        sha256: digest.sha256(),
         metadata: { ...options.metadata },
       };
       await appendTrailer(tmp, trailer);
@@ -122,7 +116,7 @@ export class FsBlobStore implements BlobStore {
 
   async list(prefix: string, options: { limit?: number; cursor?: string } = {}): Promise<BlobPage> {
     validateBlobPrefix(prefix);
-    const limit = Math.min(Math.max(1, options.limit ?? MAX_LIST_LIMIT), MAX_LIST_LIMIT);
+    const limit = listLimit(options.limit);
     // Start the walk at the deepest folder the prefix names.
     const base = prefix.includes("/") ? prefix.slice(0, prefix.lastIndexOf("/")) : "";
     const dir = path.join(this.root, base);
@@ -173,11 +167,6 @@ export class FsBlobStore implements BlobStore {
     if (!file.startsWith(this.root + path.sep)) throw new Error("blob key resolved outside the store");
     return file;
   }
-}
-
-function toReadable(body: BlobBody): Readable {
-  if (body instanceof Readable) return body;
-  return Readable.from([typeof body === "string" ? Buffer.from(body) : Buffer.from(body)]);
 }
 
 async function appendTrailer(file: string, trailer: Trailer) {

@@ -1,5 +1,4 @@
-import { createHash } from "node:crypto";
-import { Readable, Transform } from "node:stream";
+import { Readable } from "node:stream";
 import {
   CopyObjectCommand,
   DeleteObjectCommand,
@@ -24,10 +23,12 @@ import {
   type BlobStore,
   BlobUnavailableError,
   DEFAULT_CONTENT_TYPE,
-  MAX_LIST_LIMIT,
+  listLimit,
   type PutOptions,
   type SignedUrlOptions,
+  toReadable,
 } from "./blob-store.ts";
+import { contentDigest } from "./content-digest.ts";
 
 /** Strata's checksum travels as S3 user metadata under this name. */
 const SHA_META = "strata-sha256";
@@ -69,22 +70,13 @@ export class S3BlobStore implements BlobStore {
 
   async put(key: string, body: BlobBody, options: PutOptions = {}): Promise<BlobInfo> {
     validateBlobKey(key);
-    const hash = createHash("sha256");
-    let size = 0;
-    const counted = toReadable(body).pipe(
-      new Transform({
-        transform(chunk: Buffer, _encoding, done) {
-          hash.update(chunk);
-          size += chunk.length;
-          done(null, chunk);
-        },
-      }),
-    );
+    const digest = contentDigest();
+    const counted = toReadable(body).pipe(digest.stream);
     // The checksum is only known once the body has streamed, but S3 metadata is
     // sent up front; so a buffered body is hashed first, a stream afterwards
     // with a metadata-only self-copy.
     const buffered = body instanceof Readable ? null : await streamToBuffer(counted);
-    const sha256 = buffered ? hash.digest("hex") : null;
+    const sha256 = buffered ? digest.sha256() : null;
     const contentType = options.contentType ?? DEFAULT_CONTENT_TYPE;
     await this.#send(() =>
       new Upload({
@@ -107,13 +99,14 @@ export class S3BlobStore implements BlobStore {
             CopySource: copySource(this.bucket, key),
             MetadataDirective: "REPLACE",
             ContentType: contentType,
-            Metadata: { ...options.metadata, [SHA_META]: hash.digest("hex") },
+            Metadata: { ...options.metadata, [SHA_META]: digest.sha256() },
           }),
         ),
       );
     }
     const info = await this.head(key);
-    if (!info || info.size !== size) throw new BlobUnavailableError(new Error(`upload of ${key} did not complete`));
+    if (!info || info.size !== digest.size)
+      throw new BlobUnavailableError(new Error(`upload of ${key} did not complete`));
     return info;
   }
 
@@ -165,7 +158,7 @@ export class S3BlobStore implements BlobStore {
 
   async list(prefix: string, options: { limit?: number; cursor?: string } = {}): Promise<BlobPage> {
     validateBlobPrefix(prefix);
-    const limit = Math.min(Math.max(1, options.limit ?? MAX_LIST_LIMIT), MAX_LIST_LIMIT);
+    const limit = listLimit(options.limit);
     const out = await this.#send(() =>
       this.client.send(
         new ListObjectsV2Command({
@@ -242,11 +235,6 @@ function toInfo(
     lastModified: out.LastModified ?? new Date(0),
     metadata,
   };
-}
-
-function toReadable(body: BlobBody): Readable {
-  if (body instanceof Readable) return body;
-  return Readable.from([typeof body === "string" ? Buffer.from(body) : Buffer.from(body)]);
 }
 
 async function streamToBuffer(stream: Readable): Promise<Buffer> {

@@ -9,7 +9,7 @@ import {
   type SetOptions,
   type Unsubscribe,
 } from "./kv-store.ts";
-import { compareAndSetScript } from "./scripts.ts";
+import { compareAndSetArgs, compareAndSetScript } from "./scripts.ts";
 import { SortedSet } from "./sorted-set.ts";
 
 type Value =
@@ -90,12 +90,7 @@ export class MemoryKvStore implements KvStore {
   }
 
   async compareAndSet(key: string, expected: string | null, next: string | null, options: { ttlMs?: number } = {}) {
-    const reply = await this.runScript(
-      compareAndSetScript,
-      [key],
-      [expected ?? "", next ?? "", expected === null ? "1" : "0", next === null ? "1" : "0", options.ttlMs ?? 0],
-    );
-    return reply === 1;
+    return (await this.runScript(compareAndSetScript, [key], compareAndSetArgs(expected, next, options.ttlMs))) === 1;
   }
 
   async hget(key: string, field: string) {

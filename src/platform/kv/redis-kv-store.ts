@@ -10,7 +10,7 @@ import {
   type SetOptions,
   type Unsubscribe,
 } from "./kv-store.ts";
-import { compareAndSetScript } from "./scripts.ts";
+import { compareAndSetArgs, compareAndSetScript } from "./scripts.ts";
 
 /**
  * The server profile's key-value store over Redis (or Valkey). Commands fail
@@ -89,12 +89,7 @@ export class RedisKvStore implements KvStore {
   }
 
   async compareAndSet(key: string, expected: string | null, next: string | null, options: { ttlMs?: number } = {}) {
-    const reply = await this.runScript(
-      compareAndSetScript,
-      [key],
-      [expected ?? "", next ?? "", expected === null ? "1" : "0", next === null ? "1" : "0", options.ttlMs ?? 0],
-    );
-    return reply === 1;
+    return (await this.runScript(compareAndSetScript, [key], compareAndSetArgs(expected, next, options.ttlMs))) === 1;
   }
 
   hget(key: string, field: string) {

@@ -33,3 +33,8 @@ return 1`,
     return 1;
   },
 };
+
+/** The arguments compareAndSetScript expects, from compareAndSet's parameters. */
+export function compareAndSetArgs(expected: string | null, next: string | null, ttlMs = 0): string[] {
+  return [expected ?? "", next ?? "", expected === null ? "1" : "0", next === null ? "1" : "0", String(ttlMs)];
+}
