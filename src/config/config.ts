@@ -46,6 +46,19 @@ const envSchema = z.object({
   S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   S3_FORCE_PATH_STYLE: flag.optional(),
   SIGNED_URL_TTL_SECONDS: positiveInt.max(7 * 24 * 3600).default(900),
+  JWT_ISSUER: z.string().min(1).default("strata"),
+  JWT_AUDIENCE: z.string().min(1).default("strata-api"),
+  ACCESS_TOKEN_TTL_SECONDS: positiveInt.max(24 * 3600).default(900),
+  REFRESH_TOKEN_TTL_SECONDS: positiveInt.default(7 * 24 * 3600),
+  REFRESH_REUSE_GRACE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
+  ANONYMOUS_SESSION_TTL_SECONDS: positiveInt.default(24 * 3600),
+  TRUST_PROXY: z
+    .string()
+    .regex(
+      /^(true|false|\d+|[0-9a-fA-F.:/,\s]+)$/,
+      "must be true, false, a hop count, or a list of proxy addresses/CIDRs",
+    )
+    .default("false"),
   SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
 });
 
@@ -81,6 +94,16 @@ export interface Config {
   /** Null means: use (or create) the secret kept in the data directory. */
   signingSecret: string | null;
   signedUrlTtlSeconds: number;
+  auth: {
+    issuer: string;
+    audience: string;
+    accessTokenTtlSeconds: number;
+    refreshTokenTtlSeconds: number;
+    refreshReuseGraceSeconds: number;
+    anonymousSessionTtlSeconds: number;
+  };
+  /** Fastify's trustProxy: false, true, a hop count, or proxy addresses. Decides where the client IP comes from. */
+  trustProxy: boolean | number | string[];
   shutdownGraceMs: number;
   database: DatabaseConfig;
   kv: KvConfig;
@@ -114,6 +137,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   if (Boolean(e.S3_ACCESS_KEY_ID) !== Boolean(e.S3_SECRET_ACCESS_KEY)) {
     problems.push({ variable: "S3_SECRET_ACCESS_KEY", reason: "and S3_ACCESS_KEY_ID must be set together" });
   }
+  if (e.DATABASE_URL && !e.STRATA_SIGNING_SECRET) {
+    // Every process of a server deployment must sign and verify with the same
+    // key; one generated into a local data directory would differ per machine.
+    problems.push({ variable: "STRATA_SIGNING_SECRET", reason: "is required when DATABASE_URL is set" });
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const dataDir = path.resolve(e.STRATA_DATA_DIR);
@@ -130,6 +158,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     dataDir,
     signingSecret: e.STRATA_SIGNING_SECRET ?? null,
     signedUrlTtlSeconds: e.SIGNED_URL_TTL_SECONDS,
+    auth: {
+      issuer: e.JWT_ISSUER,
+      audience: e.JWT_AUDIENCE,
+      accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS,
+      refreshReuseGraceSeconds: e.REFRESH_REUSE_GRACE_SECONDS,
+      anonymousSessionTtlSeconds: e.ANONYMOUS_SESSION_TTL_SECONDS,
+    },
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     database: e.DATABASE_URL
       ? {
@@ -158,6 +195,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       : { driver: "fs", root: path.join(dataDir, "blobs") },
   };
   return deepFreeze(config);
+}
+
+function parseTrustProxy(value: string): boolean | number | string[] {
+  if (value === "true") return true;
+  if (value === "false") return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value
+    .split(",")
+    .map((v) => v.trim())
+    .filter(Boolean);
 }
 
 function deepFreeze<T>(value: T): Readonly<T> {

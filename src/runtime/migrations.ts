@@ -1,4 +1,5 @@
 import type { Database } from "../platform/database/database.ts";
+import { identityMigrations } from "../platform/identity/migrations.ts";
 import type { Migration } from "../platform/migrations/migration.ts";
 import { Migrator } from "../platform/migrations/migrator.ts";
 import { platformMigrations } from "../platform/migrations/platform-migrations.ts";
@@ -6,7 +7,7 @@ import type { StrataModule } from "./module.ts";
 
 /** The platform's migrations followed by every registered module's. */
 export function allMigrations(modules: readonly StrataModule[]): Migration[] {
-  return [...platformMigrations, ...modules.flatMap((m) => m.migrations)];
+  return [...platformMigrations, ...identityMigrations, ...modules.flatMap((m) => m.migrations)];
 }
 
 export function createMigrator(database: Database, modules: readonly StrataModule[]): Migrator {

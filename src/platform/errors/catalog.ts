@@ -36,6 +36,56 @@ export const errors = {
   queryTimeout: (cause?: unknown) =>
     new AppError("query_timeout", 503, "the database did not answer in time; try again shortly", {}, 2, { cause }),
   internal: () => new AppError("internal_error", 500, "an unexpected error occurred"),
+
+  // identity
+  authenticationRequired: () =>
+    new AppError("authentication_required", 401, "this route needs an Authorization: Bearer token"),
+  tokenInvalid: () => new AppError("token_invalid", 401, "the access token is not valid"),
+  tokenExpired: () => new AppError("token_expired", 401, "the access token has expired; refresh it"),
+  sessionRevoked: () => new AppError("session_revoked", 401, "this session has ended; log in again"),
+  anonymousSessionExpired: () =>
+    new AppError("anonymous_session_expired", 401, "the anonymous session has expired or was claimed; start a new one"),
+  refreshTokenInvalid: () => new AppError("refresh_token_invalid", 401, "the refresh token is not valid"),
+  refreshTokenExpired: () => new AppError("refresh_token_expired", 401, "the refresh token has expired; log in again"),
+  refreshTokenReused: () =>
+    new AppError(
+      "refresh_token_reused",
+      401,
+      "this refresh token was already used; the session has been ended to protect the account",
+    ),
+  invalidCredentials: () => new AppError("invalid_credentials", 401, "the email or password is not correct"),
+  accountDisabled: () => new AppError("account_disabled", 403, "this account is not active"),
+  emailTaken: () =>
+    new AppError("email_taken", 409, "an account with this email already exists; log in instead", {
+      field: "body.email",
+    }),
+  insufficientRole: (needed: string) =>
+    new AppError("insufficient_role", 403, `this action needs the ${needed} role in the organization`, { needed }),
+  insufficientScope: (needed: string) =>
+    new AppError("insufficient_scope", 403, `this API key lacks the ${needed} scope`, { needed }),
+  anonymousNotAllowed: () =>
+    new AppError("account_required", 403, "this action needs an account; register or log in first"),
+  lastOwner: () => new AppError("last_owner", 409, "an organization must keep at least one owner"),
+  alreadyMember: () => new AppError("already_member", 409, "this user is already a member of the organization"),
+  transferFailed: (cause?: unknown) =>
+    new AppError(
+      "ownership_transfer_failed",
+      503,
+      "moving the anonymous session's data failed; nothing was changed, try again",
+      {},
+      5,
+      { cause },
+    ),
+
+  // rate limits
+  rateLimited: (retryAfterSeconds: number, limitClass: string) =>
+    new AppError(
+      "rate_limited",
+      429,
+      `too many requests; retry in ${retryAfterSeconds} s`,
+      { limitClass },
+      retryAfterSeconds,
+    ),
 } as const;
 
 function describeFields(fields: FieldProblem[]): string {

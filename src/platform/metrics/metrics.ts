@@ -12,6 +12,9 @@ export interface Metrics {
   httpDuration: Histogram<"method" | "route" | "status_code">;
   dependencyCalls: Histogram<"dependency" | "driver" | "operation" | "outcome">;
   poolConnections: Gauge<"pool" | "state">;
+  cacheRequests: Counter<"namespace" | "outcome">;
+  cacheInvalidations: Counter<"namespace">;
+  rateLimitDecisions: Counter<"limit_class" | "outcome">;
   /** Where the pool gauge reads its figures at scrape time. */
   setPoolSource(source: () => Record<string, object | null>): void;
 }
@@ -54,6 +57,24 @@ export function createMetrics(): Metrics {
           for (const [state, value] of Object.entries(stats ?? {})) this.set({ pool, state }, Number(value));
         }
       },
+    }),
+    cacheRequests: new Counter({
+      name: "strata_cache_requests_total",
+      help: "Cache reads by namespace and outcome (hit, miss, error).",
+      labelNames: ["namespace", "outcome"],
+      registers: [registry],
+    }),
+    cacheInvalidations: new Counter({
+      name: "strata_cache_invalidations_total",
+      help: "Cache keys dropped because their source changed.",
+      labelNames: ["namespace"],
+      registers: [registry],
+    }),
+    rateLimitDecisions: new Counter({
+      name: "strata_rate_limit_decisions_total",
+      help: "Rate-limit decisions by route class and outcome (allowed, limited, unavailable).",
+      labelNames: ["limit_class", "outcome"],
+      registers: [registry],
     }),
     setPoolSource(source) {
       poolSource = source;

@@ -1,0 +1,95 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
+
+/**
+ * Token formats.
+ *
+ * - Access token: a JWT, HS256 only (the algorithm is pinned on verify, so
+ *   `alg: none` or an RS/HS confusion is refused), issuer and audience checked,
+ *   short-lived. Claims: sub (user id), sid (the user session, i.e. the
+ *   refresh-token family), org (the active organization).
+ * - Opaque tokens (anonymous sessions `anon_…`, refresh tokens `rt_…`, API
+ *   keys `sk_…`): 256 random bits; only their SHA-256 is stored, so a stolen
+ *   database does not hand out sessions. The prefix says which kind a bearer
+ *   token is before any lookup.
+ */
+
+export interface AccessClaims {
+  sub: string;
+  sid: string;
+  org: string;
+}
+
+export interface TokenSettings {
+  issuer: string;
+  audience: string;
+  accessTokenTtlSeconds: number;
+}
+
+export class TokenSigner {
+  readonly #key: Uint8Array;
+
+  constructor(
+    signingSecret: string,
+    private readonly settings: TokenSettings,
+  ) {
+    // A key of its own for JWTs, derived from the signing secret, so a link
+    // signature can never be replayed as a token or the other way round.
+    this.#key = createHmac("sha256", signingSecret).update("strata:jwt:v1").digest();
+  }
+
+  async signAccess(claims: AccessClaims): Promise<{ token: string; expiresAt: Date }> {
+    const expiresAt = new Date(Date.now() + this.settings.accessTokenTtlSeconds * 1000);
+    const token = await new SignJWT({ sid: claims.sid, org: claims.org })
+      .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+      .setSubject(claims.sub)
+      .setIssuer(this.settings.issuer)
+      .setAudience(this.settings.audience)
+      .setIssuedAt()
+      .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
+      .sign(this.#key);
+    return { token, expiresAt };
+  }
+
+  /** Verifies an access token; the reason it fails is returned, never thrown. */
+  async verifyAccess(
+    token: string,
+  ): Promise<{ ok: true; claims: AccessClaims } | { ok: false; reason: "expired" | "invalid" }> {
+    try {
+      const { payload } = await jwtVerify(token, this.#key, {
+        algorithms: ["HS256"],
+        issuer: this.settings.issuer,
+        audience: this.settings.audience,
+        requiredClaims: ["sub", "exp", "iat"],
+      });
+      if (typeof payload.sid !== "string" || typeof payload.org !== "string" || typeof payload.sub !== "string") {
+        return { ok: false, reason: "invalid" };
+      }
+      return { ok: true, claims: { sub: payload.sub, sid: payload.sid, org: payload.org } };
+    } catch (error) {
+      return { ok: false, reason: error instanceof joseErrors.JWTExpired ? "expired" : "invalid" };
+    }
+  }
+}
+
+export type OpaqueKind = "anon" | "rt" | "sk";
+
+/** A fresh opaque token of the given kind, e.g. `rt_3q2+…`. */
+export function newOpaqueToken(kind: OpaqueKind): string {
+  return `${kind}_${randomBytes(32).toString("base64url")}`;
+}
+
+export function hashToken(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
+}
+
+export function tokensEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export function opaqueKind(token: string): OpaqueKind | null {
+  const prefix = token.slice(0, token.indexOf("_"));
+  return prefix === "anon" || prefix === "rt" || prefix === "sk" ? prefix : null;
+}
