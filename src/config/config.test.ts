@@ -48,6 +48,7 @@ describe("config", () => {
       S3_ENDPOINT: "http://minio:9000",
       S3_ACCESS_KEY_ID: "k",
       S3_SECRET_ACCESS_KEY: "s",
+      STRATA_SIGNING_SECRET: "x".repeat(32),
     });
     assert.equal(config.profile, "server");
     assert.equal(config.database.driver, "postgres");
@@ -57,7 +58,10 @@ describe("config", () => {
     );
     assert.equal(config.kv.driver, "redis");
     assert.equal(config.blobs.driver === "s3" && config.blobs.forcePathStyle, true);
-    assert.equal(loadConfig({ DATABASE_URL: "postgres://db/x" }).profile, "mixed");
+    assert.equal(
+      loadConfig({ DATABASE_URL: "postgres://db/x", STRATA_SIGNING_SECRET: "x".repeat(32) }).profile,
+      "mixed",
+    );
   });
 
   it("treats empty variables as unset", () => {
@@ -75,8 +79,12 @@ describe("config", () => {
     assert.equal(port?.variable, "PORT");
     assert.match(port?.reason ?? "", /65535/);
     assert.equal(problemsOf({ DATABASE_READ_URL: "postgres://r/x" })[0]?.variable, "DATABASE_READ_URL");
+    assert.equal(problemsOf({ TRUST_PROXY: "sometimes" })[0]?.variable, "TRUST_PROXY");
     assert.equal(problemsOf({ S3_ACCESS_KEY_ID: "k", S3_BUCKET: "bucket" })[0]?.variable, "S3_SECRET_ACCESS_KEY");
     assert.equal(problemsOf({ STRATA_SIGNING_SECRET: "short" })[0]?.variable, "STRATA_SIGNING_SECRET");
+    assert.deepEqual(problemsOf({ DATABASE_URL: "postgres://db/x" }), [
+      { variable: "STRATA_SIGNING_SECRET", reason: "is required when DATABASE_URL is set" },
+    ]);
     assert.match(new ConfigError([{ variable: "PORT", reason: "is bad" }]).message, /PORT is bad/);
   });
 });

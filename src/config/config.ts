@@ -88,7 +88,14 @@ export type BlobConfig =
 export interface Config {
   /** "embedded" when no server dependency is configured, "server" when all are, "mixed" otherwise. */
   profile: "embedded" | "server" | "mixed";
-  http: { port: number; host: string; publicUrl: string; bodyLimitBytes: number };
+  http: {
+    port: number;
+    host: string;
+    publicUrl: string;
+    bodyLimitBytes: number;
+    /** Fastify's trustProxy: false, true, a hop count, or proxy addresses. Decides where the client IP comes from. */
+    trustProxy: boolean | number | string[];
+  };
   logLevel: string;
   dataDir: string;
   /** Null means: use (or create) the secret kept in the data directory. */
@@ -102,8 +109,6 @@ export interface Config {
     refreshReuseGraceSeconds: number;
     anonymousSessionTtlSeconds: number;
   };
-  /** Fastify's trustProxy: false, true, a hop count, or proxy addresses. Decides where the client IP comes from. */
-  trustProxy: boolean | number | string[];
   shutdownGraceMs: number;
   database: DatabaseConfig;
   kv: KvConfig;
@@ -153,6 +158,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       host: e.HOST,
       publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
       bodyLimitBytes: e.BODY_LIMIT_BYTES,
+      trustProxy: parseTrustProxy(e.TRUST_PROXY),
     },
     logLevel: e.LOG_LEVEL,
     dataDir,
@@ -166,7 +172,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       refreshReuseGraceSeconds: e.REFRESH_REUSE_GRACE_SECONDS,
       anonymousSessionTtlSeconds: e.ANONYMOUS_SESSION_TTL_SECONDS,
     },
-    trustProxy: parseTrustProxy(e.TRUST_PROXY),
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     database: e.DATABASE_URL
       ? {

@@ -92,16 +92,18 @@ const KEYWORD_CODES: Record<string, string> = {
 function fieldProblems(validation: readonly unknown[], context: string): FieldProblem[] {
   const prefix = context === "querystring" ? "query" : context;
   const seen = new Set<string>();
+  const relevant = (validation as AjvProblem[]).filter((p) => p.keyword !== "anyOf" && p.keyword !== "oneOf");
   const problems: FieldProblem[] = [];
-  for (const raw of validation as AjvProblem[]) {
+  for (const raw of relevant) {
     const path = raw.instancePath.split("/").filter(Boolean);
     if (raw.keyword === "required") path.push(String(raw.params.missingProperty));
     if (raw.keyword === "additionalProperties") path.push(String(raw.params.additionalProperty));
     const field = [prefix, ...path].join(".");
     const code = KEYWORD_CODES[raw.keyword] ?? raw.keyword;
-    const key = `${field}:${code}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
+    // One problem per field: a union reports one failure per branch, and the
+    // first (the closest match) is the one worth reading.
+    if (seen.has(field)) continue;
+    seen.add(field);
     problems.push({
       field,
       code,

@@ -7,9 +7,15 @@ import type { StrataModule } from "../runtime/module.ts";
 import type { Platform } from "../runtime/platform.ts";
 import type { App } from "./app.ts";
 import { errorHandler } from "./error-handler.ts";
+import { registerAuthentication } from "./principal.ts";
+import { registerRateLimits } from "./rate-limit.ts";
 import { requestId } from "./request-id.ts";
+import { registerApiKeyRoutes } from "./routes/api-keys.ts";
+import { registerAuthRoutes } from "./routes/auth.ts";
 import { registerBlobDownloadRoutes } from "./routes/blob-downloads.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
+import { registerMeRoutes } from "./routes/me.ts";
+import { registerOrganizationRoutes } from "./routes/organizations.ts";
 import { ErrorResponse } from "./schemas.ts";
 
 /**
@@ -27,6 +33,7 @@ export async function buildServer(platform: Platform, modules: readonly StrataMo
     // field is listed, not only the first.
     ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: "array", useDefaults: true } },
     return503OnClosing: true,
+    trustProxy: config.http.trustProxy as boolean,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setErrorHandler(errorHandler(config.http.bodyLimitBytes));
@@ -65,7 +72,13 @@ export async function buildServer(platform: Platform, modules: readonly StrataMo
   registerHealthRoutes(app, platform);
   await app.register(
     async (v1) => {
+      registerAuthentication(v1, platform);
+      registerRateLimits(v1, platform);
       if (platform.blobs.driver === "fs") registerBlobDownloadRoutes(v1, platform);
+      registerAuthRoutes(v1, platform);
+      registerMeRoutes(v1, platform);
+      registerOrganizationRoutes(v1, platform);
+      registerApiKeyRoutes(v1, platform);
       for (const module of modules) await module.routes?.(v1, platform);
     },
     { prefix: "/v1" },

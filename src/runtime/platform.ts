@@ -2,12 +2,15 @@ import type { Config } from "../config/config.ts";
 import type { BlobStore } from "../platform/blobs/blob-store.ts";
 import { FsBlobStore } from "../platform/blobs/fs-blob-store.ts";
 import { S3BlobStore } from "../platform/blobs/s3-blob-store.ts";
+import { Caches } from "../platform/cache/cache.ts";
 import { type Database, openDatabase } from "../platform/database/database.ts";
+import { Identity } from "../platform/identity/identity.ts";
 import type { KvStore } from "../platform/kv/kv-store.ts";
 import { MemoryKvStore } from "../platform/kv/memory-kv-store.ts";
 import { RedisKvStore } from "../platform/kv/redis-kv-store.ts";
 import { createLogger, type Logger } from "../platform/logging/logger.ts";
 import { createMetrics, instrument, type Metrics } from "../platform/metrics/metrics.ts";
+import { RateLimiter } from "../platform/rate-limit/rate-limiter.ts";
 import { resolveSigningSecret } from "./signing-secret.ts";
 
 /**
@@ -23,6 +26,9 @@ export interface Platform {
   kv: KvStore;
   blobs: BlobStore;
   signingSecret: string;
+  caches: Caches;
+  rateLimiter: RateLimiter;
+  identity: Identity;
   close(): Promise<void>;
 }
 
@@ -68,14 +74,19 @@ export async function openPlatform(
     );
     opened.push(blobs);
     metrics.setPoolSource(() => database.pools());
+    const instrumentedKv = instrument(kv, metrics, "kv", kv.driver);
+    const caches = new Caches(instrumentedKv, metrics, logger);
     return {
       config,
       logger,
       metrics,
       database,
-      kv: instrument(kv, metrics, "kv", kv.driver),
+      kv: instrumentedKv,
       blobs: instrument(blobs, metrics, "blobs", blobs.driver),
       signingSecret,
+      caches,
+      rateLimiter: new RateLimiter(instrumentedKv, metrics),
+      identity: new Identity(database.db, instrumentedKv, caches, config.auth, signingSecret, logger),
       close: closeOpened,
     };
   } catch (error) {

@@ -32,6 +32,7 @@ describe("strata CLI (embedded)", () => {
   it("names a server dependency that is down and exits non-zero", async () => {
     const { code, stderr } = await runCli(["migrate", "status"], {
       DATABASE_URL: "postgres://strata:secret@127.0.0.1:1/strata",
+      STRATA_SIGNING_SECRET: "a-signing-secret-of-at-least-32-characters",
       STRATA_DATA_DIR: dataDir,
     });
     assert.equal(code, 69);
@@ -74,14 +75,15 @@ describe("strata CLI (embedded)", () => {
     const status = await runCli(["migrate", "status"], { STRATA_DATA_DIR: dataDir });
     assert.equal(status.code, 0);
     assert.match(status.stdout, /1\s+applied\s+platform_extensions/);
+    assert.match(status.stdout, /2\s+applied\s+identity/);
   });
 
   it("reverts and re-applies migrations", async () => {
-    const down = await runCli(["migrate", "down", "1"], { STRATA_DATA_DIR: dataDir });
+    const down = await runCli(["migrate", "down", "2"], { STRATA_DATA_DIR: dataDir });
     assert.equal(down.code, 0, down.stderr);
-    assert.match(down.stdout, /reverted 1 platform_extensions/);
+    assert.match(down.stdout, /reverted 2 identity\nreverted 1 platform_extensions/);
     const up = await runCli(["migrate", "up"], { STRATA_DATA_DIR: dataDir });
-    assert.match(up.stdout, /applied 1 platform_extensions/);
+    assert.match(up.stdout, /applied 1 platform_extensions\napplied 2 identity/);
     const again = await runCli(["migrate", "up"], { STRATA_DATA_DIR: dataDir });
     assert.match(again.stdout, /up to date/);
     const bad = await runCli(["migrate", "down", "zero"], { STRATA_DATA_DIR: dataDir });

@@ -2,14 +2,19 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { exitOf, runCli, startServe } from "../support/cli.ts";
 import { createScratchDatabase } from "../support/postgres.ts";
-import { services } from "../support/services.ts";
+import { services, TEST_SIGNING_SECRET } from "../support/services.ts";
 
 describe("strata CLI (server profile)", () => {
   let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;
   let env: Record<string, string>;
   before(async () => {
     scratch = await createScratchDatabase();
-    env = { DATABASE_URL: scratch.url, REDIS_URL: services.redisUrl, KV_KEY_PREFIX: `test:${scratch.name}:` };
+    env = {
+      DATABASE_URL: scratch.url,
+      STRATA_SIGNING_SECRET: TEST_SIGNING_SECRET,
+      REDIS_URL: services.redisUrl,
+      KV_KEY_PREFIX: `test:${scratch.name}:`,
+    };
   });
   after(async () => {
     await scratch?.drop();
@@ -24,7 +29,7 @@ describe("strata CLI (server profile)", () => {
     assert.match(up.stdout, /applied 1 platform_extensions/);
     assert.match((await runCli(["migrate", "status"], env)).stdout, /1\s+applied\s+platform_extensions/);
     const down = await runCli(["migrate", "down"], env);
-    assert.match(down.stdout, /reverted 1 platform_extensions/);
+    assert.match(down.stdout, /reverted 2 identity/);
     await runCli(["migrate", "up"], env);
   });
 

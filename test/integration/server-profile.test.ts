@@ -10,7 +10,7 @@ import type { Platform } from "../../src/runtime/platform.ts";
 import { openTestPlatform } from "../support/embedded.ts";
 import { createScratchDatabase } from "../support/postgres.ts";
 import { startS3Server } from "../support/s3.ts";
-import { services } from "../support/services.ts";
+import { services, TEST_SIGNING_SECRET } from "../support/services.ts";
 
 /** A route that needs the key-value store, to see how an outage reaches a client. */
 const counter: StrataModule = {
@@ -37,6 +37,7 @@ describe("server profile: real Postgres, Redis and S3 protocol", () => {
     s3 = await startS3Server();
     const opened = await openTestPlatform({
       DATABASE_URL: scratch.url,
+      STRATA_SIGNING_SECRET: TEST_SIGNING_SECRET,
       REDIS_URL: services.redisUrl,
       KV_KEY_PREFIX: `test:${randomUUID()}:`,
       ...s3.env,

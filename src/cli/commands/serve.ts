@@ -25,6 +25,11 @@ export function serveCommand() {
       }
       const app = await buildServer(platform, modules);
       const stopWorkers = embedded && options.workers ? await startWorkers(platform, modules) : async () => {};
+      onShutdown(logger, config.shutdownGraceMs, async () => {
+        await app.close();
+        await stopWorkers();
+        await platform.close();
+      });
       await app.listen({ port: config.http.port, host: config.http.host });
       const address = app.server.address();
       const port = typeof address === "object" && address ? address.port : config.http.port;
@@ -33,11 +38,6 @@ export function serveCommand() {
         `Strata ${config.profile} listening on http://${displayHost(config.http.host)}:${port} (${where}); ` +
           `ready in ${Math.round(performance.now() - startedAt)} ms\n`,
       );
-      onShutdown(logger, config.shutdownGraceMs, async () => {
-        await app.close();
-        await stopWorkers();
-        await platform.close();
-      });
     });
 }
 

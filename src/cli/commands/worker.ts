@@ -12,7 +12,6 @@ export function workerCommand() {
       const config = loadConfig();
       const platform = await openPlatform(config);
       const stop = await startWorkers(platform, modules);
-      platform.logger.info({ modules: modules.map((m) => m.name) }, "worker started");
       // Keep the process alive until a signal, even with no module workers yet.
       const keepAlive = setInterval(() => {}, 60_000);
       onShutdown(platform.logger, config.shutdownGraceMs, async () => {
@@ -20,5 +19,6 @@ export function workerCommand() {
         await stop();
         await platform.close();
       });
+      platform.logger.info({ modules: modules.map((m) => m.name) }, "worker started");
     });
 }

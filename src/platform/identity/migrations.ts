@@ -8,6 +8,11 @@ import type { Migration } from "../migrations/migration.ts";
  */
 export const PUBLIC_ORGANIZATION_ID = "00000000-0000-7000-8000-000000000000";
 
+/*
+ * Timestamps are timestamptz(3): millisecond precision, exactly what a
+ * JavaScript Date holds, so a value read, sent back in a cursor and compared
+ * again is equal to itself.
+ */
 export const identityMigrations: Migration[] = [
   {
     version: 2,
@@ -22,9 +27,9 @@ export const identityMigrations: Migration[] = [
           contacts jsonb not null default '[]',
           billing jsonb not null default '{}',
           is_personal boolean not null default false,
-          created_at timestamptz not null default now(),
-          updated_at timestamptz not null default now(),
-          deleted_at timestamptz
+          created_at timestamptz(3) not null default now(),
+          updated_at timestamptz(3) not null default now(),
+          deleted_at timestamptz(3)
         )`.execute(db);
       await sql`insert into organizations (id, name, plan) values (${PUBLIC_ORGANIZATION_ID}, 'Anonymous visitors', 'anonymous')`.execute(
         db,
@@ -39,10 +44,10 @@ export const identityMigrations: Migration[] = [
           status text not null default 'active' check (status in ('active', 'suspended', 'deleted')),
           is_verified boolean not null default false,
           personal_organization_id uuid not null references organizations (id),
-          last_login_at timestamptz,
-          created_at timestamptz not null default now(),
-          updated_at timestamptz not null default now(),
-          deleted_at timestamptz
+          last_login_at timestamptz(3),
+          created_at timestamptz(3) not null default now(),
+          updated_at timestamptz(3) not null default now(),
+          deleted_at timestamptz(3)
         )`.execute(db);
       await sql`create unique index users_email_key on users (lower(email))`.execute(db);
       await sql`create index users_status_idx on users (status)`.execute(db);
@@ -52,7 +57,7 @@ export const identityMigrations: Migration[] = [
           organization_id uuid not null references organizations (id) on delete cascade,
           user_id uuid not null references users (id) on delete cascade,
           role text not null check (role in ('owner', 'admin', 'member')),
-          created_at timestamptz not null default now(),
+          created_at timestamptz(3) not null default now(),
           primary key (organization_id, user_id)
         )`.execute(db);
       await sql`create index memberships_user_idx on memberships (user_id)`.execute(db);
@@ -68,7 +73,7 @@ export const identityMigrations: Migration[] = [
           default_prompt_categories text[] not null default '{}',
           notification_settings jsonb not null default '{"email": true, "slack": false}',
           privacy_settings jsonb not null default '{}',
-          updated_at timestamptz not null default now()
+          updated_at timestamptz(3) not null default now()
         )`.execute(db);
 
       await sql`
@@ -80,9 +85,9 @@ export const identityMigrations: Migration[] = [
           key_prefix text not null unique,
           key_hash text not null,
           scopes text[] not null check (cardinality(scopes) > 0 and scopes <@ array['read', 'write', 'admin']),
-          created_at timestamptz not null default now(),
-          last_used_at timestamptz,
-          revoked_at timestamptz
+          created_at timestamptz(3) not null default now(),
+          last_used_at timestamptz(3),
+          revoked_at timestamptz(3)
         )`.execute(db);
       await sql`create index api_keys_organization_idx on api_keys (organization_id, created_at)`.execute(db);
 
@@ -91,11 +96,11 @@ export const identityMigrations: Migration[] = [
           id uuid primary key default gen_random_uuid(),
           token_hash text not null unique,
           organization_id uuid not null references organizations (id),
-          created_at timestamptz not null default now(),
-          last_seen_at timestamptz not null default now(),
-          expires_at timestamptz not null,
+          created_at timestamptz(3) not null default now(),
+          last_seen_at timestamptz(3) not null default now(),
+          expires_at timestamptz(3) not null,
           claimed_by_user_id uuid references users (id) on delete set null,
-          claimed_at timestamptz
+          claimed_at timestamptz(3)
         )`.execute(db);
       await sql`create index anonymous_sessions_expiry_idx on anonymous_sessions (expires_at) where claimed_at is null`.execute(
         db,
@@ -106,10 +111,10 @@ export const identityMigrations: Migration[] = [
           id uuid primary key default gen_random_uuid(),
           user_id uuid not null references users (id) on delete cascade,
           organization_id uuid not null references organizations (id),
-          session_start timestamptz not null default now(),
-          session_end timestamptz,
-          last_used_at timestamptz not null default now(),
-          expires_at timestamptz not null,
+          session_start timestamptz(3) not null default now(),
+          session_end timestamptz(3),
+          last_used_at timestamptz(3) not null default now(),
+          expires_at timestamptz(3) not null,
           end_reason text,
           activities jsonb not null default '{}',
           ip_address inet,
@@ -125,9 +130,9 @@ export const identityMigrations: Migration[] = [
           id uuid primary key default gen_random_uuid(),
           session_id uuid not null references user_sessions (id) on delete cascade,
           token_hash text not null unique,
-          created_at timestamptz not null default now(),
-          expires_at timestamptz not null,
-          rotated_at timestamptz
+          created_at timestamptz(3) not null default now(),
+          expires_at timestamptz(3) not null,
+          rotated_at timestamptz(3)
         )`.execute(db);
       await sql`create index refresh_tokens_session_idx on refresh_tokens (session_id)`.execute(db);
     },

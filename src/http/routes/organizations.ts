@@ -1,0 +1,215 @@
+import { Type } from "typebox";
+import {
+  addMember,
+  changeRole,
+  createOrganization,
+  getOrganization,
+  listMembers,
+  listOrganizations,
+  removeMember,
+  updateOrganization,
+} from "../../platform/identity/organizations.ts";
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../../platform/pagination.ts";
+import type { Platform } from "../../runtime/platform.ts";
+import type { App } from "../app.ts";
+import { requireAccount } from "../principal.ts";
+import { forgetOrganizationLimits } from "../rate-limit.ts";
+import { StrictObject } from "../schemas.ts";
+
+const Role = Type.Union([Type.Literal("owner"), Type.Literal("admin"), Type.Literal("member")]);
+const Id = Type.String({ format: "uuid" });
+
+const Organization = Type.Object({
+  id: Id,
+  name: Type.String(),
+  plan: Type.String(),
+  isPersonal: Type.Boolean(),
+  settings: Type.Record(Type.String(), Type.Unknown()),
+  role: Type.String(),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+});
+
+const Member = Type.Object({
+  userId: Id,
+  email: Type.String(),
+  name: Type.String(),
+  role: Type.String(),
+  joinedAt: Type.String(),
+});
+
+/** Seed 001's organization settings, in camelCase. */
+const Settings = StrictObject({
+  maxContextsPerDay: Type.Optional(Type.Integer({ minimum: 0 })),
+  maxBatchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+  allowedModels: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 100 })),
+  defaultPipelineId: Type.Optional(Type.String({ maxLength: 100 })),
+  rateLimits: Type.Optional(
+    StrictObject({
+      ai: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+      api: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+    }),
+  ),
+});
+
+export const ListQuery = Type.Object(
+  {
+    limit: Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE }),
+    cursor: Type.Optional(Type.String({ maxLength: 500 })),
+  },
+  { additionalProperties: false },
+);
+
+export const pageOf = <T extends Parameters<typeof Type.Array>[0]>(item: T) =>
+  Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) });
+
+/** /v1/organizations and their members. A non-member sees 404 for any of them. */
+export function registerOrganizationRoutes(app: App, platform: Platform) {
+  const db = platform.database.db;
+  const tags = ["organizations"];
+
+  app.get(
+    "/organizations",
+    {
+      schema: {
+        tags,
+        summary: "Organizations the caller belongs to",
+        querystring: ListQuery,
+        response: { 200: pageOf(Organization) },
+      },
+    },
+    async (request) =>
+      listOrganizations(
+        platform.database.read,
+        requireAccount(request).userId,
+        request.query.limit,
+        request.query.cursor,
+      ),
+  );
+
+  app.post(
+    "/organizations",
+    {
+      schema: {
+        tags,
+        summary: "Create an organization; the caller becomes its owner",
+        body: StrictObject({ name: Type.String({ minLength: 1, maxLength: 200 }) }),
+        response: { 201: Organization },
+      },
+    },
+    async (request, reply) =>
+      reply.status(201).send(await createOrganization(db, requireAccount(request).userId, request.body.name)),
+  );
+
+  app.get(
+    "/organizations/:organizationId",
+    {
+      schema: {
+        tags,
+        params: Type.Object({ organizationId: Id }),
+        response: { 200: Organization, 404: Type.Ref("ErrorResponse") },
+      },
+    },
+    async (request) => getOrganization(db, requireAccount(request).userId, request.params.organizationId),
+  );
+
+  app.patch(
+    "/organizations/:organizationId",
+    {
+      schema: {
+        tags,
+        summary: "Rename or change settings (admins and owners)",
+        params: Type.Object({ organizationId: Id }),
+        body: StrictObject({
+          name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+          settings: Type.Optional(Settings),
+        }),
+        response: { 200: Organization },
+      },
+    },
+    async (request) => {
+      const principal = requireAccount(request, { admin: true });
+      const updated = await updateOrganization(db, principal.userId, request.params.organizationId, request.body);
+      await forgetOrganizationLimits(platform, updated.id);
+      return updated;
+    },
+  );
+
+  app.get(
+    "/organizations/:organizationId/members",
+    {
+      schema: {
+        tags,
+        params: Type.Object({ organizationId: Id }),
+        querystring: ListQuery,
+        response: { 200: pageOf(Member) },
+      },
+    },
+    async (request) =>
+      listMembers(
+        db,
+        requireAccount(request).userId,
+        request.params.organizationId,
+        request.query.limit,
+        request.query.cursor,
+      ),
+  );
+
+  app.post(
+    "/organizations/:organizationId/members",
+    {
+      schema: {
+        tags,
+        summary: "Add an existing user by email (admins add members and admins; owners add owners)",
+        params: Type.Object({ organizationId: Id }),
+        body: StrictObject({ email: Type.String({ format: "email", maxLength: 254 }), role: Role }),
+        response: { 201: Member },
+      },
+    },
+    async (request, reply) => {
+      const principal = requireAccount(request, { admin: true });
+      const member = await addMember(db, principal.userId, request.params.organizationId, request.body);
+      await platform.identity.forgetRole(member.userId, request.params.organizationId);
+      return reply.status(201).send(member);
+    },
+  );
+
+  app.patch(
+    "/organizations/:organizationId/members/:userId",
+    {
+      schema: {
+        tags,
+        summary: "Change a member's role",
+        params: Type.Object({ organizationId: Id, userId: Id }),
+        body: StrictObject({ role: Role }),
+        response: { 200: Member },
+      },
+    },
+    async (request) => {
+      const principal = requireAccount(request, { admin: true });
+      const { organizationId, userId } = request.params;
+      const member = await changeRole(db, principal.userId, organizationId, userId, request.body.role);
+      await platform.identity.forgetRole(userId, organizationId);
+      return member;
+    },
+  );
+
+  app.delete(
+    "/organizations/:organizationId/members/:userId",
+    {
+      schema: {
+        tags,
+        summary: "Remove a member (or leave, when it is the caller)",
+        params: Type.Object({ organizationId: Id, userId: Id }),
+        response: { 204: Type.Null() },
+      },
+    },
+    async (request, reply) => {
+      const principal = requireAccount(request);
+      const { organizationId, userId } = request.params;
+      await removeMember(db, principal.userId, organizationId, userId);
+      await platform.identity.forgetRole(userId, organizationId);
+      return reply.status(204).send(null);
+    },
+  );
+}

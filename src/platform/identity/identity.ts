@@ -1,0 +1,297 @@
+import type { Kysely, Transaction } from "kysely";
+import type { Config } from "../../config/config.ts";
+import type { Caches } from "../cache/cache.ts";
+import { sqlState } from "../database/sqlstate.ts";
+import type { Tables } from "../database/tables.ts";
+import { transaction } from "../database/transaction.ts";
+import { AppError } from "../errors/app-error.ts";
+import { errors } from "../errors/catalog.ts";
+import type { KvStore } from "../kv/kv-store.ts";
+import type { Logger } from "../logging/logger.ts";
+import { createAccount, findUserByEmail, getPreferences, getUser, recordLogin } from "./accounts.ts";
+import { createAnonymousSession, forgetAnonymousToken, resolveAnonymousSession } from "./anonymous-sessions.ts";
+import { resolveApiKey } from "./api-keys.ts";
+import { roleIn } from "./organizations.ts";
+import { OwnershipTransferError, OwnershipTransferHooks } from "./ownership-transfer.ts";
+import { hashPassword, passwordProblems, verifyAgainstDecoy, verifyPassword } from "./passwords.ts";
+import type { Principal } from "./principal.ts";
+import type { Role } from "./tables.ts";
+import { opaqueKind, TokenSigner } from "./tokens.ts";
+import {
+  endSession,
+  isSessionOpen,
+  openSessionIds,
+  rotateRefreshToken,
+  type SessionMeta,
+  startUserSession,
+} from "./user-sessions.ts";
+import type { PreferencesView, UserView } from "./views.ts";
+
+export interface AuthResult {
+  user: UserView;
+  organizationId: string;
+  accessToken: string;
+  expiresAt: Date;
+  refreshToken: string;
+  refreshExpiresAt: Date;
+}
+
+/**
+ * Identity as one service: registration and login (with the anonymous
+ * session's data moving to the account), token refresh and logout, and
+ * turning a bearer token into a Principal on every request.
+ */
+export class Identity {
+  readonly signer: TokenSigner;
+  readonly transferHooks = new OwnershipTransferHooks();
+
+  constructor(
+    private readonly db: Kysely<Tables>,
+    private readonly kv: KvStore,
+    private readonly caches: Caches,
+    private readonly settings: Config["auth"],
+    signingSecret: string,
+    private readonly logger: Logger,
+  ) {
+    this.signer = new TokenSigner(signingSecret, settings);
+  }
+
+  async startAnonymous(): Promise<{ accessToken: string; expiresAt: Date }> {
+    const { token, session } = await createAnonymousSession(this.db, this.settings.anonymousSessionTtlSeconds);
+    return { accessToken: token, expiresAt: session.expiresAt };
+  }
+
+  async register(
+    input: { email: string; password: string; name: string },
+    anonymousToken: string | null,
+    meta: SessionMeta,
+  ): Promise<AuthResult> {
+    const problems = passwordProblems(input.password, input.email);
+    if (problems.length > 0) throw errors.validationFailed(problems);
+    const anonymous = await this.#anonymousFrom(anonymousToken);
+    const passwordHash = await hashPassword(input.password);
+    const afterCommit: (() => Promise<void>)[] = [];
+    const { user, issued } = await this.#atomically(async (trx) => {
+      if (await findUserByEmail(trx, input.email)) throw errors.emailTaken();
+      const user = await createAccount(trx, { email: input.email, name: input.name, passwordHash });
+      if (anonymous) await this.#claim(trx, anonymous, user, afterCommit);
+      const issued = await startUserSession(
+        trx,
+        user.id,
+        user.personalOrganizationId,
+        this.settings.refreshTokenTtlSeconds,
+        meta,
+      );
+      return { user, issued };
+    });
+    await this.#finishClaim(anonymousToken, afterCommit);
+    return this.#authResult(user, user.personalOrganizationId, issued);
+  }
+
+  async login(input: { email: string; password: string }, anonymousToken: string | null, meta: SessionMeta) {
+    const found = await findUserByEmail(this.db, input.email);
+    if (!found) {
+      await verifyAgainstDecoy(input.password);
+      throw errors.invalidCredentials();
+    }
+    if (!(await verifyPassword(found.password_hash, input.password))) throw errors.invalidCredentials();
+    if (found.status !== "active") throw errors.accountDisabled();
+    const anonymous = await this.#anonymousFrom(anonymousToken);
+    const afterCommit: (() => Promise<void>)[] = [];
+    const user = (await getUser(this.db, found.id)) as UserView;
+    const issued = await this.#atomically(async (trx) => {
+      await recordLogin(trx, user.id);
+      if (anonymous) await this.#claim(trx, anonymous, user, afterCommit);
+      return startUserSession(trx, user.id, user.personalOrganizationId, this.settings.refreshTokenTtlSeconds, meta);
+    });
+    await this.#finishClaim(anonymousToken, afterCommit);
+    return this.#authResult((await getUser(this.db, user.id)) as UserView, user.personalOrganizationId, issued);
+  }
+
+  async refresh(refreshToken: string, organizationId?: string) {
+    const rotation = await rotateRefreshToken(this.db, refreshToken, {
+      ttlSeconds: this.settings.refreshTokenTtlSeconds,
+      graceSeconds: this.settings.refreshReuseGraceSeconds,
+      ...(organizationId ? { organizationId } : {}),
+      onRevoked: (sessionId) => this.#markRevoked(sessionId),
+    });
+    const access = await this.signer.signAccess({
+      sub: rotation.userId,
+      sid: rotation.sessionId,
+      org: rotation.organizationId,
+    });
+    return {
+      organizationId: rotation.organizationId,
+      accessToken: access.token,
+      expiresAt: access.expiresAt,
+      refreshToken: rotation.refreshToken,
+      refreshExpiresAt: rotation.refreshExpiresAt,
+    };
+  }
+
+  /** Ends the caller's session, or all of the user's sessions. */
+  async logout(principal: Extract<Principal, { kind: "user" }>, everywhere: boolean): Promise<void> {
+    const sessions = everywhere ? await openSessionIds(this.db, principal.userId) : [principal.sessionId];
+    for (const sessionId of sessions) {
+      await endSession(this.db, sessionId, "logout");
+      await this.#markRevoked(sessionId);
+    }
+  }
+
+  /**
+   * The principal a bearer token names. Throws a 401 with the precise reason
+   * for a token that is present but unusable; returns null when there is none.
+   */
+  async authenticate(authorization: string | undefined): Promise<Principal | null> {
+    if (authorization === undefined || authorization === "") return null;
+    const match = /^Bearer ([\x21-\x7e]{1,4096})$/.exec(authorization);
+    if (!match) throw errors.tokenInvalid();
+    const token = match[1] as string;
+    switch (opaqueKind(token)) {
+      case "anon": {
+        const session = await resolveAnonymousSession(
+          this.db,
+          this.kv,
+          token,
+          this.settings.anonymousSessionTtlSeconds,
+        );
+        if (!session) throw errors.anonymousSessionExpired();
+        return { kind: "anonymous", sessionId: session.id, organizationId: session.organizationId };
+      }
+      case "sk": {
+        const key = await resolveApiKey(this.db, token);
+        if (!key) throw errors.tokenInvalid();
+        const role = await this.roleOf(key.userId, key.organizationId);
+        if (!role) throw errors.tokenInvalid();
+        return {
+          kind: "api_key",
+          keyId: key.id,
+          userId: key.userId,
+          organizationId: key.organizationId,
+          scopes: key.scopes,
+          role,
+        };
+      }
+      case "rt":
+        throw errors.tokenInvalid();
+      default: {
+        const verified = await this.signer.verifyAccess(token);
+        if (!verified.ok) throw verified.reason === "expired" ? errors.tokenExpired() : errors.tokenInvalid();
+        const { sub, sid, org } = verified.claims;
+        if (await this.#isRevoked(sid)) throw errors.sessionRevoked();
+        const role = await this.roleOf(sub, org);
+        if (!role) throw errors.tokenInvalid();
+        return { kind: "user", userId: sub, sessionId: sid, organizationId: org, role };
+      }
+    }
+  }
+
+  /** A user's role in an organization, cached (user namespace) and dropped when memberships change. */
+  async roleOf(userId: string, organizationId: string): Promise<Role | null> {
+    const cached = await this.caches.ns("user").getOrLoad(`membership:${organizationId}:${userId}`, async () => {
+      return (await roleIn(this.db, userId, organizationId)) ?? "none";
+    });
+    return cached === "none" ? null : (cached as Role);
+  }
+
+  async forgetRole(userId: string, organizationId: string): Promise<void> {
+    await this.caches.ns("user").invalidate(`membership:${organizationId}:${userId}`);
+  }
+
+  /** The profile GET /v1/me shows, cache-aside in seed 000's user: namespace (900 s). */
+  async profile(userId: string): Promise<{ user: UserView; preferences: PreferencesView }> {
+    const profile = await this.caches.ns("user").getOrLoad(`profile:${userId}`, async () => {
+      const [user, preferences] = await Promise.all([getUser(this.db, userId), getPreferences(this.db, userId)]);
+      return user && preferences ? { user, preferences } : undefined;
+    });
+    if (!profile) throw errors.notFound("user");
+    return profile;
+  }
+
+  async forgetProfile(userId: string): Promise<void> {
+    await this.caches.ns("user").invalidate(`profile:${userId}`);
+  }
+
+  async #anonymousFrom(token: string | null) {
+    if (!token) return null;
+    const session = await resolveAnonymousSession(this.db, this.kv, token, this.settings.anonymousSessionTtlSeconds);
+    if (!session) throw errors.anonymousSessionExpired();
+    return session;
+  }
+
+  async #claim(
+    trx: Transaction<Tables>,
+    anonymous: { id: string; organizationId: string },
+    user: UserView,
+    afterCommit: (() => Promise<void>)[],
+  ) {
+    const claimed = await trx
+      .updateTable("anonymous_sessions")
+      .set({ claimed_by_user_id: user.id, claimed_at: new Date() })
+      .where("id", "=", anonymous.id)
+      .where("claimed_at", "is", null)
+      .executeTakeFirst();
+    if (claimed.numUpdatedRows === 0n) throw errors.anonymousSessionExpired();
+    await this.transferHooks.run({
+      trx,
+      anonymousSessionId: anonymous.id,
+      fromOrganizationId: anonymous.organizationId,
+      userId: user.id,
+      toOrganizationId: user.personalOrganizationId,
+      afterCommit: (fn) => afterCommit.push(fn),
+    });
+  }
+
+  async #finishClaim(anonymousToken: string | null, afterCommit: (() => Promise<void>)[]) {
+    if (!anonymousToken) return;
+    await forgetAnonymousToken(this.kv, anonymousToken).catch((error) =>
+      this.logger.warn({ err: error }, "could not drop a claimed anonymous session from the cache"),
+    );
+    for (const fn of afterCommit) {
+      await fn().catch((error) => this.logger.error({ err: error }, "ownership transfer clean-up failed"));
+    }
+  }
+
+  /** Runs the account write in one transaction, mapping a lost email race and hook failures to their codes. */
+  async #atomically<T>(fn: (trx: Transaction<Tables>) => Promise<T>): Promise<T> {
+    try {
+      return await transaction(this.db, fn);
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      if (sqlState(error) === "23505") throw errors.emailTaken();
+      if (error instanceof OwnershipTransferError) {
+        this.logger.error({ err: error.cause, hook: error.hook }, "ownership transfer failed; rolled back");
+        throw errors.transferFailed(error);
+      }
+      throw error;
+    }
+  }
+
+  async #authResult(user: UserView, organizationId: string, issued: Awaited<ReturnType<typeof startUserSession>>) {
+    const access = await this.signer.signAccess({ sub: user.id, sid: issued.sessionId, org: organizationId });
+    return {
+      user,
+      organizationId,
+      accessToken: access.token,
+      expiresAt: access.expiresAt,
+      refreshToken: issued.refreshToken,
+      refreshExpiresAt: issued.refreshExpiresAt,
+    } satisfies AuthResult;
+  }
+
+  /** Access tokens of an ended session stop working before they expire: a marker lives as long as they could. */
+  async #markRevoked(sessionId: string) {
+    await this.kv
+      .set(`auth:revoked:${sessionId}`, "1", { ttlMs: this.settings.accessTokenTtlSeconds * 1000 })
+      .catch((error) => this.logger.warn({ err: error }, "could not record a revoked session in the key-value store"));
+  }
+
+  async #isRevoked(sessionId: string): Promise<boolean> {
+    try {
+      return (await this.kv.get(`auth:revoked:${sessionId}`)) !== null;
+    } catch {
+      // The key-value store is down: ask Postgres, which always knows.
+      return !(await isSessionOpen(this.db, sessionId));
+    }
+  }
+}
