@@ -25,6 +25,11 @@ import { ErrorResponse } from "./schemas.ts";
  */
 export async function buildServer(platform: Platform, modules: readonly StrataModule[]): Promise<App> {
   const { config, metrics } = platform;
+  // Registration and login are served here, so this is where the modules'
+  // ownership-transfer hooks join the identity service.
+  for (const module of modules) {
+    if (module.ownershipTransfer) platform.identity.transferHooks.register(module.name, module.ownershipTransfer);
+  }
   const app: App = Fastify({
     loggerInstance: platform.logger as FastifyBaseLogger,
     genReqId: requestId,

@@ -1,4 +1,5 @@
 import type { App } from "../http/app.ts";
+import type { OwnershipTransferHook } from "../platform/identity/ownership-transfer.ts";
 import type { Migration } from "../platform/migrations/migration.ts";
 import type { Platform } from "./platform.ts";
 
@@ -6,14 +7,18 @@ import type { Platform } from "./platform.ts";
  * What a module (writing, generation, journal, chat, knowledge) hands the
  * runtime. Each module exports one of these from its index.ts, and
  * src/modules/index.ts lists them: the one place a module is registered.
- * Later platform services add their hooks here (jobs, ownership transfer,
- * retention rules).
+ * Later platform services add their hooks here (jobs, retention rules).
  */
 export interface StrataModule {
   name: string;
   migrations: Migration[];
   /** Registers the module's routes; called once, inside the /v1 prefix. */
   routes?(app: App, platform: Platform): Promise<void> | void;
+  /**
+   * Moves the rows (and blobs) an anonymous session owns to the account that
+   * claims it, inside the registration or login transaction.
+   */
+  ownershipTransfer?: OwnershipTransferHook;
   /** Starts the module's background work; the returned function stops it. */
   startWorkers?(platform: Platform): Promise<() => Promise<void>> | (() => Promise<void>);
 }

@@ -38,6 +38,10 @@ function probeModule(): StrataModule {
   return {
     name: "probe",
     migrations: [notesMigration],
+    async ownershipTransfer({ trx, anonymousSessionId, userId, toOrganizationId }) {
+      await sql`update probe_notes set user_id = ${userId}, anonymous_session_id = null, organization_id = ${toOrganizationId}
+        where anonymous_session_id = ${anonymousSessionId}`.execute(trx);
+    },
     routes(app) {
       app.post(
         "/probe/ai",
