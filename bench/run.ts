@@ -3,10 +3,12 @@
  * beside the peer it is compared with, measured in the same run on the same
  * machine. They are measurements, not tests: nothing here fails on a number.
  */
+import { runRateLimitBench } from "./rate-limit.ts";
 import { runStartupBench } from "./startup.ts";
 
 const benches: Record<string, () => Promise<void>> = {
   startup: runStartupBench,
+  "rate-limit": runRateLimitBench,
 };
 
 const chosen = process.argv.slice(2);
