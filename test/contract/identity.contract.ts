@@ -392,6 +392,24 @@ export function identityContract(name: string, open: () => Promise<IdentityHarne
           }>`select body, organization_id from probe_notes where ${sql.ref(column)} = ${id} order by id`.execute(db())
         ).rows;
 
+      it("slides an anonymous session's expiry with use, and refuses it once expired", async () => {
+        const anon = await anonymousWithNotes(0);
+        const hash = (await import("node:crypto")).createHash("sha256").update(anon.token).digest("hex");
+        // As if last seen two minutes ago, with ten minutes left.
+        await sql`update anonymous_sessions set last_seen_at = now() - interval '2 minutes',
+          expires_at = now() + interval '10 minutes' where id = ${anon.sessionId}`.execute(db());
+        await platform.kv.del(`session:${hash}`);
+        await call("POST", "/v1/probe/ai", { token: anon.token });
+        const slid = await sql<{ hours: number }>`select extract(epoch from expires_at - now()) / 3600 as hours
+          from anonymous_sessions where id = ${anon.sessionId}`.execute(db());
+        assert.ok(Number(slid.rows[0]?.hours) > 23.9, "using the session pushed its expiry 24 h ahead");
+        await sql`update anonymous_sessions set expires_at = now() - interval '1 second' where id = ${anon.sessionId}`.execute(db());
+        await platform.kv.del(`session:${hash}`);
+        const expired = await call("POST", "/v1/probe/ai", { token: anon.token });
+        assert.equal(expired.status, 401);
+        assert.equal(expired.body.error.code, "anonymous_session_expired");
+      });
+
       it("keeps anonymous callers out of account routes", async () => {
         const anon = await call("POST", "/v1/auth/anonymous");
         const me = await call("GET", "/v1/me", { token: anon.body.accessToken });

@@ -40,7 +40,15 @@ describe("identity when Redis goes down", () => {
     harness = await serverPlatform();
     platform = harness.platform;
     await createMigrator(platform.database, []).up();
-    app = await buildServer(platform, []);
+    app = await buildServer(platform, [
+      {
+        name: "probe",
+        migrations: [],
+        routes(v1) {
+          v1.post("/probe/ai", { config: { rateLimit: "ai" } }, async () => ({ ok: true }));
+        },
+      },
+    ]);
     call = client(app);
   });
   after(async () => {
@@ -61,6 +69,9 @@ describe("identity when Redis goes down", () => {
     assert.equal(login.body.error.code, "dependency_unavailable");
     assert.ok(Number(login.headers["retry-after"]) > 0);
     assert.equal((await call("POST", "/v1/auth/anonymous")).status, 503);
+    const ai = await call("POST", "/v1/probe/ai", { token: user.body.accessToken });
+    assert.equal(ai.status, 503, "AI routes fail closed too");
+    assert.equal(ai.body.error.details.dependency, "kv");
     // Other routes fail open: authentication falls back to Postgres, caches miss.
     const me = await call("GET", "/v1/me", { token: user.body.accessToken });
     assert.equal(me.status, 200);
