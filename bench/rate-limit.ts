@@ -91,8 +91,12 @@ export async function runRateLimitBench() {
       ["strata token bucket (Lua, server clock)", best((r) => r.strata)],
       ["rate-limiter-flexible RateLimiterRedis", best((r) => r.flexible)],
     ] as const;
-    console.log(`${DECISIONS} decisions, ${CONCURRENCY} in flight, ${SUBJECTS} subjects, bucket 50/min, Redis at ${REDIS_URL}`);
-    console.log(`${"".padEnd(42)}${"decisions/s".padStart(12)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"allowed".padStart(9)}`);
+    console.log(
+      `${DECISIONS} decisions, ${CONCURRENCY} in flight, ${SUBJECTS} subjects, bucket 50/min, Redis at ${REDIS_URL}`,
+    );
+    console.log(
+      `${"".padEnd(42)}${"decisions/s".padStart(12)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"allowed".padStart(9)}`,
+    );
     for (const [name, r] of rows) {
       console.log(
         `${name.padEnd(42)}${r.perSecond.toFixed(0).padStart(12)}${r.p50.toFixed(3).padStart(9)}${r.p99.toFixed(3).padStart(9)}${String(r.allowed).padStart(9)}`,

@@ -1,4 +1,5 @@
-import { type TProperties, Type } from "typebox";
+import { type TProperties, type TSchema, Type } from "typebox";
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../platform/pagination.ts";
 
 /**
  * Schema helpers shared by every route. Request bodies are strict: a field
@@ -25,3 +26,16 @@ export const commonErrorResponses = {
   400: Type.Ref("ErrorResponse"),
   503: Type.Ref("ErrorResponse"),
 };
+
+/** `?limit=&cursor=` on every list route. */
+export const ListQuery = Type.Object(
+  {
+    limit: Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE }),
+    cursor: Type.Optional(Type.String({ maxLength: 500 })),
+  },
+  { additionalProperties: false },
+);
+
+/** `{ items, nextCursor }`, the shape of every list. */
+export const pageOf = <T extends TSchema>(item: T) =>
+  Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) });

@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import { errors } from "./errors/catalog.ts";
 
 /**
@@ -40,4 +41,9 @@ export function toPage<R, T>(rows: R[], limit: number, key: (row: R) => TimeCurs
   const items = rows.slice(0, limit);
   const last = items.at(-1);
   return { items: items.map(map), nextCursor: rows.length > limit && last ? encodeCursor(key(last)) : null };
+}
+
+/** `(at, id) > (cursor.at, cursor.id)`: a row-value comparison the (created_at, id) indexes serve. */
+export function afterCursor(cursor: TimeCursor, atColumn: string, idColumn: string) {
+  return sql<boolean>`(${sql.ref(atColumn)}, ${sql.ref(idColumn)}) > (${cursor.at}, ${cursor.id})`;
 }

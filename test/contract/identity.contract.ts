@@ -403,7 +403,9 @@ export function identityContract(name: string, open: () => Promise<IdentityHarne
         const slid = await sql<{ hours: number }>`select extract(epoch from expires_at - now()) / 3600 as hours
           from anonymous_sessions where id = ${anon.sessionId}`.execute(db());
         assert.ok(Number(slid.rows[0]?.hours) > 23.9, "using the session pushed its expiry 24 h ahead");
-        await sql`update anonymous_sessions set expires_at = now() - interval '1 second' where id = ${anon.sessionId}`.execute(db());
+        await sql`update anonymous_sessions set expires_at = now() - interval '1 second' where id = ${anon.sessionId}`.execute(
+          db(),
+        );
         await platform.kv.del(`session:${hash}`);
         const expired = await call("POST", "/v1/probe/ai", { token: anon.token });
         assert.equal(expired.status, 401);

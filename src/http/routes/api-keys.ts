@@ -3,8 +3,7 @@ import { createApiKey, listApiKeys, revokeApiKey } from "../../platform/identity
 import type { Platform } from "../../runtime/platform.ts";
 import type { App } from "../app.ts";
 import { requireUser } from "../principal.ts";
-import { StrictObject } from "../schemas.ts";
-import { ListQuery, pageOf } from "./organizations.ts";
+import { ListQuery, pageOf, StrictObject } from "../schemas.ts";
 
 const ApiKey = Type.Object({
   id: Type.String({ format: "uuid" }),

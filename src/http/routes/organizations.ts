@@ -9,12 +9,11 @@ import {
   removeMember,
   updateOrganization,
 } from "../../platform/identity/organizations.ts";
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../../platform/pagination.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import type { App } from "../app.ts";
 import { requireAccount } from "../principal.ts";
 import { forgetOrganizationLimits } from "../rate-limit.ts";
-import { StrictObject } from "../schemas.ts";
+import { ListQuery, pageOf, StrictObject } from "../schemas.ts";
 
 const Role = Type.Union([Type.Literal("owner"), Type.Literal("admin"), Type.Literal("member")]);
 const Id = Type.String({ format: "uuid" });
@@ -51,17 +50,6 @@ const Settings = StrictObject({
     }),
   ),
 });
-
-export const ListQuery = Type.Object(
-  {
-    limit: Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE }),
-    cursor: Type.Optional(Type.String({ maxLength: 500 })),
-  },
-  { additionalProperties: false },
-);
-
-export const pageOf = <T extends Parameters<typeof Type.Array>[0]>(item: T) =>
-  Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) });
 
 /** /v1/organizations and their members. A non-member sees 404 for any of them. */
 export function registerOrganizationRoutes(app: App, platform: Platform) {

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { type Kysely, sql } from "kysely";
 import type { Tables } from "../database/tables.ts";
 import { errors } from "../errors/catalog.ts";
-import { decodeCursor, type Page, toPage } from "../pagination.ts";
+import { afterCursor, decodeCursor, type Page, toPage } from "../pagination.ts";
 import type { ApiKeyScope, Role } from "./tables.ts";
 import { hashToken, tokensEqual } from "./tokens.ts";
 import { type ApiKeyView, apiKeyView } from "./views.ts";
@@ -48,11 +48,7 @@ export async function listApiKeys(
   const after = decodeCursor(cursor);
   let query = db.selectFrom("api_keys").selectAll().where("organization_id", "=", scope.organizationId);
   if (scope.role === "member") query = query.where("user_id", "=", scope.userId);
-  if (after) {
-    query = query.where((eb) =>
-      eb.or([eb("created_at", ">", after.at), eb.and([eb("created_at", "=", after.at), eb("id", ">", after.id)])]),
-    );
-  }
+  if (after) query = query.where(afterCursor(after, "created_at", "id"));
   const rows = await query
     .orderBy("created_at")
     .orderBy("id")

@@ -1,7 +1,7 @@
 import { type Kysely, sql } from "kysely";
 import type { Tables } from "../database/tables.ts";
 import { errors } from "../errors/catalog.ts";
-import { decodeCursor, type Page, toPage } from "../pagination.ts";
+import { afterCursor, decodeCursor, type Page, toPage } from "../pagination.ts";
 import type { Role } from "./tables.ts";
 import { type MemberView, type OrganizationView, organizationView, settingsFromApi } from "./views.ts";
 
@@ -37,14 +37,7 @@ export async function listOrganizations(
 ): Promise<Page<OrganizationView>> {
   const after = decodeCursor(cursor);
   let query = memberOrgs(db, userId).select(ORG_COLUMNS);
-  if (after) {
-    query = query.where((eb) =>
-      eb.or([
-        eb("organizations.created_at", ">", after.at),
-        eb.and([eb("organizations.created_at", "=", after.at), eb("organizations.id", ">", after.id)]),
-      ]),
-    );
-  }
+  if (after) query = query.where(afterCursor(after, "organizations.created_at", "organizations.id"));
   const rows = await query
     .orderBy("organizations.created_at")
     .orderBy("organizations.id")
@@ -123,14 +116,7 @@ export async function listMembers(
     .innerJoin("users", "users.id", "memberships.user_id")
     .select(["users.id", "users.email", "users.name", "memberships.role", "memberships.created_at"])
     .where("memberships.organization_id", "=", organizationId);
-  if (after) {
-    query = query.where((eb) =>
-      eb.or([
-        eb("memberships.created_at", ">", after.at),
-        eb.and([eb("memberships.created_at", "=", after.at), eb("users.id", ">", after.id)]),
-      ]),
-    );
-  }
+  if (after) query = query.where(afterCursor(after, "memberships.created_at", "users.id"));
   const rows = await query
     .orderBy("memberships.created_at")
     .orderBy("users.id")
