@@ -30,6 +30,11 @@ export async function buildServer(platform: Platform, modules: readonly StrataMo
   for (const module of modules) {
     if (module.ownershipTransfer) platform.identity.transferHooks.register(module.name, module.ownershipTransfer);
   }
+  // A mutable copy (the config is frozen). The cast only picks Fastify's
+  // HTTP/1 overload, which a union-typed option confuses.
+  const trustProxy = (
+    Array.isArray(config.http.trustProxy) ? [...config.http.trustProxy] : config.http.trustProxy
+  ) as boolean;
   const app: App = Fastify({
     loggerInstance: platform.logger as FastifyBaseLogger,
     genReqId: requestId,
@@ -38,7 +43,7 @@ export async function buildServer(platform: Platform, modules: readonly StrataMo
     // field is listed, not only the first.
     ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: "array", useDefaults: true } },
     return503OnClosing: true,
-    trustProxy: config.http.trustProxy as boolean,
+    trustProxy,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setErrorHandler(errorHandler(config.http.bodyLimitBytes));

@@ -156,7 +156,9 @@ export async function endSession(db: Kysely<Tables>, sessionId: string, reason: 
 async function endSessionIn(trx: Transaction<Tables>, sessionId: string, reason: string): Promise<boolean> {
   const result = await trx
     .updateTable("user_sessions")
-    .set({ session_end: sql`now()`, end_reason: reason })
+    // clock_timestamp, not now(): the moment the row lock was won, after any
+    // rotation that held it first, rather than when this transaction began.
+    .set({ session_end: sql`clock_timestamp()`, end_reason: reason })
     .where("id", "=", sessionId)
     .where("session_end", "is", null)
     .executeTakeFirst();
