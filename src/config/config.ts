@@ -52,6 +52,10 @@ const envSchema = z.object({
   REFRESH_TOKEN_TTL_SECONDS: positiveInt.default(7 * 24 * 3600),
   REFRESH_REUSE_GRACE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
   ANONYMOUS_SESSION_TTL_SECONDS: positiveInt.default(24 * 3600),
+  AI_BASE_URL: url(["http:", "https:"]).optional(),
+  AI_API_KEY: z.string().min(1).optional(),
+  AI_MODEL: z.string().min(1).default("gpt-4o-mini"),
+  AI_TIMEOUT_MS: positiveInt.max(600_000).default(60_000),
   TRUST_PROXY: z
     .string()
     .regex(
@@ -110,6 +114,8 @@ export interface Config {
     anonymousSessionTtlSeconds: number;
   };
   shutdownGraceMs: number;
+  /** The OpenAI-compatible provider for chat completions; null when none is configured. */
+  ai: { baseUrl: string; apiKey: string | null; model: string; timeoutMs: number } | null;
   database: DatabaseConfig;
   kv: KvConfig;
   blobs: BlobConfig;
@@ -173,6 +179,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       anonymousSessionTtlSeconds: e.ANONYMOUS_SESSION_TTL_SECONDS,
     },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    ai: e.AI_BASE_URL
+      ? { baseUrl: e.AI_BASE_URL, apiKey: e.AI_API_KEY ?? null, model: e.AI_MODEL, timeoutMs: e.AI_TIMEOUT_MS }
+      : null,
     database: e.DATABASE_URL
       ? {
           driver: "postgres",

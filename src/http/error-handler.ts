@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+import { AiNotConfiguredError, AiProviderError } from "../platform/ai/chat-client.ts";
 import { BlobNotFoundError, BlobUnavailableError } from "../platform/blobs/blob-store.ts";
 import {
   DatabaseUnavailableError,
@@ -33,6 +34,8 @@ export function toAppError(error: unknown, bodyLimit: number): AppError {
   }
   if (error instanceof SyntaxError && fastifyError.statusCode === 400) return errors.malformedJson(error.message);
   if (error instanceof BlobNotFoundError) return errors.notFound("blob");
+  if (error instanceof AiNotConfiguredError) return errors.aiNotConfigured();
+  if (error instanceof AiProviderError) return errors.aiProviderUnavailable(error);
   if (error instanceof KvUnavailableError) return errors.dependencyUnavailable("kv", 2, error);
   if (error instanceof BlobUnavailableError) return errors.dependencyUnavailable("blobs", 5, error);
   if (error instanceof DatabaseUnavailableError) return errors.dependencyUnavailable("database", 5, error);

@@ -1,4 +1,5 @@
 import type { Config } from "../config/config.ts";
+import { type ChatClient, createChatClient } from "../platform/ai/chat-client.ts";
 import type { BlobStore } from "../platform/blobs/blob-store.ts";
 import { FsBlobStore } from "../platform/blobs/fs-blob-store.ts";
 import { S3BlobStore } from "../platform/blobs/s3-blob-store.ts";
@@ -29,6 +30,8 @@ export interface Platform {
   caches: Caches;
   rateLimiter: RateLimiter;
   identity: Identity;
+  /** Chat completions from the configured provider; null when none is configured. */
+  chat: ChatClient | null;
   close(): Promise<void>;
 }
 
@@ -87,6 +90,7 @@ export async function openPlatform(
       caches,
       rateLimiter: new RateLimiter(instrumentedKv, metrics),
       identity: new Identity(database.db, instrumentedKv, caches, config.auth, signingSecret, logger),
+      chat: createChatClient(config.ai),
       close: closeOpened,
     };
   } catch (error) {

@@ -77,6 +77,20 @@ export const errors = {
       { cause },
     ),
 
+  // AI providers
+  aiNotConfigured: () =>
+    new AppError(
+      "ai_provider_not_configured",
+      503,
+      "no AI provider is configured on this server (AI_BASE_URL)",
+      {},
+      3600,
+    ),
+  aiProviderUnavailable: (cause?: unknown) =>
+    new AppError("ai_provider_unavailable", 503, "the AI provider did not answer; try again shortly", {}, 10, {
+      cause,
+    }),
+
   // rate limits
   rateLimited: (retryAfterSeconds: number, limitClass: string) =>
     new AppError(
