@@ -28,7 +28,8 @@ export async function buildServer(platform: Platform, modules: readonly StrataMo
   // Registration and login are served here, so this is where the modules'
   // ownership-transfer hooks join the identity service.
   for (const module of modules) {
-    if (module.ownershipTransfer) platform.identity.transferHooks.register(module.name, module.ownershipTransfer);
+    const hook = module.ownershipTransfer;
+    if (hook) platform.identity.transferHooks.register(module.name, (context) => hook.call(module, context, platform));
   }
   // A mutable copy (the config is frozen). The cast only picks Fastify's
   // HTTP/1 overload, which a union-typed option confuses.

@@ -47,3 +47,8 @@ export function toPage<R, T>(rows: R[], limit: number, key: (row: R) => TimeCurs
 export function afterCursor(cursor: TimeCursor, atColumn: string, idColumn: string) {
   return sql<boolean>`(${sql.ref(atColumn)}, ${sql.ref(idColumn)}) > (${cursor.at}, ${cursor.id})`;
 }
+
+/** `(at, id) < (cursor.at, cursor.id)`, for lists that run newest first. */
+export function beforeCursor(cursor: TimeCursor, atColumn: string, idColumn: string) {
+  return sql<boolean>`(${sql.ref(atColumn)}, ${sql.ref(idColumn)}) < (${cursor.at}, ${cursor.id})`;
+}

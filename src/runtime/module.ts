@@ -1,5 +1,5 @@
 import type { App } from "../http/app.ts";
-import type { OwnershipTransferHook } from "../platform/identity/ownership-transfer.ts";
+import type { TransferContext } from "../platform/identity/ownership-transfer.ts";
 import type { Migration } from "../platform/migrations/migration.ts";
 import type { Platform } from "./platform.ts";
 
@@ -18,7 +18,7 @@ export interface StrataModule {
    * Moves the rows (and blobs) an anonymous session owns to the account that
    * claims it, inside the registration or login transaction.
    */
-  ownershipTransfer?: OwnershipTransferHook;
+  ownershipTransfer?(context: TransferContext, platform: Platform): Promise<void>;
   /** Starts the module's background work; the returned function stops it. */
   startWorkers?(platform: Platform): Promise<() => Promise<void>> | (() => Promise<void>);
 }

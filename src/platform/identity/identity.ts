@@ -71,10 +71,11 @@ export class Identity {
     const anonymous = await this.#anonymousFrom(anonymousToken);
     const passwordHash = await hashPassword(input.password);
     const afterCommit: (() => Promise<void>)[] = [];
-    const { user, issued } = await this.#atomically(async (trx) => {
+    const afterRollback: (() => Promise<void>)[] = [];
+    const { user, issued } = await this.#atomically(afterRollback, async (trx) => {
       if (await findUserByEmail(trx, input.email)) throw errors.emailTaken();
       const user = await createAccount(trx, { email: input.email, name: input.name, passwordHash });
-      if (anonymous) await this.#claim(trx, anonymous, user, afterCommit);
+      if (anonymous) await this.#claim(trx, anonymous, user, afterCommit, afterRollback);
       const issued = await startUserSession(
         trx,
         user.id,
@@ -98,10 +99,11 @@ export class Identity {
     if (found.status !== "active") throw errors.accountDisabled();
     const anonymous = await this.#anonymousFrom(anonymousToken);
     const afterCommit: (() => Promise<void>)[] = [];
+    const afterRollback: (() => Promise<void>)[] = [];
     const user = (await getUser(this.db, found.id)) as UserView;
-    const issued = await this.#atomically(async (trx) => {
+    const issued = await this.#atomically(afterRollback, async (trx) => {
       await recordLogin(trx, user.id);
-      if (anonymous) await this.#claim(trx, anonymous, user, afterCommit);
+      if (anonymous) await this.#claim(trx, anonymous, user, afterCommit, afterRollback);
       return startUserSession(trx, user.id, user.personalOrganizationId, this.settings.refreshTokenTtlSeconds, meta);
     });
     await this.#finishClaim(anonymousToken, afterCommit);
@@ -224,6 +226,7 @@ export class Identity {
     anonymous: { id: string; organizationId: string },
     user: UserView,
     afterCommit: (() => Promise<void>)[],
+    afterRollback: (() => Promise<void>)[],
   ) {
     const claimed = await trx
       .updateTable("anonymous_sessions")
@@ -239,6 +242,7 @@ export class Identity {
       userId: user.id,
       toOrganizationId: user.personalOrganizationId,
       afterCommit: (fn) => afterCommit.push(fn),
+      afterRollback: (fn) => afterRollback.push(fn),
     });
   }
 
@@ -253,10 +257,16 @@ export class Identity {
   }
 
   /** Runs the account write in one transaction, mapping a lost email race and hook failures to their codes. */
-  async #atomically<T>(fn: (trx: Transaction<Tables>) => Promise<T>): Promise<T> {
+  async #atomically<T>(
+    afterRollback: (() => Promise<void>)[],
+    fn: (trx: Transaction<Tables>) => Promise<T>,
+  ): Promise<T> {
     try {
       return await transaction(this.db, fn);
     } catch (error) {
+      for (const undo of afterRollback) {
+        await undo().catch((cause) => this.logger.error({ err: cause }, "ownership transfer undo failed"));
+      }
       if (error instanceof AppError) throw error;
       if (sqlState(error) === "23505") throw errors.emailTaken();
       if (error instanceof OwnershipTransferError) {

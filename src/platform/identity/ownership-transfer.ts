@@ -8,9 +8,9 @@ import type { Tables } from "../database/tables.ts";
  * the same database transaction as the registration or login, so either every
  * row moves or none does. Work outside the database (copying blobs to keys
  * under the user) is done in the hook before commit, and the originals are
- * removed by `afterCommit` callbacks only once the move is durable; if the
- * transaction rolls back, the copies are orphans that retention reclaims,
- * and the anonymous data is exactly as it was.
+ * removed only once the move is durable; if the transaction rolls back,
+ * `afterRollback` callbacks delete the copies, and the anonymous data is
+ * exactly as it was.
  */
 export interface TransferContext {
   trx: Transaction<Tables>;
@@ -22,6 +22,8 @@ export interface TransferContext {
   toOrganizationId: string;
   /** Runs after the transaction commits; failures there are logged, not raised. */
   afterCommit(fn: () => Promise<void>): void;
+  /** Runs if the transaction rolls back (any hook failed): undo work outside the database. */
+  afterRollback(fn: () => Promise<void>): void;
 }
 
 export type OwnershipTransferHook = (context: TransferContext) => Promise<void>;

@@ -1,0 +1,179 @@
+import { randomUUID } from "node:crypto";
+import { sql } from "kysely";
+import { transaction } from "../../platform/database/transaction.ts";
+import { AppError } from "../../platform/errors/app-error.ts";
+import { errors } from "../../platform/errors/catalog.ts";
+import type { Principal } from "../../platform/identity/principal.ts";
+import type { Platform } from "../../runtime/platform.ts";
+import { authorOf, ownerColumn } from "./owner-scope.ts";
+import { documentContentKey } from "./storage-keys.ts";
+import { readCurrentContent, saveVersion } from "./version-store.ts";
+import { type DocumentView, documentView } from "./views.ts";
+
+/** Soft-deleted documents can be restored for this long (seed 000: deleted documents, 30 days). */
+export const RESTORE_WINDOW_MS = 30 * 24 * 3600 * 1000;
+export const MAX_CONTENT_BYTES = 2 * 1024 * 1024;
+
+export const DOCUMENT_COLUMNS = [
+  "documents.id",
+  "documents.title",
+  "documents.description",
+  "documents.tags",
+  "documents.is_archived",
+  "documents.archived_at",
+  "documents.user_id",
+  "documents.anonymous_session_id",
+  "documents.organization_id",
+  "documents.current_version_id",
+  "documents.current_version_number",
+  "documents.content_key",
+  "documents.content_size",
+  "documents.content_sha256",
+  "documents.created_at",
+  "documents.updated_at",
+  "documents.last_accessed_at",
+  "documents.deleted_at",
+] as const;
+
+export function checkContent(content: string, field = "body.content"): void {
+  if (content.trim().length === 0) {
+    throw errors.validationFailed([{ field, code: "empty", message: "must contain some text" }]);
+  }
+  if (Buffer.byteLength(content) > MAX_CONTENT_BYTES) {
+    throw errors.validationFailed([
+      { field, code: "too_large", message: `must be at most ${MAX_CONTENT_BYTES} bytes` },
+    ]);
+  }
+}
+
+/**
+ * The caller's document, or 404. Deleted documents are found only when
+ * `includeDeleted` is set (restore, trash listing).
+ */
+export async function ownedDocument(
+  platform: Platform,
+  principal: Principal,
+  id: string,
+  options: { includeDeleted?: boolean } = {},
+) {
+  const owner = ownerColumn(principal);
+  let query = platform.database.db
+    .selectFrom("documents")
+    .select(DOCUMENT_COLUMNS)
+    .where("documents.id", "=", id)
+    .where(`documents.${owner.column}`, "=", owner.value);
+  if (!options.includeDeleted) query = query.where("documents.deleted_at", "is", null);
+  const row = await query.executeTakeFirst();
+  if (!row) throw errors.notFound("document");
+  return row;
+}
+
+export async function createDocument(
+  platform: Platform,
+  principal: Principal,
+  input: { title: string; content: string; description?: string; tags?: string[] },
+): Promise<DocumentView & { content: string }> {
+  checkContent(input.content);
+  const id = randomUUID();
+  const owner = ownerColumn(principal);
+  const row = await transaction(platform.database.db, async (trx) => {
+    await trx
+      .insertInto("documents")
+      .values({
+        id,
+        user_id: owner.column === "user_id" ? owner.value : null,
+        anonymous_session_id: owner.column === "anonymous_session_id" ? owner.value : null,
+        organization_id: principal.organizationId,
+        title: input.title,
+        description: input.description ?? null,
+        tags: normalizeTags(input.tags ?? []),
+        content_key: documentContentKey(owner.value, id),
+      })
+      .execute();
+    const doc = await trx
+      .selectFrom("documents")
+      .select(DOCUMENT_COLUMNS)
+      .where("id", "=", id)
+      .executeTakeFirstOrThrow();
+    await saveVersion(trx, platform.blobs, doc, {
+      content: input.content,
+      kind: "major",
+      changeDescription: "Created",
+      author: authorOf(principal),
+    });
+    return trx.selectFrom("documents").select(DOCUMENT_COLUMNS).where("id", "=", id).executeTakeFirstOrThrow();
+  });
+  return { ...documentView(row), content: input.content };
+}
+
+export async function getDocument(platform: Platform, principal: Principal, id: string) {
+  const row = await ownedDocument(platform, principal, id);
+  const content = await readCurrentContent(platform.database.db, platform.blobs, row);
+  // Seed 000 archives documents 90 days after their last access.
+  await platform.database.db
+    .updateTable("documents")
+    .set({ last_accessed_at: sql`now()` })
+    .where("id", "=", id)
+    .where("last_accessed_at", "<", sql<Date>`now() - interval '1 minute'`)
+    .execute();
+  return { ...documentView(row), content };
+}
+
+export async function updateDocument(
+  platform: Platform,
+  principal: Principal,
+  id: string,
+  patch: { title?: string; description?: string | null; tags?: string[]; isArchived?: boolean },
+): Promise<DocumentView> {
+  await ownedDocument(platform, principal, id);
+  await platform.database.db
+    .updateTable("documents")
+    .set({
+      ...(patch.title !== undefined ? { title: patch.title } : {}),
+      ...(patch.description !== undefined ? { description: patch.description } : {}),
+      ...(patch.tags !== undefined ? { tags: normalizeTags(patch.tags) } : {}),
+      ...(patch.isArchived !== undefined
+        ? { is_archived: patch.isArchived, archived_at: patch.isArchived ? sql`coalesce(archived_at, now())` : null }
+        : {}),
+      updated_at: sql`now()`,
+    })
+    .where("id", "=", id)
+    .execute();
+  return documentView(await ownedDocument(platform, principal, id));
+}
+
+export async function deleteDocument(platform: Platform, principal: Principal, id: string): Promise<void> {
+  await ownedDocument(platform, principal, id);
+  await platform.database.db.updateTable("documents").set({ deleted_at: sql`now()` }).where("id", "=", id).execute();
+}
+
+export async function restoreDocument(platform: Platform, principal: Principal, id: string): Promise<DocumentView> {
+  const row = await ownedDocument(platform, principal, id, { includeDeleted: true });
+  if (!row.deleted_at) return documentView(row);
+  if (Date.now() - row.deleted_at.getTime() > RESTORE_WINDOW_MS) {
+    throw new AppError(
+      "restore_window_passed",
+      410,
+      "this document was deleted more than 30 days ago and cannot be restored",
+    );
+  }
+  await platform.database.db.updateTable("documents").set({ deleted_at: null }).where("id", "=", id).execute();
+  return documentView({ ...row, deleted_at: null });
+}
+
+/** A short-lived link to the current content, after the ownership check. */
+export async function downloadUrl(platform: Platform, principal: Principal, id: string) {
+  const row = await ownedDocument(platform, principal, id);
+  await readCurrentContent(platform.database.db, platform.blobs, row); // repairs a stale blob first
+  const expiresIn = Math.min(platform.config.signedUrlTtlSeconds, 3600);
+  const url = await platform.blobs.signedUrl(row.content_key, {
+    expiresInSeconds: expiresIn,
+    downloadName: `${row.title.replace(/[^\w .-]+/g, "_").slice(0, 100) || "document"}.txt`,
+  });
+  return { url, expiresAt: new Date(Date.now() + expiresIn * 1000).toISOString() };
+}
+
+/** Tags are trimmed, lower-cased and de-duplicated, so filters match however they were typed. */
+export function normalizeTags(tags: string[]): string[] {
+  return [...new Set(tags.map((t) => t.trim().toLowerCase()).filter(Boolean))].sort();
+}

@@ -1,0 +1,84 @@
+import { sql } from "kysely";
+import type { Platform } from "../../runtime/platform.ts";
+import { RESTORE_WINDOW_MS } from "./documents.ts";
+
+const BATCH = 500;
+
+export interface MaintenanceReport {
+  prunedVersions: number;
+  purgedDocuments: number;
+  deletedBlobs: number;
+}
+
+/**
+ * Seed 000's lifecycle rules, run by the module's worker every minute:
+ * - minor (autosave) versions expire 24 h after they were saved;
+ * - AI suggestion versions go once accepted or rejected;
+ * - documents deleted more than 30 days ago are purged with their blobs;
+ * - blobs queued for deletion (transferred originals, pruned versions) are
+ *   deleted once due.
+ * A pruned version disappears from the history; its blob stays while a live
+ * version is stored as a patch against it.
+ */
+export async function runWritingMaintenance(platform: Platform): Promise<MaintenanceReport> {
+  const db = platform.database.db;
+  const pruned = await db
+    .updateTable("document_versions as v")
+    .set({ pruned_at: sql`now()` })
+    .where("v.pruned_at", "is", null)
+    .where((eb) =>
+      eb.or([
+        eb.and([eb("v.kind", "=", "minor"), eb("v.expires_at", "<", sql<Date>`now()`)]),
+        eb.and([eb("v.kind", "=", "ai_suggestion"), eb("v.suggestion_state", "in", ["accepted", "rejected"])]),
+      ]),
+    )
+    .where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom("documents as d").select("d.id").whereRef("d.current_version_id", "=", "v.id"))),
+    )
+    .returning(["v.id", "v.blob_key"])
+    .execute();
+  // Queue the blobs of pruned versions that no live version is patched against.
+  if (pruned.length > 0) {
+    await sql`
+      insert into writing_blob_cleanup (blob_key, delete_after)
+      select v.blob_key, now() from document_versions v
+      where v.id in (${sql.join(pruned.map((p) => p.id))})
+        and not exists (select 1 from document_versions d where d.base_version_id = v.id and d.pruned_at is null)
+      on conflict (blob_key) do nothing`.execute(db);
+  }
+
+  const cutoff = new Date(Date.now() - RESTORE_WINDOW_MS);
+  const purged = await db.transaction().execute(async (trx) => {
+    const doomed = await trx
+      .selectFrom("documents")
+      .select(["id", "content_key"])
+      .where("deleted_at", "<", cutoff)
+      .limit(BATCH)
+      .forUpdate()
+      .execute();
+    if (doomed.length === 0) return 0;
+    const ids = doomed.map((d) => d.id);
+    await sql`
+      insert into writing_blob_cleanup (blob_key, delete_after)
+      select blob_key, now() from document_versions where document_id in (${sql.join(ids)})
+      union select content_key, now() from documents where id in (${sql.join(ids)})
+      on conflict (blob_key) do nothing`.execute(trx);
+    await trx.updateTable("documents").set({ current_version_id: null }).where("id", "in", ids).execute();
+    await trx.deleteFrom("documents").where("id", "in", ids).execute();
+    return ids.length;
+  });
+
+  const due = await db
+    .selectFrom("writing_blob_cleanup")
+    .select("blob_key")
+    .where("delete_after", "<=", sql<Date>`now()`)
+    .limit(BATCH)
+    .execute();
+  let deletedBlobs = 0;
+  for (const { blob_key } of due) {
+    await platform.blobs.delete(blob_key);
+    await db.deleteFrom("writing_blob_cleanup").where("blob_key", "=", blob_key).execute();
+    deletedBlobs++;
+  }
+  return { prunedVersions: pruned.length, purgedDocuments: purged, deletedBlobs };
+}

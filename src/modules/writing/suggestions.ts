@@ -1,0 +1,193 @@
+import { sql } from "kysely";
+import type { ChatMessage } from "../../platform/ai/chat-client.ts";
+import { aiResponseCacheKey } from "../../platform/cache/ai-response-key.ts";
+import { transaction } from "../../platform/database/transaction.ts";
+import { AppError } from "../../platform/errors/app-error.ts";
+import { errors } from "../../platform/errors/catalog.ts";
+import type { Principal } from "../../platform/identity/principal.ts";
+import type { Platform } from "../../runtime/platform.ts";
+import { checkContent, ownedDocument } from "./documents.ts";
+import { authorOf, ownerColumn } from "./owner-scope.ts";
+import { usableTemplate } from "./prompt-templates.ts";
+import { readCurrentContent, readVersionContent, saveVersion } from "./version-store.ts";
+
+const TEMPERATURE = 0.3;
+
+export interface SuggestionView {
+  id: string;
+  documentId: string;
+  versionNumber: number;
+  content: string;
+  cached: boolean;
+  model: string;
+  templateId: string | null;
+  status: "pending" | "accepted" | "rejected";
+  createdAt: string;
+}
+
+/**
+ * Asks the AI provider to improve a document with a template (or the
+ * caller's own prompt). The answer is looked up first in the AI response
+ * cache under seed 000's content hash (normalized content, prompt, model,
+ * parameters and tenant); otherwise it comes from the provider and is cached
+ * for 30 minutes. Either way the suggestion is stored as an ai_suggestion
+ * version (kept until accepted or rejected) and logged as an AI interaction.
+ * `onChunk` receives the reply as it streams; a cached reply arrives whole.
+ */
+export async function requestSuggestion(
+  platform: Platform,
+  principal: Principal,
+  documentId: string,
+  input: { templateId?: string; prompt?: string },
+  onChunk?: (text: string) => void,
+): Promise<SuggestionView> {
+  if (Boolean(input.templateId) === Boolean(input.prompt)) {
+    throw errors.validationFailed([
+      { field: "body.templateId", code: "one_of", message: "give exactly one of templateId and prompt" },
+    ]);
+  }
+  const doc = await ownedDocument(platform, principal, documentId);
+  const template = input.templateId ? await usableTemplate(platform, principal, input.templateId) : null;
+  const chat = platform.chat;
+  if (!chat) throw errors.aiNotConfigured();
+  const content = await readCurrentContent(platform.database.db, platform.blobs, doc);
+  const instructions = template?.promptText ?? (input.prompt as string);
+  const cacheKey = aiResponseCacheKey({
+    organizationId: principal.organizationId,
+    content,
+    prompt: template ? `template:${template.id}@${template.version}` : instructions,
+    model: chat.model,
+    parameters: { temperature: TEMPERATURE },
+  });
+  const aiCache = platform.caches.ns("ai");
+  const cached = await aiCache.get<{ content: string; model: string }>(cacheKey);
+  let reply: { content: string; model: string };
+  if (cached) {
+    reply = cached;
+    onChunk?.(cached.content);
+  } else {
+    const messages: ChatMessage[] = [
+      { role: "system", content: instructions },
+      { role: "user", content: `Improve the document below as instructed.\n---\n${content}` },
+    ];
+    if (onChunk) {
+      const stream = chat.stream({ messages, temperature: TEMPERATURE });
+      let next = await stream.next();
+      while (!next.done) {
+        onChunk(next.value);
+        next = await stream.next();
+      }
+      reply = { content: next.value.content, model: next.value.model };
+    } else {
+      const result = await chat.complete({ messages, temperature: TEMPERATURE });
+      reply = { content: result.content, model: result.model };
+    }
+    if (reply.content.trim()) await aiCache.set(cacheKey, reply);
+  }
+  if (!reply.content.trim()) {
+    throw new AppError("ai_empty_response", 502, "the AI provider answered with no text; nothing was stored");
+  }
+  checkContent(reply.content, "response");
+
+  const version = await saveVersion(platform.database.db, platform.blobs, doc, {
+    content: reply.content,
+    kind: "ai_suggestion",
+    changeDescription: template ? `AI suggestion: ${template.name}` : "AI suggestion: custom prompt",
+    author: authorOf(principal),
+  });
+  const owner = ownerColumn(principal);
+  const interaction = await platform.database.db
+    .insertInto("ai_interactions")
+    .values({
+      user_id: owner.column === "user_id" ? owner.value : null,
+      anonymous_session_id: owner.column === "anonymous_session_id" ? owner.value : null,
+      organization_id: principal.organizationId,
+      document_id: doc.id,
+      prompt_template_id: template?.id ?? null,
+      custom_prompt: template ? null : (input.prompt as string),
+      model: reply.model,
+      cache_hit: Boolean(cached),
+      ai_response: reply.content,
+      suggestion_version_id: version.id,
+    })
+    .returning(["id", "timestamp"])
+    .executeTakeFirstOrThrow();
+  return {
+    id: interaction.id,
+    documentId: doc.id,
+    versionNumber: version.number,
+    content: reply.content,
+    cached: Boolean(cached),
+    model: reply.model,
+    templateId: template?.id ?? null,
+    status: "pending",
+    createdAt: interaction.timestamp.toISOString(),
+  };
+}
+
+async function ownedInteraction(platform: Platform, principal: Principal, id: string) {
+  const owner = ownerColumn(principal);
+  const row = await platform.database.db
+    .selectFrom("ai_interactions")
+    .select(["id", "document_id", "suggestion_version_id", "status"])
+    .where("id", "=", id)
+    .where(owner.column, "=", owner.value)
+    .executeTakeFirst();
+  if (!row?.document_id || !row.suggestion_version_id) throw errors.notFound("suggestion");
+  return row as typeof row & { document_id: string; suggestion_version_id: string };
+}
+
+const alreadyDecided = () =>
+  new AppError("suggestion_already_decided", 409, "this suggestion was already accepted or rejected");
+
+/** Applies a suggestion as a new major version, and records the decision, in one transaction. */
+export async function acceptSuggestion(platform: Platform, principal: Principal, id: string) {
+  const interaction = await ownedInteraction(platform, principal, id);
+  const doc = await ownedDocument(platform, principal, interaction.document_id);
+  const suggestion = await platform.database.db
+    .selectFrom("document_versions")
+    .selectAll()
+    .where("id", "=", interaction.suggestion_version_id)
+    .executeTakeFirstOrThrow();
+  const content = await readVersionContent(platform.database.db, platform.blobs, suggestion);
+  return transaction(platform.database.db, async (trx) => {
+    const decided = await trx
+      .updateTable("ai_interactions")
+      .set({ status: "accepted", accepted_suggestions: sql`accepted_suggestions + 1`, decided_at: sql`now()` })
+      .where("id", "=", id)
+      .where("status", "=", "pending")
+      .executeTakeFirst();
+    if (decided.numUpdatedRows === 0n) throw alreadyDecided();
+    await trx
+      .updateTable("document_versions")
+      .set({ suggestion_state: "accepted" })
+      .where("id", "=", suggestion.id)
+      .execute();
+    const version = await saveVersion(trx, platform.blobs, doc, {
+      content,
+      kind: "major",
+      changeDescription: `Accepted AI suggestion (version ${suggestion.version_number})`,
+      author: authorOf(principal),
+    });
+    return { suggestionId: id, status: "accepted" as const, version: { id: version.id, number: version.number } };
+  });
+}
+
+export async function rejectSuggestion(platform: Platform, principal: Principal, id: string) {
+  const interaction = await ownedInteraction(platform, principal, id);
+  return transaction(platform.database.db, async (trx) => {
+    const decided = await trx
+      .updateTable("ai_interactions")
+      .set({ status: "rejected", rejected_suggestions: sql`rejected_suggestions + 1`, decided_at: sql`now()` })
+      .where("id", "=", id)
+      .where("status", "=", "pending")
+      .executeTakeFirst();
+    if (decided.numUpdatedRows === 0n) throw alreadyDecided();
+    await trx
+      .updateTable("document_versions")
+      .set({ suggestion_state: "rejected" })
+      .where("id", "=", interaction.suggestion_version_id)
+      .execute();
+    return { suggestionId: id, status: "rejected" as const };
+  });
+}

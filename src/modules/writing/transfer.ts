@@ -1,0 +1,104 @@
+import type { TransferContext } from "../../platform/identity/ownership-transfer.ts";
+import type { Platform } from "../../runtime/platform.ts";
+import { documentContentKey, versionKey } from "./storage-keys.ts";
+
+/**
+ * Seed 000's Document Transfer Mechanism, as an ownership-transfer hook:
+ * 1. every blob of the session's documents is copied to the user's keys;
+ * 2. the rows are updated to the new owner, tenant and keys;
+ * 3. the originals are kept until the anonymous session would have expired,
+ *    then deleted by the clean-up job;
+ * 4. it all happens inside the registration (or login) transaction: if a copy
+ *    fails midway, the transaction rolls back, the rows still point at the
+ *    originals, and the copies made so far are deleted after the rollback.
+ *    (The key-value side needs nothing: cached AI answers are keyed by content.)
+ */
+export async function transferDocuments(
+  { trx, anonymousSessionId, userId, toOrganizationId, afterRollback }: TransferContext,
+  platform: Platform,
+): Promise<void> {
+  const blobs = platform.blobs;
+  {
+    const docs = await trx
+      .selectFrom("documents")
+      .select(["id", "content_key"])
+      .where("anonymous_session_id", "=", anonymousSessionId)
+      .execute();
+    if (docs.length === 0) return;
+    const session = await trx
+      .selectFrom("anonymous_sessions")
+      .select("expires_at")
+      .where("id", "=", anonymousSessionId)
+      .executeTakeFirstOrThrow();
+    const copied: string[] = [];
+    const originals: string[] = [];
+    // If this or any later hook fails, the rows roll back to the originals and the copies go.
+    afterRollback(async () => {
+      await Promise.all(copied.map((key) => blobs.delete(key).catch(() => {})));
+    });
+    for (const doc of docs) {
+      // Live versions, and pruned snapshots that live versions are patched against.
+      const versions = await trx
+        .selectFrom("document_versions as v")
+        .select(["v.id", "v.blob_key"])
+        .where("v.document_id", "=", doc.id)
+        .where((eb) =>
+          eb.or([
+            eb("v.pruned_at", "is", null),
+            eb.exists(
+              eb
+                .selectFrom("document_versions as d")
+                .select("d.id")
+                .whereRef("d.base_version_id", "=", "v.id")
+                .where("d.pruned_at", "is", null),
+            ),
+          ]),
+        )
+        .execute();
+      for (const version of versions) {
+        const target = versionKey(userId, doc.id, version.id);
+        await blobs.copy(version.blob_key, target);
+        copied.push(target);
+        originals.push(version.blob_key);
+        await trx.updateTable("document_versions").set({ blob_key: target }).where("id", "=", version.id).execute();
+      }
+      const contentTarget = documentContentKey(userId, doc.id);
+      if (await blobs.head(doc.content_key)) {
+        await blobs.copy(doc.content_key, contentTarget);
+        copied.push(contentTarget);
+        originals.push(doc.content_key);
+      }
+      await trx
+        .updateTable("documents")
+        .set({
+          user_id: userId,
+          anonymous_session_id: null,
+          organization_id: toOrganizationId,
+          content_key: contentTarget,
+        })
+        .where("id", "=", doc.id)
+        .execute();
+    }
+    await trx
+      .updateTable("document_versions")
+      .set({ organization_id: toOrganizationId })
+      .where(
+        "document_id",
+        "in",
+        docs.map((d) => d.id),
+      )
+      .execute();
+    await trx
+      .updateTable("ai_interactions")
+      .set({ user_id: userId, anonymous_session_id: null, organization_id: toOrganizationId })
+      .where("anonymous_session_id", "=", anonymousSessionId)
+      .execute();
+    if (originals.length > 0) {
+      await trx
+        .insertInto("writing_blob_cleanup")
+        .values(originals.map((blob_key) => ({ blob_key, delete_after: session.expires_at })))
+        .onConflict((oc) => oc.column("blob_key").doNothing())
+        .execute();
+    }
+  }
+}

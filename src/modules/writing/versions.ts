@@ -1,0 +1,126 @@
+import { cleanupSemantic, DIFF_DELETE, DIFF_INSERT, makeDiff } from "@sanity/diff-match-patch";
+import { errors } from "../../platform/errors/catalog.ts";
+import type { Principal } from "../../platform/identity/principal.ts";
+import type { Page } from "../../platform/pagination.ts";
+import type { Platform } from "../../runtime/platform.ts";
+import { checkContent, ownedDocument } from "./documents.ts";
+import { authorOf } from "./owner-scope.ts";
+import type { VersionKind } from "./tables.ts";
+import { findVersion, readVersionContent, type SavedVersion, saveVersion } from "./version-store.ts";
+import { type VersionView, versionView } from "./views.ts";
+
+export async function addVersion(
+  platform: Platform,
+  principal: Principal,
+  documentId: string,
+  input: { content: string; kind?: VersionKind; changeDescription?: string },
+): Promise<SavedVersion> {
+  checkContent(input.content);
+  const doc = await ownedDocument(platform, principal, documentId);
+  return saveVersion(platform.database.db, platform.blobs, doc, {
+    content: input.content,
+    kind: input.kind ?? "major",
+    changeDescription: input.changeDescription ?? null,
+    author: authorOf(principal),
+  });
+}
+
+/** Versions newest first; pruned ones (expired autosaves, decided suggestions) are gone. */
+export async function listVersions(
+  platform: Platform,
+  principal: Principal,
+  documentId: string,
+  options: { limit: number; cursor?: string; kind?: VersionKind },
+): Promise<Page<VersionView>> {
+  await ownedDocument(platform, principal, documentId);
+  const after = decodeNumberCursor(options.cursor);
+  let query = platform.database.read
+    .selectFrom("document_versions")
+    .selectAll()
+    .where("document_id", "=", documentId)
+    .where("pruned_at", "is", null);
+  if (options.kind) query = query.where("kind", "=", options.kind);
+  if (after !== null) query = query.where("version_number", "<", after);
+  const rows = await query
+    .orderBy("version_number", "desc")
+    .limit(options.limit + 1)
+    .execute();
+  const items = rows.slice(0, options.limit);
+  return {
+    items: items.map(versionView),
+    nextCursor:
+      rows.length > options.limit ? Buffer.from(String(items.at(-1)?.version_number)).toString("base64url") : null,
+  };
+}
+
+export async function getVersion(platform: Platform, principal: Principal, documentId: string, number: number) {
+  await ownedDocument(platform, principal, documentId);
+  const version = await findVersion(platform.database.db, documentId, number);
+  const content = await readVersionContent(platform.database.db, platform.blobs, version);
+  return { ...versionView(version), content };
+}
+
+export interface DiffView {
+  from: number;
+  to: number;
+  changes: { op: "equal" | "insert" | "delete"; text: string }[];
+  stats: { insertedChars: number; deletedChars: number; unchangedChars: number };
+}
+
+/**
+ * A structured diff from one version to another of the same document, in
+ * word-friendly chunks (semantic clean-up) a client can render directly.
+ */
+export async function diffVersions(
+  platform: Platform,
+  principal: Principal,
+  documentId: string,
+  from: number,
+  to: number,
+): Promise<DiffView> {
+  await ownedDocument(platform, principal, documentId);
+  const [a, b] = await Promise.all([
+    findVersion(platform.database.db, documentId, from),
+    findVersion(platform.database.db, documentId, to),
+  ]);
+  const [left, right] = await Promise.all([
+    readVersionContent(platform.database.db, platform.blobs, a),
+    readVersionContent(platform.database.db, platform.blobs, b),
+  ]);
+  const diffs = cleanupSemantic(makeDiff(left, right));
+  const stats = { insertedChars: 0, deletedChars: 0, unchangedChars: 0 };
+  const changes = diffs.map(([op, text]) => {
+    if (op === DIFF_INSERT) stats.insertedChars += text.length;
+    else if (op === DIFF_DELETE) stats.deletedChars += text.length;
+    else stats.unchangedChars += text.length;
+    return {
+      op: op === DIFF_INSERT ? ("insert" as const) : op === DIFF_DELETE ? ("delete" as const) : ("equal" as const),
+      text,
+    };
+  });
+  return { from, to, changes, stats };
+}
+
+/** Restores an old version by saving its content as a new major version; history is never rewritten. */
+export async function restoreVersion(platform: Platform, principal: Principal, documentId: string, number: number) {
+  const doc = await ownedDocument(platform, principal, documentId);
+  const version = await findVersion(platform.database.db, documentId, number);
+  const content = await readVersionContent(platform.database.db, platform.blobs, version);
+  return saveVersion(platform.database.db, platform.blobs, doc, {
+    content,
+    kind: "major",
+    changeDescription: `Restored version ${number}`,
+    author: authorOf(principal),
+  });
+}
+
+function decodeNumberCursor(raw: string | undefined): number | null {
+  if (raw === undefined) return null;
+  const n = Number(Buffer.from(raw, "base64url").toString());
+  if (!Number.isInteger(n) || n < 1) {
+    throw errors.validationFailed([
+      { field: "query.cursor", code: "invalid", message: "is not a cursor this list issued" },
+    ]);
+  }
+  return n;
+}
