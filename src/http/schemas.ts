@@ -27,14 +27,17 @@ export const commonErrorResponses = {
   503: Type.Ref("ErrorResponse"),
 };
 
-/** `?limit=&cursor=` on every list route. */
-export const ListQuery = Type.Object(
-  {
-    limit: Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE }),
-    cursor: Type.Optional(Type.String({ maxLength: 500 })),
-  },
-  { additionalProperties: false },
-);
+const pageParams = {
+  limit: Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE }),
+  cursor: Type.Optional(Type.String({ maxLength: 500 })),
+};
+
+/** `?limit=&cursor=` on every list route; anything else is refused. */
+export const ListQuery = Type.Object(pageParams, { additionalProperties: false });
+
+/** The same, plus the route's own filters. */
+export const listQuery = <T extends TProperties>(filters: T) =>
+  Type.Object({ ...pageParams, ...filters }, { additionalProperties: false });
 
 /** `{ items, nextCursor }`, the shape of every list. */
 export const pageOf = <T extends TSchema>(item: T) =>

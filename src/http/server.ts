@@ -17,6 +17,7 @@ import { registerHealthRoutes } from "./routes/health.ts";
 import { registerMeRoutes } from "./routes/me.ts";
 import { registerOrganizationRoutes } from "./routes/organizations.ts";
 import { ErrorResponse } from "./schemas.ts";
+import { validatorCompiler } from "./validation.ts";
 
 /**
  * Builds the HTTP API over an opened platform: plugins, the error catalog's
@@ -40,13 +41,11 @@ export async function buildServer(platform: Platform, modules: readonly StrataMo
     loggerInstance: platform.logger as FastifyBaseLogger,
     genReqId: requestId,
     bodyLimit: config.http.bodyLimitBytes,
-    // Strict schemas: unknown fields are reported, not stripped; every bad
-    // field is listed, not only the first.
-    ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: "array", useDefaults: true } },
     return503OnClosing: true,
     trustProxy,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  app.setValidatorCompiler(validatorCompiler());
   app.setErrorHandler(errorHandler(config.http.bodyLimitBytes));
   app.setNotFoundHandler((request) => {
     throw errors.routeNotFound(request.method, request.url.split("?")[0] ?? request.url);

@@ -1,7 +1,7 @@
 import { Type } from "typebox";
 import type { App } from "../../http/app.ts";
 import { requireAccount, requirePrincipal } from "../../http/principal.ts";
-import { ListQuery, pageOf, StrictObject } from "../../http/schemas.ts";
+import { listQuery, pageOf, StrictObject } from "../../http/schemas.ts";
 import { errors } from "../../platform/errors/catalog.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import { listDocuments } from "./document-list.ts";
@@ -119,15 +119,12 @@ export function registerWritingRoutes(app: App, platform: Platform) {
       schema: {
         tags,
         summary: "The caller's documents: newest first, or best matches for q with highlighted snippets",
-        querystring: Type.Intersect([
-          ListQuery,
-          Type.Object({
-            q: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
-            tags: Type.Optional(Type.String({ maxLength: 1000, description: "comma-separated; all must match" })),
-            archived: Type.Optional(Type.Union([Type.Literal("true"), Type.Literal("false"), Type.Literal("all")])),
-            deleted: Type.Optional(Type.Boolean({ description: "list the trash (deleted, restorable for 30 days)" })),
-          }),
-        ]),
+        querystring: listQuery({
+          q: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
+          tags: Type.Optional(Type.String({ maxLength: 1000, description: "comma-separated; all must match" })),
+          archived: Type.Optional(Type.Union([Type.Literal("true"), Type.Literal("false"), Type.Literal("all")])),
+          deleted: Type.Optional(Type.Boolean({ description: "list the trash (deleted, restorable for 30 days)" })),
+        }),
         response: { 200: pageOf(ListedDocument) },
       },
     },
@@ -233,7 +230,7 @@ export function registerWritingRoutes(app: App, platform: Platform) {
       schema: {
         tags,
         params: DocParams,
-        querystring: Type.Intersect([ListQuery, Type.Object({ kind: Type.Optional(Kind) })]),
+        querystring: listQuery({ kind: Type.Optional(Kind) }),
         response: { 200: pageOf(Version) },
       },
     },
@@ -399,10 +396,7 @@ export function registerWritingRoutes(app: App, platform: Platform) {
       schema: {
         tags,
         summary: "System templates and the organization's own",
-        querystring: Type.Intersect([
-          ListQuery,
-          Type.Object({ category: Type.Optional(Type.String({ maxLength: 64 })) }),
-        ]),
+        querystring: listQuery({ category: Type.Optional(Type.String({ maxLength: 64 })) }),
         response: { 200: pageOf(Template) },
       },
     },

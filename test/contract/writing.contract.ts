@@ -1,0 +1,708 @@
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import { sql } from "kysely";
+import type { App } from "../../src/http/app.ts";
+import { buildServer } from "../../src/http/server.ts";
+import { writingModule } from "../../src/modules/writing/index.ts";
+import { runWritingMaintenance } from "../../src/modules/writing/maintenance.ts";
+import { createMigrator } from "../../src/runtime/migrations.ts";
+import type { Platform } from "../../src/runtime/platform.ts";
+import { startChatCompletionsServer } from "../support/chat-completions-server.ts";
+import { client } from "../support/http.ts";
+
+export interface WritingHarness {
+  platform: Platform;
+  /** Fetches a signed download URL (the embedded store's links are served by the API itself). */
+  fetchSigned(url: string, app: App): Promise<{ status: number; text: string }>;
+  dispose(): Promise<void>;
+}
+
+/** Every point of the writing issue, over HTTP, against one platform. `open` receives the AI provider's base URL. */
+export function writingContract(name: string, open: (aiBaseUrl: string) => Promise<WritingHarness>) {
+  describe(`writing module: ${name}`, () => {
+    let ai: Awaited<ReturnType<typeof startChatCompletionsServer>>;
+    let harness: WritingHarness;
+    let platform: Platform;
+    let app: App;
+    let call: ReturnType<typeof client>;
+    const db = () => platform.database.db as any;
+    const password = "correct horse battery staple";
+
+    before(async () => {
+      ai = await startChatCompletionsServer();
+      harness = await open(ai.baseUrl);
+      platform = harness.platform;
+      await createMigrator(platform.database, [writingModule]).up();
+      app = await buildServer(platform, [writingModule]);
+      call = client(app);
+    });
+    after(async () => {
+      await app?.close();
+      await harness?.dispose();
+      await ai?.stop();
+    });
+
+    async function user() {
+      const res = await call("POST", "/v1/auth/register", {
+        body: { email: `w-${randomUUID().slice(0, 8)}@example.com`, password, name: "Writer" },
+      });
+      assert.equal(res.status, 201);
+      return {
+        token: res.body.accessToken as string,
+        id: res.body.user.id as string,
+        refresh: res.body.refreshToken as string,
+      };
+    }
+    async function newDoc(token: string, body: Record<string, unknown> = {}) {
+      const res = await call("POST", "/v1/documents", {
+        token,
+        body: { title: "Draft", content: "hello world", ...body },
+      });
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+      return res.body;
+    }
+
+    describe("documents", () => {
+      it("creates a document with its first version, content in the blob store under the seed's keys", async () => {
+        const me = await user();
+        const doc = await newDoc(me.token, {
+          title: "Essay",
+          content: "First draft.",
+          tags: ["School", "draft ", "draft"],
+          description: "d",
+        });
+        assert.equal(doc.currentVersion.number, 1);
+        assert.equal(doc.content, "First draft.");
+        assert.deepEqual(doc.tags, ["draft", "school"]);
+        const read = await call("GET", `/v1/documents/${doc.id}`, { token: me.token });
+        assert.equal(read.body.content, "First draft.");
+        const row = await db()
+          .selectFrom("documents")
+          .select(["content_key", "user_id"])
+          .where("id", "=", doc.id)
+          .executeTakeFirst();
+        assert.equal(row.content_key, `documents/${me.id}/${doc.id}`);
+        const version = await db()
+          .selectFrom("document_versions")
+          .select("blob_key")
+          .where("document_id", "=", doc.id)
+          .executeTakeFirst();
+        assert.match(version.blob_key, new RegExp(`^versions/${me.id}/${doc.id}/[0-9a-f-]{36}$`));
+        assert.ok(await platform.blobs.head(row.content_key));
+      });
+
+      it("lets an anonymous session own documents", async () => {
+        const anon = await call("POST", "/v1/auth/anonymous");
+        const doc = await newDoc(anon.body.accessToken);
+        assert.equal(doc.owner.kind, "anonymous");
+        const row = await db()
+          .selectFrom("documents")
+          .select(["user_id", "anonymous_session_id"])
+          .where("id", "=", doc.id)
+          .executeTakeFirst();
+        assert.equal(row.user_id, null);
+        assert.ok(row.anonymous_session_id);
+      });
+
+      it("refuses empty or oversized content, bad tags and unknown fields, changing nothing", async () => {
+        const me = await user();
+        const cases: [Record<string, unknown>, string, string][] = [
+          [{ title: "x", content: "   " }, "body.content", "empty"],
+          [{ title: "x", content: "y".repeat(2 * 1024 * 1024 + 1) }, "body.content", "too_long"],
+          [{ title: "x", content: "é".repeat(1024 * 1024 + 1) }, "body.content", "too_large"],
+          [{ title: "x", content: "y", tags: [1, 2] }, "body.tags.0", "type"],
+          [{ title: "", content: "y" }, "body.title", "too_short"],
+          [{ title: "x", content: "y", ownerId: randomUUID() }, "body.ownerId", "unknown_field"],
+        ];
+        for (const [body, field, code] of cases) {
+          const res = await call("POST", "/v1/documents", { token: me.token, body });
+          assert.equal(res.status, 400, field);
+          assert.equal(res.body.error.details.fields[0].field, field);
+          assert.equal(res.body.error.details.fields[0].code, code);
+        }
+        const list = await call("GET", "/v1/documents", { token: me.token });
+        assert.equal(list.body.items.length, 0);
+      });
+
+      it("updates metadata, archives and unarchives", async () => {
+        const me = await user();
+        const doc = await newDoc(me.token);
+        const patched = await call("PATCH", `/v1/documents/${doc.id}`, {
+          token: me.token,
+          body: { title: "Renamed", tags: ["a"], isArchived: true },
+        });
+        assert.equal(patched.body.title, "Renamed");
+        assert.equal(patched.body.isArchived, true);
+        assert.ok(patched.body.archivedAt);
+        assert.equal(
+          (await call("GET", "/v1/documents", { token: me.token })).body.items.length,
+          0,
+          "archived are hidden by default",
+        );
+        assert.equal((await call("GET", "/v1/documents?archived=true", { token: me.token })).body.items.length, 1);
+        const back = await call("PATCH", `/v1/documents/${doc.id}`, { token: me.token, body: { isArchived: false } });
+        assert.equal(back.body.archivedAt, null);
+      });
+    });
+
+    describe("versions", () => {
+      it("keeps a linear numbered history with provenance, and gets any version back", async () => {
+        const me = await user();
+        const doc = await newDoc(me.token, { content: "v1 text" });
+        const v2 = await call("POST", `/v1/documents/${doc.id}/versions`, {
+          token: me.token,
+          body: { content: "v2 text", changeDescription: "second" },
+        });
+        assert.equal(v2.status, 201);
+        assert.equal(v2.body.number, 2);
+        const v3 = await call("POST", `/v1/documents/${doc.id}/versions`, {
+          token: me.token,
+          body: { content: "v3 autosave", kind: "minor" },
+        });
+        assert.equal(v3.body.number, 3);
+        const list = await call("GET", `/v1/documents/${doc.id}/versions`, { token: me.token });
+        assert.deepEqual(
+          list.body.items.map((v: { number: number }) => v.number),
+          [3, 2, 1],
+        );
+        const [third, second] = list.body.items;
+        assert.equal(third.kind, "minor");
+        assert.ok(third.expiresAt, "autosaves expire");
+        assert.equal(second.changeDescription, "second");
+        assert.equal(second.author.userId, me.id);
+        assert.equal(third.previousVersionId, second.id);
+        assert.equal(
+          (await call("GET", `/v1/documents/${doc.id}/versions/1`, { token: me.token })).body.content,
+          "v1 text",
+        );
+        assert.equal((await call("GET", `/v1/documents/${doc.id}`, { token: me.token })).body.content, "v3 autosave");
+        const unknown = await call("GET", `/v1/documents/${doc.id}/versions/99`, { token: me.token });
+        assert.equal(unknown.status, 404);
+        assert.equal(unknown.body.error.code, "version_not_found");
+        const page = await call("GET", `/v1/documents/${doc.id}/versions?limit=2`, { token: me.token });
+        const rest = await call("GET", `/v1/documents/${doc.id}/versions?limit=2&cursor=${page.body.nextCursor}`, {
+          token: me.token,
+        });
+        assert.deepEqual(
+          rest.body.items.map((v: { number: number }) => v.number),
+          [1],
+        );
+      });
+
+      it("never loses or duplicates a version number under concurrent saves", async () => {
+        const me = await user();
+        const doc = await newDoc(me.token);
+        const saves = await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            call("POST", `/v1/documents/${doc.id}/versions`, { token: me.token, body: { content: `edit ${i}` } }),
+          ),
+        );
+        assert.ok(saves.every((s) => s.status === 201));
+        assert.deepEqual(
+          saves.map((s) => s.body.number).sort((a: number, b: number) => a - b),
+          Array.from({ length: 20 }, (_, i) => i + 2),
+        );
+        const current = await call("GET", `/v1/documents/${doc.id}`, { token: me.token });
+        assert.equal(current.body.currentVersion.number, 21);
+        const last = saves.find((s) => s.body.number === 21);
+        const lastVersion = await call("GET", `/v1/documents/${doc.id}/versions/21`, { token: me.token });
+        assert.equal(current.body.content, lastVersion.body.content, "the current content is the newest version's");
+        assert.ok(last);
+      });
+
+      it("stores small edits as patches against snapshots, and restores every version exactly", async () => {
+        const me = await user();
+        const paragraph = "The quick brown fox jumps over the lazy dog. ".repeat(100);
+        const doc = await newDoc(me.token, { content: paragraph });
+        const contents = [paragraph];
+        let text = paragraph;
+        for (let i = 0; i < 12; i++) {
+          text = `${text.slice(0, 200 * i)}[edit ${i}]${text.slice(200 * i)}`;
+          contents.push(text);
+          await call("POST", `/v1/documents/${doc.id}/versions`, { token: me.token, body: { content: text } });
+        }
+        const versions = (await call("GET", `/v1/documents/${doc.id}/versions?limit=100`, { token: me.token })).body
+          .items;
+        const deltas = versions.filter((v: { storage: string }) => v.storage === "delta");
+        assert.ok(deltas.length >= 11, `most versions are patches (${deltas.length})`);
+        const stored = versions.reduce((n: number, v: { storedSize: number }) => n + v.storedSize, 0);
+        const full = versions.reduce((n: number, v: { contentSize: number }) => n + v.contentSize, 0);
+        assert.ok(stored < full / 4, `stored ${stored} bytes for ${full} bytes of versions`);
+        for (let n = 1; n <= contents.length; n++) {
+          const got = await call("GET", `/v1/documents/${doc.id}/versions/${n}`, { token: me.token });
+          assert.equal(got.body.content, contents[n - 1], `version ${n}`);
+        }
+      });
+
+      it("diffs two versions into changes a client can render", async () => {
+        const me = await user();
+        const doc = await newDoc(me.token, { content: "The cat sat on the mat." });
+        await call("POST", `/v1/documents/${doc.id}/versions`, {
+          token: me.token,
+          body: { content: "The cat sat on the red mat." },
+        });
+        const diff = await call("GET", `/v1/documents/${doc.id}/diff?from=1&to=2`, { token: me.token });
+        assert.equal(diff.status, 200);
+        assert.deepEqual(diff.body.changes, [
+          { op: "equal", text: "The cat sat on the " },
+          { op: "insert", text: "red " },
+          { op: "equal", text: "mat." },
+        ]);
+        assert.equal(diff.body.stats.insertedChars, 4);
+        const other = await newDoc(me.token, { content: "elsewhere" });
+        await call("POST", `/v1/documents/${other.id}/versions`, { token: me.token, body: { content: "elsewhere 2" } });
+        const across = await call("GET", `/v1/documents/${doc.id}/diff?from=1&to=3`, { token: me.token });
+        assert.equal(across.status, 404, "a version number of another document means nothing here");
+        const bad = await call("GET", `/v1/documents/${doc.id}/diff?from=0&to=x`, { token: me.token });
+        assert.equal(bad.status, 400);
+      });
+
+      it("restores an old version as a new one", async () => {
+        const me = await user();
+        const doc = await newDoc(me.token, { content: "original" });
+        await call("POST", `/v1/documents/${doc.id}/versions`, { token: me.token, body: { content: "changed" } });
+        const restored = await call("POST", `/v1/documents/${doc.id}/versions/1/restore`, { token: me.token });
+        assert.equal(restored.status, 201);
+        assert.equal(restored.body.number, 3);
+        const now = await call("GET", `/v1/documents/${doc.id}`, { token: me.token });
+        assert.equal(now.body.content, "original");
+        const v3 = await call("GET", `/v1/documents/${doc.id}/versions/3`, { token: me.token });
+        assert.equal(v3.body.changeDescription, "Restored version 1");
+      });
+    });
+
+    describe("AI suggestions", () => {
+      async function systemTemplate(token: string, category = "grammar") {
+        const list = await call("GET", `/v1/prompt-templates?category=${category}`, { token });
+        return list.body.items[0];
+      }
+
+      it("lists system templates by category, and an organization's own to its members only", async () => {
+        const me = await user();
+        const tone = await call("GET", "/v1/prompt-templates?category=tone", { token: me.token });
+        assert.equal(tone.body.items.length, 2);
+        assert.ok(tone.body.items.every((t: { isSystem: boolean }) => t.isSystem));
+        const mine = await call("POST", "/v1/prompt-templates", {
+          token: me.token,
+          body: { name: "Pirate", promptText: "Rewrite like a pirate.", category: "Fun" },
+        });
+        assert.equal(mine.status, 201);
+        assert.equal(mine.body.category, "fun");
+        assert.equal(
+          (await call("GET", "/v1/prompt-templates?category=fun", { token: me.token })).body.items.length,
+          1,
+        );
+        const other = await user();
+        assert.equal(
+          (await call("GET", "/v1/prompt-templates?category=fun", { token: other.token })).body.items.length,
+          0,
+        );
+        const anon = await call("POST", "/v1/auth/anonymous");
+        const anonList = await call("GET", "/v1/prompt-templates?limit=100", { token: anon.body.accessToken });
+        assert.ok(
+          anonList.body.items.length >= 6 && anonList.body.items.every((t: { isSystem: boolean }) => t.isSystem),
+        );
+      });
+
+      it("asks the provider once, then answers the same request from the AI response cache", async () => {
+        const me = await user();
+        const doc = await newDoc(me.token, { content: "this is  fine. it works." });
+        const template = await systemTemplate(me.token);
+        const before = ai.requests.length;
+        const first = await call("POST", `/v1/documents/${doc.id}/suggestions`, {
+          token: me.token,
+          body: { templateId: template.id },
+        });
+        assert.equal(first.status, 201, JSON.stringify(first.body));
+        assert.equal(first.body.content, "This is fine. It works.");
+        assert.equal(first.body.cached, false);
+        assert.equal(ai.requests.length, before + 1);
+        assert.equal(ai.requests.at(-1)?.body.messages[0].content, template.promptText);
+        const second = await call("POST", `/v1/documents/${doc.id}/suggestions`, {
+          token: me.token,
+          body: { templateId: template.id },
+        });
+        assert.equal(second.body.cached, true);
+        assert.equal(second.body.content, first.body.content);
+        assert.equal(ai.requests.length, before + 1, "the provider was not asked again");
+        // Same text, another tenant: never served from the first one's cache.
+        const other = await user();
+        const theirs = await newDoc(other.token, { content: "this is  fine. it works." });
+        const third = await call("POST", `/v1/documents/${theirs.id}/suggestions`, {
+          token: other.token,
+          body: { templateId: template.id },
+        });
+        assert.equal(third.body.cached, false);
+        const logged = await db().selectFrom("ai_interactions").selectAll().where("document_id", "=", doc.id).execute();
+        assert.equal(logged.length, 2);
+        assert.deepEqual(logged.map((r: { cache_hit: boolean }) => r.cache_hit).sort(), [false, true]);
+        assert.equal(logged[0].prompt_template_id, template.id);
+      });
+
+      it("accepts a suggestion as a new version, rejects another, and refuses deciding twice", async () => {
+        const me = await user();
+        const doc = await newDoc(me.token, { content: "make it. better now." });
+        const suggestion = await call("POST", `/v1/documents/${doc.id}/suggestions`, {
+          token: me.token,
+          body: { prompt: "Capitalize sentences." },
+        });
+        assert.equal(suggestion.body.versionNumber, 2);
+        const unchanged = await call("GET", `/v1/documents/${doc.id}`, { token: me.token });
+        assert.equal(unchanged.body.content, "make it. better now.", "a suggestion does not change the document");
+        const accepted = await call("POST", `/v1/suggestions/${suggestion.body.id}/accept`, { token: me.token });
+        assert.equal(accepted.status, 200);
+        assert.equal(accepted.body.version.number, 3);
+        assert.equal(
+          (await call("GET", `/v1/documents/${doc.id}`, { token: me.token })).body.content,
+          "Make it. Better now.",
+        );
+        const again = await call("POST", `/v1/suggestions/${suggestion.body.id}/accept`, { token: me.token });
+        assert.equal(again.status, 409);
+        assert.equal(again.body.error.code, "suggestion_already_decided");
+        const second = await call("POST", `/v1/documents/${doc.id}/suggestions`, {
+          token: me.token,
+          body: { prompt: "Shorter." },
+        });
+        const rejected = await call("POST", `/v1/suggestions/${second.body.id}/reject`, { token: me.token });
+        assert.equal(rejected.body.status, "rejected");
+        const row = await db()
+          .selectFrom("ai_interactions")
+          .selectAll()
+          .where("id", "=", second.body.id)
+          .executeTakeFirst();
+        assert.equal(row.rejected_suggestions, 1);
+        assert.equal(row.status, "rejected");
+        const both = await call("POST", `/v1/documents/${doc.id}/suggestions`, {
+          token: me.token,
+          body: { prompt: "x", templateId: randomUUID() },
+        });
+        assert.equal(both.status, 400);
+      });
+
+      it("streams a suggestion as server-sent events", async () => {
+        const me = await user();
+        const doc = await newDoc(me.token, { content: "streaming works. one piece at a time, please." });
+        const res = await app.inject({
+          method: "POST",
+          url: `/v1/documents/${doc.id}/suggestions`,
+          headers: { authorization: `Bearer ${me.token}` },
+          payload: { prompt: "Fix it.", stream: true },
+        });
+        assert.equal(res.statusCode, 200);
+        assert.match(res.headers["content-type"] as string, /^text\/event-stream/);
+        const events = res.body
+          .trim()
+          .split("\n\n")
+          .map((block) => ({
+            event: /^event: (.*)$/m.exec(block)?.[1],
+            data: JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? "null"),
+          }));
+        const chunks = events.filter((e) => e.event === "chunk");
+        assert.ok(chunks.length > 1);
+        const final = events.at(-1);
+        assert.equal(final?.event, "suggestion");
+        assert.equal(chunks.map((c) => c.data.text).join(""), final?.data.content);
+        assert.equal(final?.data.content, "Streaming works. One piece at a time, please.");
+      });
+
+      it("answers 503 with a clear code when the provider fails, and stores nothing", async () => {
+        const me = await user();
+        const doc = await newDoc(me.token, { content: "provider down." });
+        ai.failNext(2, 500);
+        const res = await call("POST", `/v1/documents/${doc.id}/suggestions`, {
+          token: me.token,
+          body: { prompt: "Fix." },
+        });
+        assert.equal(res.status, 503);
+        assert.equal(res.body.error.code, "ai_provider_unavailable");
+        assert.ok(Number(res.headers["retry-after"]) > 0);
+        const versions = await call("GET", `/v1/documents/${doc.id}/versions`, { token: me.token });
+        assert.equal(versions.body.items.length, 1);
+      });
+
+      it("is rate-limited by tier", async () => {
+        const anon = await call("POST", "/v1/auth/anonymous");
+        const doc = await newDoc(anon.body.accessToken, { content: "rate limited text." });
+        const statuses: number[] = [];
+        for (let i = 0; i < 11; i++) {
+          const res = await call("POST", `/v1/documents/${doc.id}/suggestions`, {
+            token: anon.body.accessToken,
+            body: { prompt: "Fix." },
+          });
+          statuses.push(res.status);
+        }
+        assert.deepEqual(statuses, [...Array(10).fill(201), 429]);
+      });
+    });
+
+    describe("search", () => {
+      it("ranks title matches above body matches, with highlighted snippets and filters", async () => {
+        const me = await user();
+        const inTitle = await newDoc(me.token, {
+          title: "Volcano notes",
+          content: "Some text about mountains.",
+          tags: ["geo"],
+        });
+        const inBody = await newDoc(me.token, {
+          title: "Trip",
+          content: "We hiked near a volcano and saw lava flows.",
+          tags: ["travel"],
+        });
+        await newDoc(me.token, { title: "Unrelated", content: "Nothing to see." });
+        const other = await user();
+        await newDoc(other.token, { title: "Volcano of someone else", content: "volcano volcano" });
+        const res = await call("GET", "/v1/documents?q=volcano", { token: me.token });
+        assert.deepEqual(
+          res.body.items.map((d: { id: string }) => d.id),
+          [inTitle.id, inBody.id],
+        );
+        assert.match(res.body.items[0].highlights.title, /<mark>Volcano<\/mark>/);
+        assert.match(res.body.items[1].highlights.snippet, /<mark>volcano<\/mark>/);
+        const tagged = await call("GET", "/v1/documents?q=volcano&tags=travel", { token: me.token });
+        assert.deepEqual(
+          tagged.body.items.map((d: { id: string }) => d.id),
+          [inBody.id],
+        );
+        const paged = await call("GET", "/v1/documents?q=volcano&limit=1", { token: me.token });
+        const next = await call("GET", `/v1/documents?q=volcano&limit=1&cursor=${paged.body.nextCursor}`, {
+          token: me.token,
+        });
+        assert.deepEqual(
+          [...paged.body.items, ...next.body.items].map((d: { id: string }) => d.id),
+          [inTitle.id, inBody.id],
+        );
+        assert.equal(next.body.nextCursor, null);
+        const all = await call("GET", "/v1/documents?limit=2", { token: me.token });
+        const more = await call("GET", `/v1/documents?limit=2&cursor=${all.body.nextCursor}`, { token: me.token });
+        assert.equal(all.body.items.length + more.body.items.length, 3);
+      });
+    });
+
+    describe("lifecycle", () => {
+      it("deletes softly, restores within 30 days, and not after", async () => {
+        const me = await user();
+        const doc = await newDoc(me.token);
+        assert.equal((await call("DELETE", `/v1/documents/${doc.id}`, { token: me.token })).status, 204);
+        assert.equal((await call("GET", `/v1/documents/${doc.id}`, { token: me.token })).status, 404);
+        const trash = await call("GET", "/v1/documents?deleted=true", { token: me.token });
+        assert.equal(trash.body.items[0].id, doc.id);
+        const restored = await call("POST", `/v1/documents/${doc.id}/restore`, { token: me.token });
+        assert.equal(restored.body.deletedAt, null);
+        assert.equal((await call("GET", `/v1/documents/${doc.id}`, { token: me.token })).status, 200);
+        await call("DELETE", `/v1/documents/${doc.id}`, { token: me.token });
+        await sql`update documents set deleted_at = now() - interval '31 days' where id = ${doc.id}`.execute(db());
+        const late = await call("POST", `/v1/documents/${doc.id}/restore`, { token: me.token });
+        assert.equal(late.status, 410);
+        assert.equal(late.body.error.code, "restore_window_passed");
+        const keys = (
+          await db().selectFrom("document_versions").select("blob_key").where("document_id", "=", doc.id).execute()
+        ).map((r: { blob_key: string }) => r.blob_key);
+        await runWritingMaintenance(platform);
+        assert.equal(
+          await db().selectFrom("documents").select("id").where("id", "=", doc.id).executeTakeFirst(),
+          undefined,
+        );
+        for (const key of keys) assert.equal(await platform.blobs.head(key), null, "purged with its blobs");
+      });
+
+      it("prunes autosaves after 24 h and decided suggestions, keeping what patches depend on", async () => {
+        const me = await user();
+        const doc = await newDoc(me.token, { content: "base text for pruning. ".repeat(50) });
+        await call("POST", `/v1/documents/${doc.id}/versions`, {
+          token: me.token,
+          body: { content: "autosave one. ".repeat(50), kind: "minor" },
+        });
+        await call("POST", `/v1/documents/${doc.id}/versions`, {
+          token: me.token,
+          body: { content: "explicit save. ".repeat(50) },
+        });
+        const suggestion = await call("POST", `/v1/documents/${doc.id}/suggestions`, {
+          token: me.token,
+          body: { prompt: "Fix." },
+        });
+        await call("POST", `/v1/suggestions/${suggestion.body.id}/reject`, { token: me.token });
+        await sql`update document_versions set expires_at = now() - interval '1 minute' where document_id = ${doc.id} and kind = 'minor'`.execute(
+          db(),
+        );
+        const report = await runWritingMaintenance(platform);
+        assert.ok(report.prunedVersions >= 2);
+        const left = await call("GET", `/v1/documents/${doc.id}/versions`, { token: me.token });
+        assert.deepEqual(
+          left.body.items.map((v: { number: number }) => v.number),
+          [3, 1],
+        );
+        assert.equal(
+          (await call("GET", `/v1/documents/${doc.id}/versions/3`, { token: me.token })).body.content,
+          "explicit save. ".repeat(50),
+        );
+      });
+
+      it("hands out short-lived download links after the ownership check", async () => {
+        const me = await user();
+        const doc = await newDoc(me.token, { title: "Report", content: "downloadable content" });
+        const link = await call("GET", `/v1/documents/${doc.id}/download-url`, { token: me.token });
+        assert.equal(link.status, 200);
+        const expiresIn = Date.parse(link.body.expiresAt) - Date.now();
+        assert.ok(expiresIn > 0 && expiresIn <= 3_600_000);
+        const fetched = await harness.fetchSigned(link.body.url, app);
+        assert.equal(fetched.status, 200);
+        assert.equal(fetched.text, "downloadable content");
+        const other = await user();
+        assert.equal((await call("GET", `/v1/documents/${doc.id}/download-url`, { token: other.token })).status, 404);
+      });
+    });
+
+    describe("ownership", () => {
+      it("answers 404 to user B on every route with user A's ids", async () => {
+        const a = await user();
+        const b = await user();
+        const doc = await newDoc(a.token, { content: "A's secret" });
+        await call("POST", `/v1/documents/${doc.id}/versions`, { token: a.token, body: { content: "A's secret, v2" } });
+        const suggestion = await call("POST", `/v1/documents/${doc.id}/suggestions`, {
+          token: a.token,
+          body: { prompt: "Fix." },
+        });
+        const d = `/v1/documents/${doc.id}`;
+        const attempts: [string, string, unknown?][] = [
+          ["GET", d],
+          ["PATCH", d, { title: "mine" }],
+          ["DELETE", d],
+          ["POST", `${d}/restore`],
+          ["GET", `${d}/download-url`],
+          ["POST", `${d}/versions`, { content: "overwrite" }],
+          ["GET", `${d}/versions`],
+          ["GET", `${d}/versions/1`],
+          ["GET", `${d}/diff?from=1&to=2`],
+          ["POST", `${d}/versions/1/restore`],
+          ["POST", `${d}/suggestions`, { prompt: "Fix." }],
+          ["POST", `/v1/suggestions/${suggestion.body.id}/accept`],
+          ["POST", `/v1/suggestions/${suggestion.body.id}/reject`],
+        ];
+        for (const [method, url, body] of attempts) {
+          const res = await call(method as "GET", url, { token: b.token, ...(body ? { body } : {}) });
+          assert.equal(res.status, 404, `${method} ${url}`);
+        }
+        const theirs = await call("GET", "/v1/documents?q=secret", { token: b.token });
+        assert.equal(theirs.body.items.length, 0);
+        const still = await call("GET", d, { token: a.token });
+        assert.equal(still.body.content, "A's secret, v2");
+        assert.equal(still.body.title, "Draft");
+      });
+    });
+
+    describe("from anonymous to account", () => {
+      async function anonymousWithDocs() {
+        const anon = await call("POST", "/v1/auth/anonymous");
+        const token = anon.body.accessToken as string;
+        const one = await newDoc(token, { title: "Anon one", content: "first anonymous text" });
+        await call("POST", `/v1/documents/${one.id}/versions`, {
+          token,
+          body: { content: "first anonymous text, edited" },
+        });
+        const two = await newDoc(token, { title: "Anon two", content: "second anonymous text" });
+        return { token, ids: [one.id, two.id] as string[] };
+      }
+
+      it("copies the blobs to the user's keys and moves the rows on registration; originals wait for the session to expire", async () => {
+        const anon = await anonymousWithDocs();
+        const originals = await db()
+          .selectFrom("document_versions")
+          .select("blob_key")
+          .where("document_id", "in", anon.ids)
+          .execute();
+        const reg = await call("POST", "/v1/auth/register", {
+          token: anon.token,
+          body: { email: `t-${randomUUID().slice(0, 8)}@example.com`, password, name: "T" },
+        });
+        assert.equal(reg.status, 201);
+        const userId = reg.body.user.id;
+        const list = await call("GET", "/v1/documents", { token: reg.body.accessToken });
+        assert.deepEqual(list.body.items.map((d: { id: string }) => d.id).sort(), [...anon.ids].sort());
+        const one = await call("GET", `/v1/documents/${anon.ids[0]}`, { token: reg.body.accessToken });
+        assert.equal(one.body.content, "first anonymous text, edited");
+        assert.equal(
+          (await call("GET", `/v1/documents/${anon.ids[0]}/versions/1`, { token: reg.body.accessToken })).body.content,
+          "first anonymous text",
+        );
+        const rows = await db()
+          .selectFrom("document_versions")
+          .select("blob_key")
+          .where("document_id", "in", anon.ids)
+          .execute();
+        assert.ok(rows.every((r: { blob_key: string }) => r.blob_key.startsWith(`versions/${userId}/`)));
+        for (const o of originals) assert.ok(await platform.blobs.head(o.blob_key), "the original is kept for now");
+        const queued = await db()
+          .selectFrom("writing_blob_cleanup")
+          .select("blob_key")
+          .where(
+            "blob_key",
+            "in",
+            originals.map((o: { blob_key: string }) => o.blob_key),
+          )
+          .execute();
+        assert.equal(queued.length, originals.length, "and queued for deletion when the session would expire");
+      });
+
+      it("rolls the whole transfer back when a blob copy fails midway", async () => {
+        const anon = await anonymousWithDocs();
+        const before = await db()
+          .selectFrom("documents")
+          .select(["id", "anonymous_session_id", "content_key"])
+          .where("id", "in", anon.ids)
+          .execute();
+        const versionKeys = await db()
+          .selectFrom("document_versions")
+          .select("blob_key")
+          .where("document_id", "in", anon.ids)
+          .execute();
+        const originalCopy = platform.blobs.copy.bind(platform.blobs);
+        let copies = 0;
+        const copiedTo: string[] = [];
+        (platform.blobs as { copy: typeof originalCopy }).copy = async (from, to) => {
+          if (++copies === 3) throw new Error("simulated storage failure on the third copy");
+          copiedTo.push(to);
+          return originalCopy(from, to);
+        };
+        let email: string;
+        try {
+          email = `r-${randomUUID().slice(0, 8)}@example.com`;
+          const reg = await call("POST", "/v1/auth/register", {
+            token: anon.token,
+            body: { email, password, name: "R" },
+          });
+          assert.equal(reg.status, 503);
+          assert.equal(reg.body.error.code, "ownership_transfer_failed");
+        } finally {
+          (platform.blobs as { copy: typeof originalCopy }).copy = originalCopy;
+        }
+        assert.equal(copiedTo.length, 2, "two copies succeeded before the failure");
+        for (const key of copiedTo)
+          assert.equal(await platform.blobs.head(key), null, "the partial copies were removed");
+        const after = await db()
+          .selectFrom("documents")
+          .select(["id", "anonymous_session_id", "content_key"])
+          .where("id", "in", anon.ids)
+          .execute();
+        assert.deepEqual(after, before, "every row is as it was");
+        const afterKeys = await db()
+          .selectFrom("document_versions")
+          .select("blob_key")
+          .where("document_id", "in", anon.ids)
+          .execute();
+        assert.deepEqual(afterKeys, versionKeys);
+        const stillThere = await call("GET", `/v1/documents/${anon.ids[0]}`, { token: anon.token });
+        assert.equal(
+          stillThere.body.content,
+          "first anonymous text, edited",
+          "the anonymous session still reads its documents",
+        );
+        assert.equal(
+          (await call("POST", "/v1/auth/login", { body: { email: email!, password } })).status,
+          401,
+          "no account was created",
+        );
+      });
+    });
+  });
+}
