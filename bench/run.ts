@@ -5,10 +5,12 @@
  */
 import { runRateLimitBench } from "./rate-limit.ts";
 import { runStartupBench } from "./startup.ts";
+import { runVersionsBench } from "./versions.ts";
 
 const benches: Record<string, () => Promise<void>> = {
   startup: runStartupBench,
   "rate-limit": runRateLimitBench,
+  versions: runVersionsBench,
 };
 
 const chosen = process.argv.slice(2);

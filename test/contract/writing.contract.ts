@@ -538,6 +538,39 @@ export function writingContract(name: string, open: (aiBaseUrl: string) => Promi
         );
       });
 
+      it("archives documents unopened for 90 days and purges anonymous ones unopened for 7", async () => {
+        const me = await user();
+        const stale = await newDoc(me.token, { title: "Stale" });
+        const fresh = await newDoc(me.token, { title: "Fresh" });
+        const anon = await call("POST", "/v1/auth/anonymous");
+        const abandoned = await newDoc(anon.body.accessToken, { title: "Abandoned" });
+        await sql`update documents set last_accessed_at = now() - interval '91 days' where id = ${stale.id}`.execute(
+          db(),
+        );
+        await sql`update documents set last_accessed_at = now() - interval '8 days' where id = ${abandoned.id}`.execute(
+          db(),
+        );
+        const report = await runWritingMaintenance(platform);
+        assert.ok(report.archivedDocuments >= 1);
+        const states = await db()
+          .selectFrom("documents")
+          .select(["id", "is_archived"])
+          .where("id", "in", [stale.id, fresh.id, abandoned.id])
+          .execute();
+        const byId = Object.fromEntries(states.map((r: { id: string; is_archived: boolean }) => [r.id, r.is_archived]));
+        assert.deepEqual(byId, { [stale.id]: true, [fresh.id]: false });
+        // The purged document's blobs go on the next run's clean-up.
+        await runWritingMaintenance(platform);
+        const principal = (await platform.identity.authenticate(`Bearer ${anon.body.accessToken}`)) as {
+          sessionId: string;
+        };
+        assert.equal(await platform.blobs.head(`documents/${principal.sessionId}/${abandoned.id}`), null);
+        assert.equal(
+          await db().selectFrom("documents").select("id").where("id", "=", abandoned.id).executeTakeFirst(),
+          undefined,
+        );
+      });
+
       it("hands out short-lived download links after the ownership check", async () => {
         const me = await user();
         const doc = await newDoc(me.token, { title: "Report", content: "downloadable content" });

@@ -6,15 +6,23 @@ const BATCH = 500;
 
 export interface MaintenanceReport {
   prunedVersions: number;
+  archivedDocuments: number;
   purgedDocuments: number;
   deletedBlobs: number;
 }
+
+/** Seed 000's Archival Policies: inactive documents are archived after 90 days without access. */
+export const ARCHIVE_AFTER_DAYS = 90;
+/** Seed 000's Data Retention Rules: anonymous documents are purged 7 days after their last access. */
+export const ANONYMOUS_RETENTION_DAYS = 7;
 
 /**
  * Seed 000's lifecycle rules, run by the module's worker every minute:
  * - minor (autosave) versions expire 24 h after they were saved;
  * - AI suggestion versions go once accepted or rejected;
- * - documents deleted more than 30 days ago are purged with their blobs;
+ * - documents not opened for 90 days are archived;
+ * - documents deleted more than 30 days ago, and anonymous documents not
+ *   opened for 7 days, are purged with their blobs;
  * - blobs queued for deletion (transferred originals, pruned versions) are
  *   deleted once due.
  * A pruned version disappears from the history; its blob stays while a live
@@ -47,12 +55,28 @@ export async function runWritingMaintenance(platform: Platform): Promise<Mainten
       on conflict (blob_key) do nothing`.execute(db);
   }
 
+  const archived = await db
+    .updateTable("documents")
+    .set({ is_archived: true, archived_at: sql`now()` })
+    .where("is_archived", "=", false)
+    .where("deleted_at", "is", null)
+    .where("last_accessed_at", "<", sql<Date>`now() - make_interval(days => ${ARCHIVE_AFTER_DAYS})`)
+    .executeTakeFirst();
+
   const cutoff = new Date(Date.now() - RESTORE_WINDOW_MS);
   const purged = await db.transaction().execute(async (trx) => {
     const doomed = await trx
       .selectFrom("documents")
       .select(["id", "content_key"])
-      .where("deleted_at", "<", cutoff)
+      .where((eb) =>
+        eb.or([
+          eb("deleted_at", "<", cutoff),
+          eb.and([
+            eb("anonymous_session_id", "is not", null),
+            eb("last_accessed_at", "<", sql<Date>`now() - make_interval(days => ${ANONYMOUS_RETENTION_DAYS})`),
+          ]),
+        ]),
+      )
       .limit(BATCH)
       .forUpdate()
       .execute();
@@ -80,5 +104,10 @@ export async function runWritingMaintenance(platform: Platform): Promise<Mainten
     await db.deleteFrom("writing_blob_cleanup").where("blob_key", "=", blob_key).execute();
     deletedBlobs++;
   }
-  return { prunedVersions: pruned.length, purgedDocuments: purged, deletedBlobs };
+  return {
+    prunedVersions: pruned.length,
+    archivedDocuments: Number(archived.numUpdatedRows),
+    purgedDocuments: purged,
+    deletedBlobs,
+  };
 }
