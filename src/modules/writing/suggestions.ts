@@ -1,6 +1,7 @@
-import { sql } from "kysely";
+import { sql, type Transaction } from "kysely";
 import type { ChatMessage } from "../../platform/ai/chat-client.ts";
 import { aiResponseCacheKey } from "../../platform/cache/ai-response-key.ts";
+import type { Tables } from "../../platform/database/tables.ts";
 import { transaction } from "../../platform/database/transaction.ts";
 import { AppError } from "../../platform/errors/app-error.ts";
 import { errors } from "../../platform/errors/catalog.ts";
@@ -137,8 +138,25 @@ async function ownedInteraction(platform: Platform, principal: Principal, id: st
   return row as typeof row & { document_id: string; suggestion_version_id: string };
 }
 
-const alreadyDecided = () =>
-  new AppError("suggestion_already_decided", 409, "this suggestion was already accepted or rejected");
+/** Records a decision once: a second accept or reject finds the interaction no longer pending (409). */
+async function decide(
+  trx: Transaction<Tables>,
+  interactionId: string,
+  versionId: string,
+  state: "accepted" | "rejected",
+) {
+  const counter = state === "accepted" ? "accepted_suggestions" : "rejected_suggestions";
+  const decided = await trx
+    .updateTable("ai_interactions")
+    .set({ status: state, [counter]: sql`${sql.ref(counter)} + 1`, decided_at: sql`now()` })
+    .where("id", "=", interactionId)
+    .where("status", "=", "pending")
+    .executeTakeFirst();
+  if (decided.numUpdatedRows === 0n) {
+    throw new AppError("suggestion_already_decided", 409, "this suggestion was already accepted or rejected");
+  }
+  await trx.updateTable("document_versions").set({ suggestion_state: state }).where("id", "=", versionId).execute();
+}
 
 /** Applies a suggestion as a new major version, and records the decision, in one transaction. */
 export async function acceptSuggestion(platform: Platform, principal: Principal, id: string) {
@@ -151,18 +169,7 @@ export async function acceptSuggestion(platform: Platform, principal: Principal,
     .executeTakeFirstOrThrow();
   const content = await readVersionContent(platform.database.db, platform.blobs, suggestion);
   return transaction(platform.database.db, async (trx) => {
-    const decided = await trx
-      .updateTable("ai_interactions")
-      .set({ status: "accepted", accepted_suggestions: sql`accepted_suggestions + 1`, decided_at: sql`now()` })
-      .where("id", "=", id)
-      .where("status", "=", "pending")
-      .executeTakeFirst();
-    if (decided.numUpdatedRows === 0n) throw alreadyDecided();
-    await trx
-      .updateTable("document_versions")
-      .set({ suggestion_state: "accepted" })
-      .where("id", "=", suggestion.id)
-      .execute();
+    await decide(trx, id, suggestion.id, "accepted");
     const version = await saveVersion(trx, platform.blobs, doc, {
       content,
       kind: "major",
@@ -176,18 +183,7 @@ export async function acceptSuggestion(platform: Platform, principal: Principal,
 export async function rejectSuggestion(platform: Platform, principal: Principal, id: string) {
   const interaction = await ownedInteraction(platform, principal, id);
   return transaction(platform.database.db, async (trx) => {
-    const decided = await trx
-      .updateTable("ai_interactions")
-      .set({ status: "rejected", rejected_suggestions: sql`rejected_suggestions + 1`, decided_at: sql`now()` })
-      .where("id", "=", id)
-      .where("status", "=", "pending")
-      .executeTakeFirst();
-    if (decided.numUpdatedRows === 0n) throw alreadyDecided();
-    await trx
-      .updateTable("document_versions")
-      .set({ suggestion_state: "rejected" })
-      .where("id", "=", interaction.suggestion_version_id)
-      .execute();
+    await decide(trx, id, interaction.suggestion_version_id, "rejected");
     return { suggestionId: id, status: "rejected" as const };
   });
 }

@@ -36,7 +36,10 @@ describe("writing module without an AI provider", () => {
       const doc = await call("POST", "/v1/documents", { token, body: { title: "No AI", content: "still works" } });
       assert.equal(doc.status, 201);
       for (const stream of [false, true]) {
-        const res = await call("POST", `/v1/documents/${doc.body.id}/suggestions`, { token, body: { prompt: "Fix.", stream } });
+        const res = await call("POST", `/v1/documents/${doc.body.id}/suggestions`, {
+          token,
+          body: { prompt: "Fix.", stream },
+        });
         assert.equal(res.status, 503);
         assert.equal(res.body.error.code, "ai_provider_not_configured");
       }
