@@ -77,6 +77,11 @@ export function writingContract(name: string, open: (aiBaseUrl: string) => Promi
         assert.deepEqual(doc.tags, ["draft", "school"]);
         const read = await call("GET", `/v1/documents/${doc.id}`, { token: me.token });
         assert.equal(read.body.content, "First draft.");
+        // Served from the doc: cache, keyed by the content's checksum.
+        const sha = (
+          await db().selectFrom("documents").select("content_sha256").where("id", "=", doc.id).executeTakeFirst()
+        ).content_sha256;
+        assert.equal(await platform.kv.get(`doc:${doc.id}:${sha}`), JSON.stringify("First draft."));
         const row = await db()
           .selectFrom("documents")
           .select(["content_key", "user_id"])

@@ -7,10 +7,10 @@ import { AppError } from "../../platform/errors/app-error.ts";
 import { errors } from "../../platform/errors/catalog.ts";
 import type { Principal } from "../../platform/identity/principal.ts";
 import type { Platform } from "../../runtime/platform.ts";
-import { checkContent, ownedDocument } from "./documents.ts";
+import { checkContent, currentContent, ownedDocument } from "./documents.ts";
 import { authorOf, ownerColumn } from "./owner-scope.ts";
 import { usableTemplate } from "./prompt-templates.ts";
-import { readCurrentContent, readVersionContent, saveVersion } from "./version-store.ts";
+import { readVersionContent, saveVersion } from "./version-store.ts";
 
 const TEMPERATURE = 0.3;
 
@@ -51,7 +51,7 @@ export async function requestSuggestion(
   const template = input.templateId ? await usableTemplate(platform, principal, input.templateId) : null;
   const chat = platform.chat;
   if (!chat) throw errors.aiNotConfigured();
-  const content = await readCurrentContent(platform.database.db, platform.blobs, doc);
+  const content = await currentContent(platform, doc);
   const instructions = template?.promptText ?? (input.prompt as string);
   const cacheKey = aiResponseCacheKey({
     organizationId: principal.organizationId,
