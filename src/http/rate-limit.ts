@@ -13,6 +13,9 @@ import type { App } from "./app.ts";
  * key-value store cannot decide, classes that fail closed answer 503 and the
  * rest let the request through (see rate-limiter.ts for which is which).
  */
+/** How many anonymous sessions' worth of AI requests one client IP may make. */
+const ANONYMOUS_SESSIONS_PER_IP = 3;
+
 export function registerRateLimits(app: App, platform: Platform) {
   app.addHook("preHandler", async (request, reply) => {
     const limitClass = request.routeOptions.config.rateLimit ?? "api";
@@ -36,7 +39,15 @@ async function enforce(platform: Platform, limitClass: LimitClass, request: Fast
           ? "admin"
           : "authenticated";
     const limit = limitFor(limitClass, tier, org?.plan, org?.overrides?.[limitClass]);
-    const decision = await platform.rateLimiter.take(limitClass, subject, limit);
+    let decision = await platform.rateLimiter.take(limitClass, subject, limit);
+    if (decision.allowed && limitClass === "ai" && principal?.kind === "anonymous") {
+      // Sessions are free to mint, so anonymous AI use is also capped per client IP.
+      const perIp = await platform.rateLimiter.take(limitClass, `ip:${request.ip}`, {
+        capacity: limit.capacity * ANONYMOUS_SESSIONS_PER_IP,
+        perMinute: limit.perMinute * ANONYMOUS_SESSIONS_PER_IP,
+      });
+      if (!perIp.allowed) decision = perIp;
+    }
     reply.header("ratelimit-limit", String(decision.limit));
     reply.header("ratelimit-remaining", String(decision.remaining));
     reply.header("ratelimit-reset", String(decision.resetSeconds));

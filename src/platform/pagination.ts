@@ -14,6 +14,8 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export interface TimeCursor {
   at: Date;
   id: string;
@@ -28,7 +30,7 @@ export function decodeCursor(raw: string | undefined): TimeCursor | null {
   if (raw === undefined) return null;
   const [at, id] = Buffer.from(raw, "base64url").toString().split("|");
   const date = new Date(at ?? "");
-  if (!id || Number.isNaN(date.getTime())) {
+  if (!id || !UUID.test(id) || Number.isNaN(date.getTime())) {
     throw errors.validationFailed([
       { field: "query.cursor", code: "invalid", message: "is not a cursor this list issued" },
     ]);

@@ -68,7 +68,12 @@ describe("strata CLI (embedded)", () => {
       assert.equal(ready.status, 200);
       assert.equal(((await ready.json()) as any).profile, "embedded");
       const openapi = (await (await fetch(`${server.url}/openapi.json`)).json()) as any;
-      for (const path of ["/v1/auth/register", "/v1/organizations", "/v1/documents", "/v1/documents/{documentId}/diff"]) {
+      for (const path of [
+        "/v1/auth/register",
+        "/v1/organizations",
+        "/v1/documents",
+        "/v1/documents/{documentId}/diff",
+      ]) {
         assert.ok(openapi.paths[path], `${path} is documented`);
       }
     } finally {

@@ -594,6 +594,18 @@ export function identityContract(name: string, open: () => Promise<IdentityHarne
         );
       });
 
+      it("caps anonymous AI use per client IP too, so minting sessions buys nothing", async () => {
+        const ip = "127.8.8.8";
+        let allowed = 0;
+        for (let s = 0; s < 5; s++) {
+          const anon = await call("POST", "/v1/auth/anonymous", { ip });
+          for (let i = 0; i < 10; i++) {
+            if ((await call("POST", "/v1/probe/ai", { token: anon.body.accessToken, ip })).status === 200) allowed++;
+          }
+        }
+        assert.equal(allowed, 30, "three sessions' worth from one IP, not five");
+      });
+
       it("gives anonymous callers 10 AI requests a minute", async () => {
         const anon = await call("POST", "/v1/auth/anonymous");
         const statuses = [];
@@ -626,13 +638,18 @@ export function identityContract(name: string, open: () => Promise<IdentityHarne
         assert.equal(results.filter((r) => r.status === 200).length, 100);
       });
 
-      it("lets an organization's own setting raise its AI limit", async () => {
+      it("lets an operator's per-organization setting change its AI limit, but not the tenant", async () => {
         const owner = await register();
         const token = owner.body.accessToken;
-        await call("PATCH", `/v1/organizations/${owner.body.organizationId}`, {
+        const self = await call("PATCH", `/v1/organizations/${owner.body.organizationId}`, {
           token,
-          body: { settings: { rateLimits: { ai: 60 } } },
+          body: { settings: { rateLimits: { ai: 100000 } } },
         });
+        assert.equal(self.status, 400, "a tenant cannot raise its own limits");
+        assert.equal(self.body.error.details.fields[0].field, "body.settings.rateLimits");
+        await sql`update organizations set settings = settings || '{"rate_limits": {"ai": 60}}'::jsonb
+          where id = ${owner.body.organizationId}`.execute(db());
+        await platform.caches.ns("user").invalidate(`org-limits:${owner.body.organizationId}`);
         const results = await Promise.all(Array.from({ length: 70 }, () => call("POST", "/v1/probe/ai", { token })));
         assert.equal(results.filter((r) => r.status === 200).length, 60);
       });

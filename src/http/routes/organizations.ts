@@ -1,4 +1,5 @@
 import { Type } from "typebox";
+import { errors } from "../../platform/errors/catalog.ts";
 import {
   addMember,
   changeRole,
@@ -11,7 +12,7 @@ import {
 } from "../../platform/identity/organizations.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import type { App } from "../app.ts";
-import { requireAccount } from "../principal.ts";
+import { type AccountPrincipal, requireAccount } from "../principal.ts";
 import { forgetOrganizationLimits } from "../rate-limit.ts";
 import { ListQuery, pageOf, StrictObject } from "../schemas.ts";
 
@@ -43,13 +44,19 @@ const Settings = StrictObject({
   maxBatchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
   allowedModels: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 100 })),
   defaultPipelineId: Type.Optional(Type.String({ maxLength: 100 })),
-  rateLimits: Type.Optional(
-    StrictObject({
-      ai: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
-      api: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
-    }),
-  ),
+  // rate_limits is deliberately absent: limits are the operator's to raise
+  // (plan, or settings.rate_limits set by an operator), never a tenant's.
 });
+
+/**
+ * The organization a route may act on: any the user belongs to, but for an
+ * API key only the one it was created in (another is simply not found).
+ */
+function actingIn(principal: AccountPrincipal, organizationId: string): string {
+  if (principal.kind === "api_key" && principal.organizationId !== organizationId)
+    throw errors.notFound("organization");
+  return organizationId;
+}
 
 /** /v1/organizations and their members. A non-member sees 404 for any of them. */
 export function registerOrganizationRoutes(app: App, platform: Platform) {
@@ -98,7 +105,10 @@ export function registerOrganizationRoutes(app: App, platform: Platform) {
         response: { 200: Organization, 404: Type.Ref("ErrorResponse") },
       },
     },
-    async (request) => getOrganization(db, requireAccount(request).userId, request.params.organizationId),
+    async (request) => {
+      const principal = requireAccount(request);
+      return getOrganization(db, principal.userId, actingIn(principal, request.params.organizationId));
+    },
   );
 
   app.patch(
@@ -117,7 +127,12 @@ export function registerOrganizationRoutes(app: App, platform: Platform) {
     },
     async (request) => {
       const principal = requireAccount(request, { admin: true });
-      const updated = await updateOrganization(db, principal.userId, request.params.organizationId, request.body);
+      const updated = await updateOrganization(
+        db,
+        principal.userId,
+        actingIn(principal, request.params.organizationId),
+        request.body,
+      );
       await forgetOrganizationLimits(platform, updated.id);
       return updated;
     },
@@ -156,7 +171,12 @@ export function registerOrganizationRoutes(app: App, platform: Platform) {
     },
     async (request, reply) => {
       const principal = requireAccount(request, { admin: true });
-      const member = await addMember(db, principal.userId, request.params.organizationId, request.body);
+      const member = await addMember(
+        db,
+        principal.userId,
+        actingIn(principal, request.params.organizationId),
+        request.body,
+      );
       await platform.identity.forgetRole(member.userId, request.params.organizationId);
       return reply.status(201).send(member);
     },
@@ -175,7 +195,8 @@ export function registerOrganizationRoutes(app: App, platform: Platform) {
     },
     async (request) => {
       const principal = requireAccount(request, { admin: true });
-      const { organizationId, userId } = request.params;
+      const { userId } = request.params;
+      const organizationId = actingIn(principal, request.params.organizationId);
       const member = await changeRole(db, principal.userId, organizationId, userId, request.body.role);
       await platform.identity.forgetRole(userId, organizationId);
       return member;
@@ -194,7 +215,8 @@ export function registerOrganizationRoutes(app: App, platform: Platform) {
     },
     async (request, reply) => {
       const principal = requireAccount(request);
-      const { organizationId, userId } = request.params;
+      const { userId } = request.params;
+      const organizationId = actingIn(principal, request.params.organizationId);
       await removeMember(db, principal.userId, organizationId, userId);
       await platform.identity.forgetRole(userId, organizationId);
       return reply.status(204).send(null);

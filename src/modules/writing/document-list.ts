@@ -1,7 +1,7 @@
 import { sql } from "kysely";
 import { errors } from "../../platform/errors/catalog.ts";
 import type { Principal } from "../../platform/identity/principal.ts";
-import { beforeCursor, decodeCursor, encodeCursor, type Page } from "../../platform/pagination.ts";
+import { beforeCursor, decodeCursor, encodeCursor, type Page, UUID } from "../../platform/pagination.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import { DOCUMENT_COLUMNS, normalizeTags } from "./documents.ts";
 import { ownerColumn } from "./owner-scope.ts";
@@ -36,6 +36,7 @@ export async function listDocuments(
     .select(DOCUMENT_COLUMNS)
     .where(`documents.${owner.column}`, "=", owner.value)
     .where("documents.deleted_at", filters.deleted ? "is not" : "is", null);
+  if (owner.organizationId) query = query.where("documents.organization_id", "=", owner.organizationId);
   const archived = filters.archived ?? "false";
   if (archived !== "all") query = query.where("documents.is_archived", "=", archived === "true");
   if (filters.tags && filters.tags.length > 0) {
@@ -103,7 +104,14 @@ function decodeRankCursor(raw: string | undefined): { rank: number; id: string }
   if (raw === undefined) return null;
   try {
     const parsed = JSON.parse(Buffer.from(raw, "base64url").toString()) as { r: unknown; id: unknown };
-    if (typeof parsed.r === "number" && typeof parsed.id === "string") return { rank: parsed.r, id: parsed.id };
+    if (
+      typeof parsed.r === "number" &&
+      Number.isFinite(parsed.r) &&
+      typeof parsed.id === "string" &&
+      UUID.test(parsed.id)
+    ) {
+      return { rank: parsed.r, id: parsed.id };
+    }
   } catch {
     // fall through
   }

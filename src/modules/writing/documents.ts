@@ -80,6 +80,7 @@ export async function ownedDocument(
     .select(DOCUMENT_COLUMNS)
     .where("documents.id", "=", id)
     .where(`documents.${owner.column}`, "=", owner.value);
+  if (owner.organizationId) query = query.where("documents.organization_id", "=", owner.organizationId);
   if (!options.includeDeleted) query = query.where("documents.deleted_at", "is", null);
   const row = await query.executeTakeFirst();
   if (!row) throw errors.notFound("document");
@@ -95,6 +96,18 @@ export async function createDocument(
   const id = randomUUID();
   const owner = ownerColumn(principal);
   const row = await transaction(platform.database.db, async (trx) => {
+    if (principal.kind === "anonymous") {
+      // Shares the session row with a concurrent claim (which updates it):
+      // the document is created either before the claim, and moves with the
+      // rest, or after it, and is refused with the dead session.
+      const session = await trx
+        .selectFrom("anonymous_sessions")
+        .select("claimed_at")
+        .where("id", "=", principal.sessionId)
+        .forShare()
+        .executeTakeFirst();
+      if (!session || session.claimed_at !== null) throw errors.anonymousSessionExpired();
+    }
     await trx
       .insertInto("documents")
       .values({

@@ -100,9 +100,30 @@ export async function runWritingMaintenance(platform: Platform): Promise<Mainten
     .execute();
   let deletedBlobs = 0;
   for (const { blob_key } of due) {
-    await platform.blobs.delete(blob_key);
+    // Checked again at the last moment: a version saved since the key was
+    // queued may have been stored as a patch against it.
+    const stillNeeded = await db
+      .selectFrom("document_versions as v")
+      .select("v.id")
+      .where("v.blob_key", "=", blob_key)
+      .where((eb) =>
+        eb.or([
+          eb("v.pruned_at", "is", null),
+          eb.exists(
+            eb
+              .selectFrom("document_versions as d")
+              .select("d.id")
+              .whereRef("d.base_version_id", "=", "v.id")
+              .where("d.pruned_at", "is", null),
+          ),
+        ]),
+      )
+      .executeTakeFirst();
+    if (!stillNeeded) {
+      await platform.blobs.delete(blob_key);
+      deletedBlobs++;
+    }
     await db.deleteFrom("writing_blob_cleanup").where("blob_key", "=", blob_key).execute();
-    deletedBlobs++;
   }
   return {
     prunedVersions: pruned.length,

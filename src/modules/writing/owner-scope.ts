@@ -6,10 +6,19 @@ import type { Author } from "./version-store.ts";
  * owns documents by user_id, an anonymous session by anonymous_session_id.
  * A row that fails this filter does not exist for the caller (404).
  */
-export function ownerColumn(principal: Principal): { column: "user_id" | "anonymous_session_id"; value: string } {
+export function ownerColumn(principal: Principal): {
+  column: "user_id" | "anonymous_session_id";
+  value: string;
+  /** API keys act within their organization only: their reads are also filtered by it. */
+  organizationId: string | null;
+} {
   return principal.kind === "anonymous"
-    ? { column: "anonymous_session_id", value: principal.sessionId }
-    : { column: "user_id", value: principal.userId };
+    ? { column: "anonymous_session_id", value: principal.sessionId, organizationId: null }
+    : {
+        column: "user_id",
+        value: principal.userId,
+        organizationId: principal.kind === "api_key" ? principal.organizationId : null,
+      };
 }
 
 export function authorOf(principal: Principal): Author {

@@ -128,12 +128,13 @@ export async function requestSuggestion(
 
 async function ownedInteraction(platform: Platform, principal: Principal, id: string) {
   const owner = ownerColumn(principal);
-  const row = await platform.database.db
+  let query = platform.database.db
     .selectFrom("ai_interactions")
     .select(["id", "document_id", "suggestion_version_id", "status"])
     .where("id", "=", id)
-    .where(owner.column, "=", owner.value)
-    .executeTakeFirst();
+    .where(owner.column, "=", owner.value);
+  if (owner.organizationId) query = query.where("organization_id", "=", owner.organizationId);
+  const row = await query.executeTakeFirst();
   if (!row?.document_id || !row.suggestion_version_id) throw errors.notFound("suggestion");
   return row as typeof row & { document_id: string; suggestion_version_id: string };
 }

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { type Kysely, sql } from "kysely";
 import type { BlobStore } from "../../platform/blobs/blob-store.ts";
+import { DatabaseUnavailableError } from "../../platform/database/sqlstate.ts";
 import type { Tables } from "../../platform/database/tables.ts";
 import { transaction } from "../../platform/database/transaction.ts";
 import { errors } from "../../platform/errors/catalog.ts";
@@ -94,8 +95,25 @@ export async function saveVersion(
   db: Kysely<Tables>,
   blobs: BlobStore,
   doc: DocumentRef,
-  input: { content: string; kind: VersionKind; changeDescription?: string | null; author: Author; title?: string },
+  input: { content: string; kind: VersionKind; changeDescription?: string | null; author: Author },
 ): Promise<SavedVersion> {
+  // A snapshot chosen as the base may be pruned before the transaction locks
+  // it; then the plan is made again against what is current.
+  for (let attempt = 1; ; attempt++) {
+    const saved = await trySaveVersion(db, blobs, doc, input);
+    if (saved !== BASE_GONE) return saved;
+    if (attempt >= 3) throw new Error("could not find a stable snapshot to store the version against");
+  }
+}
+
+const BASE_GONE = Symbol("base snapshot was pruned");
+
+async function trySaveVersion(
+  db: Kysely<Tables>,
+  blobs: BlobStore,
+  doc: DocumentRef,
+  input: { content: string; kind: VersionKind; changeDescription?: string | null; author: Author },
+): Promise<SavedVersion | typeof BASE_GONE> {
   const owner = ownerKey(doc);
   const snapshot = await db
     .selectFrom("document_versions")
@@ -108,6 +126,7 @@ export async function saveVersion(
     ])
     .where("document_versions.document_id", "=", doc.id)
     .where("document_versions.storage", "=", "snapshot")
+    .where("document_versions.pruned_at", "is", null)
     .orderBy("document_versions.version_number", "desc")
     .limit(1)
     .executeTakeFirst();
@@ -127,7 +146,7 @@ export async function saveVersion(
   });
   const contentSha = sha256(input.content);
   const contentSize = Buffer.byteLength(input.content);
-  let saved: SavedVersion;
+  let saved: SavedVersion | typeof BASE_GONE;
   try {
     saved = await transaction(db, async (trx) => {
       const locked = await trx
@@ -136,6 +155,17 @@ export async function saveVersion(
         .where("id", "=", doc.id)
         .forUpdate()
         .executeTakeFirstOrThrow();
+      if (plan.storage === "delta" && snapshot) {
+        // FOR SHARE holds off the pruning job until this version, which
+        // depends on the snapshot, is committed.
+        const base = await trx
+          .selectFrom("document_versions")
+          .select("pruned_at")
+          .where("id", "=", snapshot.id)
+          .forShare()
+          .executeTakeFirst();
+        if (!base || base.pruned_at !== null) return BASE_GONE;
+      }
       const number = locked.last_version_number + 1;
       const row = await trx
         .insertInto("document_versions")
@@ -174,15 +204,20 @@ export async function saveVersion(
                 search_text: input.content.slice(0, SEARCH_TEXT_LIMIT),
                 updated_at: sql`now()`,
               }),
-          ...(input.title ? { title: input.title } : {}),
         })
         .where("id", "=", doc.id)
         .execute();
       return { id, number, kind: input.kind, createdAt: row.created_at };
     });
   } catch (error) {
-    await blobs.delete(key).catch(() => {});
+    // When the commit's outcome is unknown (the connection dropped), the row
+    // may exist: the blob stays, and at worst is an orphan for clean-up.
+    if (!(error instanceof DatabaseUnavailableError)) await blobs.delete(key).catch(() => {});
     throw error;
+  }
+  if (saved === BASE_GONE) {
+    await blobs.delete(key).catch(() => {});
+    return BASE_GONE;
   }
   if (input.kind !== "ai_suggestion") {
     await blobs

@@ -117,7 +117,7 @@ export async function restoreVersion(platform: Platform, principal: Principal, d
 function decodeNumberCursor(raw: string | undefined): number | null {
   if (raw === undefined) return null;
   const n = Number(Buffer.from(raw, "base64url").toString());
-  if (!Number.isInteger(n) || n < 1) {
+  if (!Number.isInteger(n) || n < 1 || n > 2_147_483_647) {
     throw errors.validationFailed([
       { field: "query.cursor", code: "invalid", message: "is not a cursor this list issued" },
     ]);

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
+import { createWriteStream } from "node:fs";
 import { copyFile, mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
@@ -82,15 +82,29 @@ export class FsBlobStore implements BlobStore {
   }
 
   async get(key: string): Promise<{ info: BlobInfo; body: Readable }> {
-    const info = await this.head(key);
-    if (!info) throw new BlobNotFoundError(key);
-    const body =
-      info.size === 0 ? Readable.from([]) : createReadStream(this.#file(key), { start: 0, end: info.size - 1 });
-    return { info, body };
+    // One open file for both the trailer and the content: a put that renames
+    // a new file into place meanwhile cannot mix the two.
+    const handle = await openBlob(this.#file(key));
+    if (!handle) throw new BlobNotFoundError(key);
+    try {
+      const info = await readInfo(handle, key);
+      const body = info.size === 0 ? Readable.from([]) : handle.createReadStream({ start: 0, end: info.size - 1 });
+      if (info.size === 0) await handle.close();
+      return { info, body };
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
   }
 
   async head(key: string): Promise<BlobInfo | null> {
-    return readInfo(this.#file(key), key);
+    const handle = await openBlob(this.#file(key));
+    if (!handle) return null;
+    try {
+      return await readInfo(handle, key);
+    } finally {
+      await handle.close();
+    }
   }
 
   async delete(key: string): Promise<void> {
@@ -183,27 +197,26 @@ async function appendTrailer(file: string, trailer: Trailer) {
   }
 }
 
-async function readInfo(file: string, key: string): Promise<BlobInfo | null> {
-  let handle: Awaited<ReturnType<typeof open>>;
+type FileHandle = Awaited<ReturnType<typeof open>>;
+
+async function openBlob(file: string): Promise<FileHandle | null> {
   try {
-    handle = await open(file, "r");
+    return await open(file, "r");
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT" || (error as NodeJS.ErrnoException).code === "ENOTDIR") {
-      return null;
-    }
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return null;
     throw error;
   }
-  try {
-    const { size: fileSize, mtime } = await handle.stat();
-    const footer = Buffer.alloc(FOOTER_BYTES);
-    await handle.read(footer, 0, FOOTER_BYTES, fileSize - FOOTER_BYTES);
-    const trailerLength = Number(footer.readBigUInt64BE());
-    const trailerBytes = Buffer.alloc(trailerLength);
-    const size = fileSize - FOOTER_BYTES - trailerLength;
-    await handle.read(trailerBytes, 0, trailerLength, size);
-    const trailer = JSON.parse(trailerBytes.toString()) as Trailer;
-    return { key, size, ...trailer, lastModified: mtime };
-  } finally {
-    await handle.close();
-  }
+}
+
+async function readInfo(handle: FileHandle, key: string): Promise<BlobInfo> {
+  const { size: fileSize, mtime } = await handle.stat();
+  const footer = Buffer.alloc(FOOTER_BYTES);
+  await handle.read(footer, 0, FOOTER_BYTES, fileSize - FOOTER_BYTES);
+  const trailerLength = Number(footer.readBigUInt64BE());
+  const trailerBytes = Buffer.alloc(trailerLength);
+  const size = fileSize - FOOTER_BYTES - trailerLength;
+  await handle.read(trailerBytes, 0, trailerLength, size);
+  const trailer = JSON.parse(trailerBytes.toString()) as Trailer;
+  return { key, size, ...trailer, lastModified: mtime };
 }

@@ -79,14 +79,20 @@ export class NamespacedCache {
   }
 
   /**
-   * Drops keys after their source changed. Unlike reads, a failed
-   * invalidation is an error: serving a stale value silently is worse than
-   * failing the write that made it stale.
+   * Drops keys after their source changed. The write has already happened,
+   * so a failure here is logged and counted (outcome "error") rather than
+   * failing the request; the entry's TTL bounds how stale it can get, which
+   * is why security-relevant entries use short TTLs.
    */
   async invalidate(...keys: string[]): Promise<void> {
     if (keys.length === 0) return;
-    await this.kv.del(...keys.map((k) => this.prefix + k));
-    this.metrics.cacheInvalidations.inc({ namespace: this.name }, keys.length);
+    try {
+      await this.kv.del(...keys.map((k) => this.prefix + k));
+      this.metrics.cacheInvalidations.inc({ namespace: this.name }, keys.length);
+    } catch (error) {
+      this.#count("error");
+      this.logger.error({ err: error, namespace: this.name, keys }, "cache invalidation failed; entries expire by TTL");
+    }
   }
 
   #count(outcome: "hit" | "miss" | "error") {

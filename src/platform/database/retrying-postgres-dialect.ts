@@ -87,6 +87,8 @@ class RetryingPostgresDriver extends PostgresDriver {
     }
   }
   override async releaseConnection(connection: DatabaseConnection) {
+    // A retry that gave the broken connection back but failed to get another holds nothing.
+    if ((connection as RetryingConnection).released) return;
     await super.releaseConnection(
       (connection as RetryingConnection).inner as Parameters<PostgresDriver["releaseConnection"]>[0],
     );
@@ -95,6 +97,8 @@ class RetryingPostgresDriver extends PostgresDriver {
 
 class RetryingConnection implements DatabaseConnection {
   inTransaction = false;
+  /** Set while `inner` has been handed back and no replacement is held yet. */
+  released = false;
   constructor(
     public inner: DatabaseConnection,
     private readonly driver: RetryingPostgresDriver,
@@ -109,7 +113,9 @@ class RetryingConnection implements DatabaseConnection {
       // Hand the broken connection back first (the pool discards it), so a
       // full pool has room for the replacement; then carry on with the new one.
       await this.driver.releaseInner(this.inner);
+      this.released = true;
       this.inner = await this.driver.acquireInner();
+      this.released = false;
       try {
         return await this.inner.executeQuery<R>(compiled);
       } catch (retryError) {

@@ -66,6 +66,12 @@ export const errors = {
   anonymousNotAllowed: () =>
     new AppError("account_required", 403, "this action needs an account; register or log in first"),
   lastOwner: () => new AppError("last_owner", 409, "an organization must keep at least one owner"),
+  personalOrganization: () =>
+    new AppError(
+      "personal_organization",
+      409,
+      "a personal organization has exactly one member; create an organization to work with others",
+    ),
   alreadyMember: () => new AppError("already_member", 409, "this user is already a member of the organization"),
   transferFailed: (cause?: unknown) =>
     new AppError(

@@ -27,6 +27,8 @@ import {
 } from "./user-sessions.ts";
 import type { PreferencesView, UserView } from "./views.ts";
 
+const ROLE_CACHE_SECONDS = 60;
+
 export interface AuthResult {
   user: UserView;
   organizationId: string;
@@ -115,7 +117,7 @@ export class Identity {
       ttlSeconds: this.settings.refreshTokenTtlSeconds,
       graceSeconds: this.settings.refreshReuseGraceSeconds,
       ...(organizationId ? { organizationId } : {}),
-      onRevoked: (sessionId) => this.#markRevoked(sessionId),
+      onRevoked: async (sessionId) => void (await this.#markRevoked(sessionId)),
     });
     const access = await this.signer.signAccess({
       sub: rotation.userId,
@@ -134,10 +136,14 @@ export class Identity {
   /** Ends the caller's session, or all of the user's sessions. */
   async logout(principal: Extract<Principal, { kind: "user" }>, everywhere: boolean): Promise<void> {
     const sessions = everywhere ? await openSessionIds(this.db, principal.userId) : [principal.sessionId];
+    let marked = true;
     for (const sessionId of sessions) {
       await endSession(this.db, sessionId, "logout");
-      await this.#markRevoked(sessionId);
+      marked = (await this.#markRevoked(sessionId)) && marked;
     }
+    // The sessions are ended, but their access tokens would live on until
+    // they expire: say so, and let the client retry (logout is idempotent).
+    if (!marked) throw errors.dependencyUnavailable("kv", 2);
   }
 
   /**
@@ -188,11 +194,19 @@ export class Identity {
     }
   }
 
-  /** A user's role in an organization, cached (user namespace) and dropped when memberships change. */
+  /**
+   * A user's role in an organization, cached (user namespace) and dropped
+   * when memberships change. Kept one minute rather than the namespace's 15,
+   * which bounds how long a missed invalidation could leave a removed member in.
+   */
   async roleOf(userId: string, organizationId: string): Promise<Role | null> {
-    const cached = await this.caches.ns("user").getOrLoad(`membership:${organizationId}:${userId}`, async () => {
-      return (await roleIn(this.db, userId, organizationId)) ?? "none";
-    });
+    const cached = await this.caches
+      .ns("user")
+      .getOrLoad(
+        `membership:${organizationId}:${userId}`,
+        async () => (await roleIn(this.db, userId, organizationId)) ?? "none",
+        ROLE_CACHE_SECONDS,
+      );
     return cached === "none" ? null : (cached as Role);
   }
 
@@ -290,10 +304,14 @@ export class Identity {
   }
 
   /** Access tokens of an ended session stop working before they expire: a marker lives as long as they could. */
-  async #markRevoked(sessionId: string) {
-    await this.kv
-      .set(`auth:revoked:${sessionId}`, "1", { ttlMs: this.settings.accessTokenTtlSeconds * 1000 })
-      .catch((error) => this.logger.warn({ err: error }, "could not record a revoked session in the key-value store"));
+  async #markRevoked(sessionId: string): Promise<boolean> {
+    try {
+      await this.kv.set(`auth:revoked:${sessionId}`, "1", { ttlMs: this.settings.accessTokenTtlSeconds * 1000 });
+      return true;
+    } catch (error) {
+      this.logger.error({ err: error, sessionId }, "could not record a revoked session in the key-value store");
+      return false;
+    }
   }
 
   async #isRevoked(sessionId: string): Promise<boolean> {

@@ -139,6 +139,7 @@ export async function addMember(
 ): Promise<MemberView> {
   const org = await getOrganization(db, actorId, organizationId);
   requireRole(org.role, input.role === "owner" ? "owner" : "admin");
+  if (org.isPersonal) throw errors.personalOrganization();
   const user = await db
     .selectFrom("users")
     .select(["id", "email", "name"])

@@ -106,19 +106,23 @@ export async function rotateRefreshToken(
       .executeTakeFirstOrThrow();
     if (session.session_end !== null) return { error: errors.sessionRevoked() };
     if (session.status !== "active") return { error: errors.accountDisabled() };
+    // Re-read the token now that the family is locked: a rotation that ran
+    // while this one waited for the lock has marked it by now.
+    const current = await trx
+      .selectFrom("refresh_tokens")
+      .select(["rotated_at"])
+      .where("id", "=", token.id)
+      .executeTakeFirstOrThrow();
     const now = Date.now();
     if (token.expires_at.getTime() <= now || session.expires_at.getTime() <= now) {
       return { error: errors.refreshTokenExpired() };
     }
-    if (token.rotated_at !== null) {
-      const sinceRotation = now - token.rotated_at.getTime();
-      if (sinceRotation > options.graceSeconds * 1000) {
-        await endSessionIn(trx, session.id, "refresh_token_reuse");
-        return { error: errors.refreshTokenReused(), revoked: session.id };
-      }
-    } else {
-      await trx.updateTable("refresh_tokens").set({ rotated_at: sql`now()` }).where("id", "=", token.id).execute();
+    if (current.rotated_at !== null && now - current.rotated_at.getTime() > options.graceSeconds * 1000) {
+      await endSessionIn(trx, session.id, "refresh_token_reuse");
+      return { error: errors.refreshTokenReused(), revoked: session.id };
     }
+    // Decide the organization before spending the token, so a refused switch
+    // leaves the token usable rather than turning a retry into a "replay".
     let organizationId = session.organization_id;
     if (options.organizationId && options.organizationId !== organizationId) {
       const member = await trx
@@ -133,6 +137,14 @@ export async function rotateRefreshToken(
         .updateTable("user_sessions")
         .set({ organization_id: organizationId })
         .where("id", "=", session.id)
+        .execute();
+    }
+    if (current.rotated_at === null) {
+      await trx
+        .updateTable("refresh_tokens")
+        .set({ rotated_at: sql`now()` })
+        .where("id", "=", token.id)
+        .where("rotated_at", "is", null)
         .execute();
     }
     // A rotation never extends the family past the end its login gave it.

@@ -258,13 +258,33 @@ export class RedisKvStore implements KvStore {
       return await command();
     } catch (error) {
       if (isReplyError(error)) {
-        if (error.message.startsWith("WRONGTYPE")) throw new KvWrongTypeError("(redis)");
+        const code = error.message.split(" ", 1)[0] ?? "";
+        if (code === "WRONGTYPE") throw new KvWrongTypeError("(redis)");
+        // The server is up but cannot serve writes or reads right now.
+        if (UNAVAILABLE_REPLIES.has(code)) throw new KvUnavailableError(error);
         throw error;
       }
       throw new KvUnavailableError(error);
     }
   }
 }
+
+/**
+ * Reply error codes (the first word of a Redis error, part of the protocol)
+ * that mean the server cannot serve now rather than that the command is wrong:
+ * out of memory under noeviction, a replica after failover, loading its data,
+ * a busy script, a cluster reconfiguring.
+ */
+const UNAVAILABLE_REPLIES = new Set([
+  "OOM",
+  "READONLY",
+  "LOADING",
+  "MASTERDOWN",
+  "BUSY",
+  "TRYAGAIN",
+  "CLUSTERDOWN",
+  "NOREPLICAS",
+]);
 
 /** The server refused the command (as opposed to the connection failing). */
 function isReplyError(error: unknown): error is Error {

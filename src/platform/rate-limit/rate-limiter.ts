@@ -7,8 +7,11 @@ import { tokenBucketScript } from "./token-bucket-script.ts";
  * Route classes and their limits.
  *
  * - ai: seed 000's tiers for AI routes, per principal: anonymous 10/min,
- *   authenticated 50/min, admin 100/min; an organization's plan or its own
- *   settings.rate_limits.ai can raise them. Fails closed when the store is down.
+ *   authenticated 50/min, admin 100/min; an organization's plan scales them,
+ *   and an operator may set settings.rate_limits.ai for one organization (the
+ *   API does not let tenants write it). Anonymous callers are charged twice:
+ *   per session, and per client IP (so minting sessions buys nothing).
+ *   Fails closed when the store is down.
  * - auth: login, registration, refresh and anonymous-session creation, per
  *   client IP (seed 002's auth:rate_limit:{ip}). Fails closed.
  * - api: every other /v1 route, per principal (or IP when anonymous of any
