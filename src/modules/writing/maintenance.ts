@@ -1,6 +1,7 @@
 import { sql } from "kysely";
 import type { Platform } from "../../runtime/platform.ts";
 import { RESTORE_WINDOW_MS } from "./documents.ts";
+import { blobStillNeeded } from "./version-store.ts";
 
 const BATCH = 500;
 
@@ -106,18 +107,7 @@ export async function runWritingMaintenance(platform: Platform): Promise<Mainten
       .selectFrom("document_versions as v")
       .select("v.id")
       .where("v.blob_key", "=", blob_key)
-      .where((eb) =>
-        eb.or([
-          eb("v.pruned_at", "is", null),
-          eb.exists(
-            eb
-              .selectFrom("document_versions as d")
-              .select("d.id")
-              .whereRef("d.base_version_id", "=", "v.id")
-              .where("d.pruned_at", "is", null),
-          ),
-        ]),
-      )
+      .where(blobStillNeeded)
       .executeTakeFirst();
     if (!stillNeeded) {
       await platform.blobs.delete(blob_key);

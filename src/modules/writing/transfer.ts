@@ -1,6 +1,7 @@
 import type { TransferContext } from "../../platform/identity/ownership-transfer.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import { documentContentKey, versionKey } from "./storage-keys.ts";
+import { blobStillNeeded } from "./version-store.ts";
 
 /**
  * Seed 000's Document Transfer Mechanism, as an ownership-transfer hook:
@@ -42,18 +43,7 @@ export async function transferDocuments(
         .selectFrom("document_versions as v")
         .select(["v.id", "v.blob_key"])
         .where("v.document_id", "=", doc.id)
-        .where((eb) =>
-          eb.or([
-            eb("v.pruned_at", "is", null),
-            eb.exists(
-              eb
-                .selectFrom("document_versions as d")
-                .select("d.id")
-                .whereRef("d.base_version_id", "=", "v.id")
-                .where("d.pruned_at", "is", null),
-            ),
-          ]),
-        )
+        .where(blobStillNeeded)
         .execute();
       for (const version of versions) {
         const target = versionKey(userId, doc.id, version.id);

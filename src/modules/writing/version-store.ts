@@ -229,6 +229,13 @@ async function trySaveVersion(
   return saved;
 }
 
+/**
+ * For a query over `document_versions as v`: the version is live, or a live
+ * version is stored as a patch against it, so its blob is still needed.
+ */
+export const blobStillNeeded = sql<boolean>`(v.pruned_at is null or exists (
+  select 1 from document_versions d where d.base_version_id = v.id and d.pruned_at is null))`;
+
 /** Characters of the current content kept in Postgres for full-text search and snippets. */
 export const SEARCH_TEXT_LIMIT = 200_000;
 
