@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
-import { AiNotConfiguredError, AiProviderError } from "../platform/ai/chat-client.ts";
+import { AiNotConfiguredError, AiProviderError } from "../platform/ai/errors.ts";
 import { BlobNotFoundError, BlobUnavailableError } from "../platform/blobs/blob-store.ts";
 import {
   DatabaseUnavailableError,

@@ -1,14 +1,12 @@
 import type { Config } from "../config/config.ts";
-import { type ChatClient, createChatClient } from "../platform/ai/chat-client.ts";
+import type { ChatClient } from "../platform/ai/chat-client.ts";
 import type { BlobStore } from "../platform/blobs/blob-store.ts";
 import { FsBlobStore } from "../platform/blobs/fs-blob-store.ts";
-import { S3BlobStore } from "../platform/blobs/s3-blob-store.ts";
 import { Caches } from "../platform/cache/cache.ts";
 import { type Database, openDatabase } from "../platform/database/database.ts";
 import { Identity } from "../platform/identity/identity.ts";
 import type { KvStore } from "../platform/kv/kv-store.ts";
 import { MemoryKvStore } from "../platform/kv/memory-kv-store.ts";
-import { RedisKvStore } from "../platform/kv/redis-kv-store.ts";
 import { createLogger, type Logger } from "../platform/logging/logger.ts";
 import { createMetrics, instrument, type Metrics } from "../platform/metrics/metrics.ts";
 import { RateLimiter } from "../platform/rate-limit/rate-limiter.ts";
@@ -16,6 +14,8 @@ import { resolveSigningSecret } from "./signing-secret.ts";
 
 /**
  * Every platform service of one Strata process, opened from the config.
+ * Server-side drivers (Redis, S3, the AI client) are imported only when
+ * configured, so the embedded profile starts without loading them.
  * Modules, the HTTP layer and the workers receive this object; nothing opens
  * its own connections.
  */
@@ -64,17 +64,21 @@ export async function openPlatform(
     await database.ping().catch((error) => {
       throw new DependencyStartError("database", databaseTarget(config), error);
     });
-    const kv = await start<KvStore>("kv", kvTarget(config), () =>
-      config.kv.driver === "redis"
-        ? RedisKvStore.connect(config.kv.url, config.kv.keyPrefix)
-        : Promise.resolve(new MemoryKvStore(config.kv.keyPrefix)),
-    );
+    const kvConfig = config.kv;
+    const kv = await start<KvStore>("kv", kvTarget(config), async () => {
+      if (kvConfig.driver === "memory") return new MemoryKvStore(kvConfig.keyPrefix);
+      const { RedisKvStore } = await import("../platform/kv/redis-kv-store.ts");
+      return RedisKvStore.connect(kvConfig.url, kvConfig.keyPrefix);
+    });
     opened.push(kv);
-    const blobs = await start<BlobStore>("blobs", blobTarget(config), () =>
-      config.blobs.driver === "s3"
-        ? S3BlobStore.open(config.blobs)
-        : FsBlobStore.open(config.blobs.root, { publicUrl: config.http.publicUrl, secret: signingSecret }),
-    );
+    const blobConfig = config.blobs;
+    const blobs = await start<BlobStore>("blobs", blobTarget(config), async () => {
+      if (blobConfig.driver === "fs") {
+        return FsBlobStore.open(blobConfig.root, { publicUrl: config.http.publicUrl, secret: signingSecret });
+      }
+      const { S3BlobStore } = await import("../platform/blobs/s3-blob-store.ts");
+      return S3BlobStore.open(blobConfig);
+    });
     opened.push(blobs);
     metrics.setPoolSource(() => database.pools());
     const instrumentedKv = instrument(kv, metrics, "kv", kv.driver);
@@ -90,7 +94,7 @@ export async function openPlatform(
       caches,
       rateLimiter: new RateLimiter(instrumentedKv, metrics),
       identity: new Identity(database.db, instrumentedKv, caches, config.auth, signingSecret, logger),
-      chat: createChatClient(config.ai),
+      chat: config.ai ? (await import("../platform/ai/chat-client.ts")).createChatClient(config.ai) : null,
       close: closeOpened,
     };
   } catch (error) {

@@ -1,4 +1,5 @@
 import OpenAI from "openai";
+import { AiProviderError } from "./errors.ts";
 
 /**
  * Chat completions from any OpenAI-compatible server (OpenAI, Ollama, vLLM,
@@ -23,23 +24,7 @@ export interface ChatResult {
   usage: { promptTokens: number; completionTokens: number } | null;
 }
 
-export class AiNotConfiguredError extends Error {
-  constructor() {
-    super("no AI provider is configured (set AI_BASE_URL)");
-    this.name = "AiNotConfiguredError";
-  }
-}
-
-/** The provider failed or could not be reached; the request may be retried later. */
-export class AiProviderError extends Error {
-  constructor(
-    readonly status: number | null,
-    cause: unknown,
-  ) {
-    super(`the AI provider failed${status ? ` with HTTP ${status}` : ""}`, { cause });
-    this.name = "AiProviderError";
-  }
-}
+export { AiNotConfiguredError, AiProviderError } from "./errors.ts";
 
 export interface ChatClient {
   readonly model: string;

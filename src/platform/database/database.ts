@@ -3,7 +3,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import { vector } from "@electric-sql/pglite-pgvector";
 import { Kysely, sql } from "kysely";
-import pg from "pg";
+import type pg from "pg";
 import type { DatabaseConfig } from "../../config/config.ts";
 import { PGliteDialect } from "./pglite-dialect.ts";
 import { discardingBrokenClients, RetryingPostgresDialect } from "./retrying-postgres-dialect.ts";
@@ -64,8 +64,10 @@ async function openPGlite(config: Extract<DatabaseConfig, { driver: "pglite" }>)
 }
 
 async function openPostgres(config: Extract<DatabaseConfig, { driver: "postgres" }>): Promise<Database> {
+  // Loaded here, so the embedded profile never loads the pg driver.
+  const { default: pgDriver } = await import("pg");
   const makePool = (connectionString: string) => {
-    const pool = new pg.Pool({
+    const pool = new pgDriver.Pool({
       connectionString,
       max: config.poolMax,
       statement_timeout: config.statementTimeoutMs,
