@@ -371,6 +371,13 @@ export function writingContract(name: string, open: (aiBaseUrl: string) => Promi
         });
         const rejected = await call("POST", `/v1/suggestions/${second.body.id}/reject`, { token: me.token });
         assert.equal(rejected.body.status, "rejected");
+        await runWritingMaintenance(platform); // prunes the decided suggestions' versions
+        const late = await call("POST", `/v1/suggestions/${second.body.id}/accept`, { token: me.token });
+        assert.equal(
+          late.status,
+          409,
+          "accepting a rejected suggestion is a conflict, even once its version is pruned",
+        );
         const row = await db()
           .selectFrom("ai_interactions")
           .selectAll()
@@ -621,6 +628,11 @@ export function writingContract(name: string, open: (aiBaseUrl: string) => Promi
           const res = await call(method as "GET", url, { token: b.token, ...(body ? { body } : {}) });
           assert.equal(res.status, 404, `${method} ${url}`);
         }
+        const streamed = await call("POST", `${d}/suggestions`, {
+          token: b.token,
+          body: { prompt: "Fix.", stream: true },
+        });
+        assert.equal(streamed.status, 404, "a streamed request is refused before the stream opens");
         const theirs = await call("GET", "/v1/documents?q=secret", { token: b.token });
         assert.equal(theirs.body.items.length, 0);
         const still = await call("GET", d, { token: a.token });

@@ -47,8 +47,24 @@ export interface StoragePlan {
  */
 export function planStorage(content: string, snapshot: { content: string; dependents: number } | null): StoragePlan {
   if (!snapshot || snapshot.dependents + 1 >= SNAPSHOT_EVERY) return { storage: "snapshot", body: content };
-  const delta = makeDelta(snapshot.content, content);
-  if (Buffer.byteLength(delta) > Buffer.byteLength(content) * MAX_DELTA_RATIO)
+  const delta = verifiedDelta(snapshot.content, content);
+  if (delta === null || Buffer.byteLength(delta) > Buffer.byteLength(content) * MAX_DELTA_RATIO) {
     return { storage: "snapshot", body: content };
+  }
   return { storage: "delta", body: delta };
+}
+
+/**
+ * A patch only counts if applying it gives the content back exactly. The
+ * patch format works on encoded characters, and some edits around
+ * multi-byte text (accents next to later edits, a diff that splits an emoji)
+ * do not survive it; those versions are stored whole instead.
+ */
+function verifiedDelta(base: string, content: string): string | null {
+  try {
+    const delta = makeDelta(base, content);
+    return applyDelta(base, delta) === content ? delta : null;
+  } catch {
+    return null;
+  }
 }

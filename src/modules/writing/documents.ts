@@ -140,14 +140,22 @@ export async function createDocument(
 export async function getDocument(platform: Platform, principal: Principal, id: string) {
   const row = await ownedDocument(platform, principal, id);
   const content = await currentContent(platform, row);
-  // Seed 000 archives documents 90 days after their last access.
+  await touchDocument(platform, id);
+  return { ...documentView(row), content };
+}
+
+/**
+ * Records that a document was used (read, downloaded, sent for a
+ * suggestion), at most once a minute: seed 000 archives documents 90 days
+ * after their last access and purges anonymous ones after 7.
+ */
+export async function touchDocument(platform: Platform, id: string): Promise<void> {
   await platform.database.db
     .updateTable("documents")
     .set({ last_accessed_at: sql`now()` })
     .where("id", "=", id)
     .where("last_accessed_at", "<", sql<Date>`now() - interval '1 minute'`)
     .execute();
-  return { ...documentView(row), content };
 }
 
 export async function updateDocument(
@@ -196,6 +204,7 @@ export async function restoreDocument(platform: Platform, principal: Principal, 
 export async function downloadUrl(platform: Platform, principal: Principal, id: string) {
   const row = await ownedDocument(platform, principal, id);
   await readCurrentContent(platform.database.db, platform.blobs, row); // repairs a stale blob first
+  await touchDocument(platform, id);
   const expiresIn = Math.min(platform.config.signedUrlTtlSeconds, 3600);
   const url = await platform.blobs.signedUrl(row.content_key, {
     expiresInSeconds: expiresIn,

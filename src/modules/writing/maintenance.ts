@@ -46,12 +46,16 @@ export async function runWritingMaintenance(platform: Platform): Promise<Mainten
     )
     .returning(["v.id", "v.blob_key"])
     .execute();
-  // Queue the blobs of pruned versions that no live version is patched against.
+  // Queue the blobs of pruned versions that no live version is patched
+  // against: the ones just pruned, and the pruned snapshots they were
+  // patched against, which may have lost their last live dependent.
   if (pruned.length > 0) {
+    const ids = sql.join(pruned.map((p) => p.id));
     await sql`
       insert into writing_blob_cleanup (blob_key, delete_after)
       select v.blob_key, now() from document_versions v
-      where v.id in (${sql.join(pruned.map((p) => p.id))})
+      where v.pruned_at is not null
+        and (v.id in (${ids}) or v.id in (select base_version_id from document_versions where id in (${ids})))
         and not exists (select 1 from document_versions d where d.base_version_id = v.id and d.pruned_at is null)
       on conflict (blob_key) do nothing`.execute(db);
   }

@@ -2,7 +2,6 @@ import { Type } from "typebox";
 import type { App } from "../../http/app.ts";
 import { requireAccount, requirePrincipal } from "../../http/principal.ts";
 import { listQuery, pageOf, StrictObject } from "../../http/schemas.ts";
-import { errors } from "../../platform/errors/catalog.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import { listDocuments } from "./document-list.ts";
 import {
@@ -14,7 +13,7 @@ import {
   updateDocument,
 } from "./documents.ts";
 import { createTemplate, listTemplates } from "./prompt-templates.ts";
-import { acceptSuggestion, rejectSuggestion, requestSuggestion } from "./suggestions.ts";
+import { acceptSuggestion, checkSuggestionRequest, rejectSuggestion, requestSuggestion } from "./suggestions.ts";
 import { addVersion, diffVersions, getVersion, listVersions, restoreVersion } from "./versions.ts";
 
 const Id = Type.String({ format: "uuid" });
@@ -334,7 +333,7 @@ export function registerWritingRoutes(app: App, platform: Platform) {
         return reply.status(201).send(await requestSuggestion(platform, principal, request.params.documentId, input));
       }
       // Checks that can fail with a plain HTTP error happen before the stream opens.
-      if (!platform.chat) throw errors.aiNotConfigured();
+      await checkSuggestionRequest(platform, principal, request.params.documentId, input);
       reply.hijack();
       const raw = reply.raw;
       raw.writeHead(200, {

@@ -7,7 +7,7 @@ import { AppError } from "../../platform/errors/app-error.ts";
 import { errors } from "../../platform/errors/catalog.ts";
 import type { Principal } from "../../platform/identity/principal.ts";
 import type { Platform } from "../../runtime/platform.ts";
-import { checkContent, currentContent, ownedDocument } from "./documents.ts";
+import { checkContent, currentContent, ownedDocument, touchDocument } from "./documents.ts";
 import { authorOf, ownerColumn } from "./owner-scope.ts";
 import { usableTemplate } from "./prompt-templates.ts";
 import { readVersionContent, saveVersion } from "./version-store.ts";
@@ -35,13 +35,17 @@ export interface SuggestionView {
  * version (kept until accepted or rejected) and logged as an AI interaction.
  * `onChunk` receives the reply as it streams; a cached reply arrives whole.
  */
-export async function requestSuggestion(
+/**
+ * Everything about a suggestion request that can be refused with a plain
+ * HTTP error: the arguments, the document, the template, the provider. The
+ * streaming route runs it before opening the event stream.
+ */
+export async function checkSuggestionRequest(
   platform: Platform,
   principal: Principal,
   documentId: string,
   input: { templateId?: string; prompt?: string },
-  onChunk?: (text: string) => void,
-): Promise<SuggestionView> {
+) {
   if (Boolean(input.templateId) === Boolean(input.prompt)) {
     throw errors.validationFailed([
       { field: "body.templateId", code: "one_of", message: "give exactly one of templateId and prompt" },
@@ -51,6 +55,18 @@ export async function requestSuggestion(
   const template = input.templateId ? await usableTemplate(platform, principal, input.templateId) : null;
   const chat = platform.chat;
   if (!chat) throw errors.aiNotConfigured();
+  return { doc, template, chat };
+}
+
+export async function requestSuggestion(
+  platform: Platform,
+  principal: Principal,
+  documentId: string,
+  input: { templateId?: string; prompt?: string },
+  onChunk?: (text: string) => void,
+): Promise<SuggestionView> {
+  const { doc, template, chat } = await checkSuggestionRequest(platform, principal, documentId, input);
+  await touchDocument(platform, doc.id);
   const content = await currentContent(platform, doc);
   const instructions = template?.promptText ?? (input.prompt as string);
   const cacheKey = aiResponseCacheKey({
@@ -139,6 +155,9 @@ async function ownedInteraction(platform: Platform, principal: Principal, id: st
   return row as typeof row & { document_id: string; suggestion_version_id: string };
 }
 
+const alreadyDecided = () =>
+  new AppError("suggestion_already_decided", 409, "this suggestion was already accepted or rejected");
+
 /** Records a decision once: a second accept or reject finds the interaction no longer pending (409). */
 async function decide(
   trx: Transaction<Tables>,
@@ -153,15 +172,15 @@ async function decide(
     .where("id", "=", interactionId)
     .where("status", "=", "pending")
     .executeTakeFirst();
-  if (decided.numUpdatedRows === 0n) {
-    throw new AppError("suggestion_already_decided", 409, "this suggestion was already accepted or rejected");
-  }
+  if (decided.numUpdatedRows === 0n) throw alreadyDecided();
   await trx.updateTable("document_versions").set({ suggestion_state: state }).where("id", "=", versionId).execute();
 }
 
 /** Applies a suggestion as a new major version, and records the decision, in one transaction. */
 export async function acceptSuggestion(platform: Platform, principal: Principal, id: string) {
   const interaction = await ownedInteraction(platform, principal, id);
+  // Decided already: its version may be pruned, so answer before reading it.
+  if (interaction.status !== "pending") throw alreadyDecided();
   const doc = await ownedDocument(platform, principal, interaction.document_id);
   const suggestion = await platform.database.db
     .selectFrom("document_versions")
@@ -170,6 +189,9 @@ export async function acceptSuggestion(platform: Platform, principal: Principal,
     .executeTakeFirstOrThrow();
   const content = await readVersionContent(platform.database.db, platform.blobs, suggestion);
   return transaction(platform.database.db, async (trx) => {
+    // The document row first, as every save takes it: locking the suggestion's
+    // version before it could deadlock with an autosave patching against it.
+    await trx.selectFrom("documents").select("id").where("id", "=", doc.id).forUpdate().execute();
     await decide(trx, id, suggestion.id, "accepted");
     const version = await saveVersion(trx, platform.blobs, doc, {
       content,

@@ -154,7 +154,9 @@ async function trySaveVersion(
         .select(["last_version_number", "current_version_id"])
         .where("id", "=", doc.id)
         .forUpdate()
-        .executeTakeFirstOrThrow();
+        .executeTakeFirst();
+      // Purged (or deleted for good) while this save was on its way.
+      if (!locked) throw errors.notFound("document");
       if (plan.storage === "delta" && snapshot) {
         // FOR SHARE holds off the pruning job until this version, which
         // depends on the snapshot, is committed.
@@ -194,6 +196,8 @@ async function trySaveVersion(
         .updateTable("documents")
         .set({
           last_version_number: number,
+          // Editing is using: the archive and anonymous-retention clocks restart.
+          last_accessed_at: sql`now()`,
           ...(input.kind === "ai_suggestion"
             ? {}
             : {
@@ -262,6 +266,11 @@ export async function readCurrentContent(
     .where("id", "=", doc.current_version_id)
     .executeTakeFirstOrThrow();
   const content = await readVersionContent(db, blobs, version);
-  await blobs.put(doc.content_key, content, { contentType: "text/plain; charset=utf-8" }).catch(() => {});
+  // Repair only while this is still the current content: a newer save may
+  // have committed since the caller read its row.
+  const now = await db.selectFrom("documents").select("content_sha256").where("id", "=", doc.id).executeTakeFirst();
+  if (now?.content_sha256 === doc.content_sha256) {
+    await blobs.put(doc.content_key, content, { contentType: "text/plain; charset=utf-8" }).catch(() => {});
+  }
   return content;
 }

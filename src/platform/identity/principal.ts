@@ -20,7 +20,10 @@ export function ownerOf(principal: Principal): {
     : { user_id: principal.userId, anonymous_session_id: null, organization_id: principal.organizationId };
 }
 
-/** A stable id for per-principal keys (rate limits, caches). */
+/**
+ * A stable id for per-principal keys (rate limits, caches). API keys count
+ * as their user, so minting more keys does not multiply a user's limits.
+ */
 export function principalKey(principal: Principal): string {
   switch (principal.kind) {
     case "anonymous":
@@ -28,7 +31,7 @@ export function principalKey(principal: Principal): string {
     case "user":
       return `user:${principal.userId}`;
     case "api_key":
-      return `key:${principal.keyId}`;
+      return `user:${principal.userId}`;
   }
 }
 
