@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { exitOf, runCli, startServe } from "../support/cli.ts";
 import { createScratchDatabase } from "../support/postgres.ts";
@@ -49,6 +52,7 @@ describe("strata CLI (server profile)", () => {
       server.child.kill("SIGTERM");
     }
     assert.equal(await exitOf(server.child), 0);
+    await rm(dataDir, { recursive: true, force: true });
   });
 
   it("names Redis when it cannot be reached at start", async () => {
