@@ -37,12 +37,8 @@ describe("strata CLI (server profile)", () => {
   });
 
   it("serves against Postgres and Redis without migrating on its own", async () => {
-    const server = await startServe({
-      ...env,
-      PORT: "0",
-      HOST: "127.0.0.1",
-      STRATA_DATA_DIR: "/tmp/strata-cli-server",
-    });
+    const dataDir = await mkdtemp(path.join(tmpdir(), "strata-cli-server-"));
+    const server = await startServe({ ...env, PORT: "0", HOST: "127.0.0.1", STRATA_DATA_DIR: dataDir });
     try {
       const ready = (await (await fetch(`${server.url}/ready`)).json()) as any;
       assert.equal(ready.dependencies.database.driver, "postgres");
