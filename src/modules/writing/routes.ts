@@ -1,5 +1,6 @@
 import { Type } from "typebox";
 import type { App } from "../../http/app.ts";
+import { toAppError } from "../../http/error-handler.ts";
 import { requireAccount, requirePrincipal } from "../../http/principal.ts";
 import { listQuery, pageOf, StrictObject } from "../../http/schemas.ts";
 import type { Platform } from "../../runtime/platform.ts";
@@ -13,7 +14,13 @@ import {
   updateDocument,
 } from "./documents.ts";
 import { createTemplate, listTemplates } from "./prompt-templates.ts";
-import { acceptSuggestion, checkSuggestionRequest, rejectSuggestion, requestSuggestion } from "./suggestions.ts";
+import {
+  acceptSuggestion,
+  checkSuggestionRequest,
+  rejectSuggestion,
+  requestSuggestion,
+  runSuggestion,
+} from "./suggestions.ts";
 import { addVersion, diffVersions, getVersion, listVersions, restoreVersion } from "./versions.ts";
 
 const Id = Type.String({ format: "uuid" });
@@ -333,7 +340,7 @@ export function registerWritingRoutes(app: App, platform: Platform) {
         return reply.status(201).send(await requestSuggestion(platform, principal, request.params.documentId, input));
       }
       // Checks that can fail with a plain HTTP error happen before the stream opens.
-      await checkSuggestionRequest(platform, principal, request.params.documentId, input);
+      const checked = await checkSuggestionRequest(platform, principal, request.params.documentId, input);
       reply.hijack();
       const raw = reply.raw;
       raw.writeHead(200, {
@@ -344,12 +351,9 @@ export function registerWritingRoutes(app: App, platform: Platform) {
       });
       const send = (event: string, data: unknown) => raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
       try {
-        const suggestion = await requestSuggestion(platform, principal, request.params.documentId, input, (text) =>
-          send("chunk", { text }),
-        );
+        const suggestion = await runSuggestion(platform, principal, checked, input, (text) => send("chunk", { text }));
         send("suggestion", suggestion);
       } catch (error) {
-        const { toAppError } = await import("../../http/error-handler.ts");
         const appError = toAppError(error, platform.config.http.bodyLimitBytes);
         if (appError.statusCode >= 500) request.log.error({ err: error }, "streamed suggestion failed");
         send("error", { error: { code: appError.code, message: appError.message, details: appError.details } });

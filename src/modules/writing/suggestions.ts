@@ -65,7 +65,18 @@ export async function requestSuggestion(
   input: { templateId?: string; prompt?: string },
   onChunk?: (text: string) => void,
 ): Promise<SuggestionView> {
-  const { doc, template, chat } = await checkSuggestionRequest(platform, principal, documentId, input);
+  const checked = await checkSuggestionRequest(platform, principal, documentId, input);
+  return runSuggestion(platform, principal, checked, input, onChunk);
+}
+
+/** The rest of a suggestion request, once checkSuggestionRequest has passed. */
+export async function runSuggestion(
+  platform: Platform,
+  principal: Principal,
+  { doc, template, chat }: Awaited<ReturnType<typeof checkSuggestionRequest>>,
+  input: { templateId?: string; prompt?: string },
+  onChunk?: (text: string) => void,
+): Promise<SuggestionView> {
   await touchDocument(platform, doc.id);
   const content = await currentContent(platform, doc);
   const instructions = template?.promptText ?? (input.prompt as string);

@@ -1,9 +1,7 @@
 import type { ColumnType, Generated } from "kysely";
+import type { NullableTimestamp, Timestamp } from "../../platform/database/column-types.ts";
 
 /** The writing module's tables (seed 000), migrations 100-199. */
-
-type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
-type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 
 export type VersionKind = "major" | "minor" | "ai_suggestion";
 export type VersionStorage = "snapshot" | "delta";

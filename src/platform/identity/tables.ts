@@ -1,10 +1,7 @@
 import type { ColumnType, Generated } from "kysely";
+import type { Json, NullableTimestamp, Timestamp } from "../database/column-types.ts";
 
 /** Table types for accounts, sessions and API keys (migration 2). */
-
-type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
-type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
-type Json<T> = ColumnType<T, string | undefined, string>;
 
 export type Plan = "anonymous" | "free" | "pro" | "enterprise";
 export type Role = "owner" | "admin" | "member";
