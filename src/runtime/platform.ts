@@ -3,6 +3,7 @@ import type { ChatClient } from "../platform/ai/chat-client.ts";
 import type { BlobStore } from "../platform/blobs/blob-store.ts";
 import { FsBlobStore } from "../platform/blobs/fs-blob-store.ts";
 import { Caches } from "../platform/cache/cache.ts";
+import { ComputePool } from "../platform/compute/compute-pool.ts";
 import { type Database, openDatabase } from "../platform/database/database.ts";
 import { Identity } from "../platform/identity/identity.ts";
 import type { KvStore } from "../platform/kv/kv-store.ts";
@@ -32,6 +33,8 @@ export interface Platform {
   identity: Identity;
   /** Chat completions from the configured provider; null when none is configured. */
   chat: ChatClient | null;
+  /** Worker threads for CPU-heavy pure tasks; threads start on demand. */
+  compute: ComputePool;
   close(): Promise<void>;
 }
 
@@ -58,6 +61,7 @@ export async function openPlatform(
     for (const dep of opened.reverse()) await dep.close().catch(() => {});
   };
   try {
+    if (!options.metrics) opened.push({ close: async () => metrics.stop() });
     const signingSecret = await resolveSigningSecret(config.signingSecret, config.dataDir);
     const database = await start("database", databaseTarget(config), () => openDatabase(config.database));
     opened.push(database);
@@ -83,6 +87,9 @@ export async function openPlatform(
     metrics.setPoolSource(() => database.pools());
     const instrumentedKv = instrument(kv, metrics, "kv", kv.driver);
     const caches = new Caches(instrumentedKv, metrics, logger);
+    // Pushed last, so closed first: its running tasks finish before the stores go.
+    const compute = new ComputePool({}, metrics);
+    opened.push(compute);
     return {
       config,
       logger,
@@ -95,6 +102,7 @@ export async function openPlatform(
       rateLimiter: new RateLimiter(instrumentedKv, metrics),
       identity: new Identity(database.db, instrumentedKv, caches, config.auth, signingSecret, logger),
       chat: config.ai ? (await import("../platform/ai/chat-client.ts")).createChatClient(config.ai) : null,
+      compute,
       close: closeOpened,
     };
   } catch (error) {

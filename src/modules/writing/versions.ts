@@ -1,8 +1,9 @@
-import { cleanupSemantic, DIFF_DELETE, DIFF_INSERT, makeDiff } from "@sanity/diff-match-patch";
 import { errors } from "../../platform/errors/catalog.ts";
 import type { Principal } from "../../platform/identity/principal.ts";
 import type { Page } from "../../platform/pagination.ts";
 import type { Platform } from "../../runtime/platform.ts";
+import { displayDiffTask } from "./compute-tasks.ts";
+import type { DisplayDiff } from "./display-diff.ts";
 import { checkContent, ownedDocument } from "./documents.ts";
 import { authorOf } from "./owner-scope.ts";
 import type { VersionKind } from "./tables.ts";
@@ -60,16 +61,17 @@ export async function getVersion(platform: Platform, principal: Principal, docum
   return { ...versionView(version), content };
 }
 
-export interface DiffView {
+export interface DiffView extends DisplayDiff {
   from: number;
   to: number;
-  changes: { op: "equal" | "insert" | "delete"; text: string }[];
-  stats: { insertedChars: number; deletedChars: number; unchangedChars: number };
 }
 
 /**
- * A structured diff from one version to another of the same document, in
- * word-friendly chunks (semantic clean-up) a client can render directly.
+ * A structured diff from one version to another of the same document, lines
+ * first and changed hunks refined by words (src/modules/writing/display-diff.ts),
+ * ready for a client to render. Large documents are diffed on the compute
+ * pool so the event loop keeps serving; a saturated pool answers 503
+ * `compute_busy` with Retry-After.
  */
 export async function diffVersions(
   platform: Platform,
@@ -83,21 +85,11 @@ export async function diffVersions(
     findVersion(platform.database.db, documentId, from),
     findVersion(platform.database.db, documentId, to),
   ]);
-  const [left, right] = await Promise.all([
+  const [before, after] = await Promise.all([
     readVersionContent(platform.database.db, platform.blobs, a),
     readVersionContent(platform.database.db, platform.blobs, b),
   ]);
-  const diffs = cleanupSemantic(makeDiff(left, right));
-  const stats = { insertedChars: 0, deletedChars: 0, unchangedChars: 0 };
-  const changes = diffs.map(([op, text]) => {
-    if (op === DIFF_INSERT) stats.insertedChars += text.length;
-    else if (op === DIFF_DELETE) stats.deletedChars += text.length;
-    else stats.unchangedChars += text.length;
-    return {
-      op: op === DIFF_INSERT ? ("insert" as const) : op === DIFF_DELETE ? ("delete" as const) : ("equal" as const),
-      text,
-    };
-  });
+  const { changes, stats } = await platform.compute.run(displayDiffTask, { before, after });
   return { from, to, changes, stats };
 }
 

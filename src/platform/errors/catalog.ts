@@ -36,6 +36,14 @@ export const errors = {
   queryTimeout: (cause?: unknown) =>
     new AppError("query_timeout", 503, "the database did not answer in time; try again shortly", {}, 2, { cause }),
   internal: () => new AppError("internal_error", 500, "an unexpected error occurred"),
+  computeBusy: (retryAfterSeconds: number, reason: string) =>
+    new AppError(
+      "compute_busy",
+      503,
+      "the server is busy with other heavy work; try again shortly",
+      { reason },
+      retryAfterSeconds,
+    ),
 
   // identity
   authenticationRequired: () =>

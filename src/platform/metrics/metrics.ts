@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { monitorEventLoopDelay } from "./event-loop-delay.ts";
 
 /**
  * The Prometheus registry for one Strata process, and the metrics the
@@ -15,8 +16,14 @@ export interface Metrics {
   cacheRequests: Counter<"namespace" | "outcome">;
   cacheInvalidations: Counter<"namespace">;
   rateLimitDecisions: Counter<"limit_class" | "outcome">;
+  computeTasks: Counter<"task" | "where" | "outcome">;
+  computeDuration: Histogram<"task" | "where">;
   /** Where the pool gauge reads its figures at scrape time. */
   setPoolSource(source: () => Record<string, object | null>): void;
+  /** Where the compute-pool gauge reads its figures at scrape time. */
+  setComputeSource(source: () => { threads: number; inFlight: number }): void;
+  /** Stops the event-loop sampler. */
+  stop(): void;
 }
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -24,7 +31,20 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 export function createMetrics(): Metrics {
   const registry = new Registry();
   let poolSource: (() => Record<string, object | null>) | null = null;
+  let computeSource: (() => { threads: number; inFlight: number }) | null = null;
   collectDefaultMetrics({ register: registry });
+  const stopEventLoopSampler = monitorEventLoopDelay(registry);
+  new Gauge({
+    name: "strata_compute_pool",
+    help: "Compute pool: worker threads alive (threads) and tasks running or waiting (in_flight).",
+    labelNames: ["state"],
+    registers: [registry],
+    collect() {
+      const stats = computeSource?.() ?? { threads: 0, inFlight: 0 };
+      this.set({ state: "threads" }, stats.threads);
+      this.set({ state: "in_flight" }, stats.inFlight);
+    },
+  });
   return {
     registry,
     httpRequests: new Counter({
@@ -76,9 +96,26 @@ export function createMetrics(): Metrics {
       labelNames: ["limit_class", "outcome"],
       registers: [registry],
     }),
+    computeTasks: new Counter({
+      name: "strata_compute_tasks_total",
+      help: "CPU-heavy tasks by name, where they ran (inline, pool) and outcome (ok, error, rejected when the pool was full).",
+      labelNames: ["task", "where", "outcome"],
+      registers: [registry],
+    }),
+    computeDuration: new Histogram({
+      name: "strata_compute_task_duration_seconds",
+      help: "Time to run a CPU-heavy task, queueing and thread hop included for pool runs.",
+      labelNames: ["task", "where"],
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
     setPoolSource(source) {
       poolSource = source;
     },
+    setComputeSource(source) {
+      computeSource = source;
+    },
+    stop: stopEventLoopSampler,
   };
 }
 

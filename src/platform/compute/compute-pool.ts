@@ -1,0 +1,142 @@
+import os from "node:os";
+import type { Piscina } from "piscina";
+import { errors } from "../errors/catalog.ts";
+import type { Metrics } from "../metrics/metrics.ts";
+import type { ComputeTask } from "./compute-task.ts";
+
+export interface ComputePoolOptions {
+  /** Most worker threads alive at once. */
+  maxThreads: number;
+  /**
+   * Most tasks waiting for a free thread. Past it `run` answers 503
+   * `compute_busy` at once: a queue without bound would only turn overload
+   * into ever longer waits and growing memory.
+   */
+  maxQueue: number;
+  /** An idle thread exits after this long; none is kept warm. */
+  idleTimeoutMs: number;
+  /** How long `close` waits for running tasks before it terminates them. */
+  closeTimeoutMs: number;
+}
+
+/**
+ * One thread fewer than the machine has cores (at least one), so the main
+ * thread always keeps a core for the event loop; a queue of eight tasks per
+ * thread.
+ */
+export function defaultComputePoolOptions(): ComputePoolOptions {
+  const maxThreads = Math.max(1, os.availableParallelism() - 1);
+  return { maxThreads, maxQueue: maxThreads * 8, idleTimeoutMs: 30_000, closeTimeoutMs: 10_000 };
+}
+
+export interface ComputePoolStats {
+  /** Worker threads alive now (0 when idle long enough). */
+  threads: number;
+  /** Tasks handed to the pool and not finished: running plus waiting. */
+  inFlight: number;
+  /** Tasks run in the pool since start, and inline. */
+  completed: { pool: number; inline: number };
+}
+
+/**
+ * The process's worker-thread pool for CPU-heavy pure tasks (display diffs of
+ * large documents, byte-level deltas), so such work never stalls the event
+ * loop. Threads start on first use and exit when idle, so an idle server holds
+ * none. Small inputs run inline: see ComputeTask.runsInline.
+ */
+export class ComputePool {
+  readonly options: Readonly<ComputePoolOptions>;
+  #piscina: Promise<Piscina> | null = null;
+  #started: Piscina | null = null;
+  #inFlight = 0;
+  #completed = { pool: 0, inline: 0 };
+  #closed = false;
+
+  constructor(
+    options: Partial<ComputePoolOptions> = {},
+    private readonly metrics?: Metrics,
+  ) {
+    this.options = Object.freeze({ ...defaultComputePoolOptions(), ...options });
+    metrics?.setComputeSource(() => this.stats());
+  }
+
+  /** Runs `task` on `input`: inline when the task says the input is small, else on a worker thread. */
+  async run<Input, Output>(task: ComputeTask<Input, Output>, input: Input): Promise<Output> {
+    if (this.#closed) throw errors.computeBusy(1, "the server is shutting down");
+    if (task.runsInline(input)) return this.#runInline(task, input);
+    // Admission counts running and waiting tasks ourselves rather than
+    // reading the pool's queue, so the bound holds even while threads start.
+    if (this.#inFlight >= this.options.maxThreads + this.options.maxQueue) {
+      this.metrics?.computeTasks.inc({ task: task.name, where: "pool", outcome: "rejected" });
+      throw errors.computeBusy(1, "every compute thread is busy and the queue is full");
+    }
+    this.#inFlight++;
+    const end = this.metrics?.computeDuration.startTimer({ task: task.name, where: "pool" });
+    try {
+      const pool = await this.#pool();
+      const output = (await pool.run(input, { filename: task.file, name: task.exportName })) as Output;
+      this.#completed.pool++;
+      end?.();
+      this.metrics?.computeTasks.inc({ task: task.name, where: "pool", outcome: "ok" });
+      return output;
+    } catch (error) {
+      this.metrics?.computeTasks.inc({ task: task.name, where: "pool", outcome: "error" });
+      throw error;
+    } finally {
+      this.#inFlight--;
+    }
+  }
+
+  stats(): ComputePoolStats {
+    return { threads: this.#started?.threads.length ?? 0, inFlight: this.#inFlight, completed: { ...this.#completed } };
+  }
+
+  /** Waits for running tasks (up to closeTimeoutMs), then ends every thread. Idempotent. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const pending = this.#piscina;
+    this.#piscina = null;
+    this.#started = null;
+    if (!pending) return;
+    const pool = await pending;
+    try {
+      await pool.close();
+    } catch {
+      // Tasks outlived closeTimeoutMs: end their threads rather than hang shutdown.
+      await pool.destroy();
+    }
+  }
+
+  #runInline<Input, Output>(task: ComputeTask<Input, Output>, input: Input): Output {
+    const end = this.metrics?.computeDuration.startTimer({ task: task.name, where: "inline" });
+    try {
+      const output = task.run(input);
+      this.#completed.inline++;
+      end?.();
+      this.metrics?.computeTasks.inc({ task: task.name, where: "inline", outcome: "ok" });
+      return output;
+    } catch (error) {
+      this.metrics?.computeTasks.inc({ task: task.name, where: "inline", outcome: "error" });
+      throw error;
+    }
+  }
+
+  // The library is loaded on first use, so a server that never needs the
+  // pool neither loads it nor starts a thread.
+  #pool(): Promise<Piscina> {
+    if (!this.#piscina) {
+      this.#piscina = import("piscina").then(({ Piscina }) => {
+        const pool = new Piscina({
+          minThreads: 0,
+          maxThreads: this.options.maxThreads,
+          maxQueue: this.options.maxQueue,
+          idleTimeout: this.options.idleTimeoutMs,
+          closeTimeout: this.options.closeTimeoutMs,
+        });
+        this.#started = pool;
+        return pool;
+      });
+    }
+    return this.#piscina;
+  }
+}
