@@ -15,8 +15,10 @@
  *   WORD_REFINE_MAX_CHARS long, its word comparison needs at most
  *   MAX_WORD_EDITS edits, and the diff's WORD_REFINE_BUDGET_CHARS are not yet
  *   spent; otherwise it stays a line-level delete and insert;
- * - a hunk whose refinement keeps little in common (a rewritten paragraph)
- *   stays a line-level delete and insert, which reads better than confetti.
+ * - within a refined hunk, an unchanged run no longer than the changes on
+ *   both its sides (the "the " between two rewritten phrases) is folded into
+ *   them, as diff-match-patch's semantic clean-up does, so a rewritten
+ *   paragraph reads as one replacement rather than confetti.
  *
  * Invariant (tested on random and real edits): the `equal` and `delete`
  * texts, in order, concatenate to `before`; the `equal` and `insert` texts
@@ -41,10 +43,6 @@ export const MAX_LINE_EDITS = 4_000;
 export const WORD_REFINE_MAX_CHARS = 10_000;
 export const MAX_WORD_EDITS = 1_500;
 export const WORD_REFINE_BUDGET_CHARS = 400_000;
-/** Below this share of the shorter side kept as `equal`, a hunk reads as rewritten. */
-const MIN_KEPT_SHARE = 0.2;
-/** Equal runs this short (or all whitespace) between two changes fold into them. */
-const FOLD_EQUAL_MAX_CHARS = 2;
 /** A wall-clock backstop under the edit bounds, in case a pathological input is slow per edit. */
 const TIMEOUT_MS = 2_000;
 
@@ -90,21 +88,20 @@ export function displayDiff({ before, after }: DisplayDiffInput): DisplayDiff {
   return out.finish();
 }
 
-/** Appends the word-level changes of one hunk; false (appending nothing) when they are not worth showing. */
+/** Appends the word-level changes of one hunk; false (appending nothing) past the edit bound. */
 function refineByWords(removed: string, added: string, out: ChangeList): boolean {
   const words = diffWordsWithSpace(removed, added, { maxEditLength: MAX_WORD_EDITS, timeout: TIMEOUT_MS });
   if (!words) return false;
-  let kept = 0;
-  for (const part of words) if (!part.added && !part.removed) kept += part.value.length;
-  if (kept < MIN_KEPT_SHARE * Math.min(removed.length, added.length)) return false;
   foldSmallEqualities(words, out);
   return true;
 }
 
 /**
- * Emits word changes, folding a tiny equal run between two changes into both
- * sides ("a b" -> "x y" reads as one replacement, not two around a space).
- * Deletes are emitted before inserts within each replacement.
+ * Emits word changes, folding an unchanged run between two changes into both
+ * sides when it is no longer than the change before it and the change after
+ * it (each measured by its longer side). Greedy, left to right: a folded run
+ * lengthens the change that the next run is measured against, so "a b c" ->
+ * "x b y" becomes one replacement. Deletes come before inserts.
  */
 function foldSmallEqualities(words: ChangeObject<string>[], out: ChangeList) {
   let deleted = "";
@@ -120,9 +117,12 @@ function foldSmallEqualities(words: ChangeObject<string>[], out: ChangeList) {
     if (part.removed) deleted += part.value;
     else if (part.added) inserted += part.value;
     else {
-      const next = words[i + 1];
-      const between = (deleted || inserted) && next && (next.added || next.removed);
-      if (between && (part.value.length <= FOLD_EQUAL_MAX_CHARS || part.value.trim() === "")) {
+      const size = part.value.length;
+      if (
+        (deleted || inserted) &&
+        size <= Math.max(deleted.length, inserted.length) &&
+        size <= nextChangeSize(words, i + 1)
+      ) {
         deleted += part.value;
         inserted += part.value;
       } else {
@@ -132,6 +132,19 @@ function foldSmallEqualities(words: ChangeObject<string>[], out: ChangeList) {
     }
   }
   flush();
+}
+
+/** The longer side of the change starting at `from`; 0 when none starts there. */
+function nextChangeSize(words: ChangeObject<string>[], from: number): number {
+  let removed = 0;
+  let added = 0;
+  for (let i = from; i < words.length; i++) {
+    const part = words[i] as ChangeObject<string>;
+    if (part.removed) removed += part.value.length;
+    else if (part.added) added += part.value.length;
+    else break;
+  }
+  return Math.max(removed, added);
 }
 
 /**

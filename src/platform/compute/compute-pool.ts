@@ -49,6 +49,7 @@ export class ComputePool {
   #piscina: Promise<Piscina> | null = null;
   #started: Piscina | null = null;
   #inFlight = 0;
+  readonly #running = new Set<Promise<unknown>>();
   #completed = { pool: 0, inline: 0 };
   #closed = false;
 
@@ -74,7 +75,9 @@ export class ComputePool {
     const end = this.metrics?.computeDuration.startTimer({ task: task.name, where: "pool" });
     try {
       const pool = await this.#pool();
-      const output = (await pool.run(input, { filename: task.file, name: task.exportName })) as Output;
+      const running = pool.run(input, { filename: task.file, name: task.exportName }) as Promise<Output>;
+      this.#running.add(running);
+      const output = await running.finally(() => this.#running.delete(running));
       this.#completed.pool++;
       end?.();
       this.metrics?.computeTasks.inc({ task: task.name, where: "pool", outcome: "ok" });
@@ -91,20 +94,29 @@ export class ComputePool {
     return { threads: this.#started?.threads.length ?? 0, inFlight: this.#inFlight, completed: { ...this.#completed } };
   }
 
-  /** Waits for running tasks (up to closeTimeoutMs), then ends every thread. Idempotent. */
+  /**
+   * Refuses new work, waits for admitted tasks (running or queued, up to
+   * closeTimeoutMs), then ends every thread. Idempotent.
+   */
   async close(): Promise<void> {
     this.#closed = true;
     const pending = this.#piscina;
     this.#piscina = null;
-    this.#started = null;
     if (!pending) return;
     const pool = await pending;
-    try {
-      await pool.close();
-    } catch {
-      // Tasks outlived closeTimeoutMs: end their threads rather than hang shutdown.
-      await pool.destroy();
-    }
+    // Piscina's own close drops tasks still queued for a starting thread, so
+    // the wait for admitted tasks is done here.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.#running]),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, this.options.closeTimeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    // Whatever outlived the wait is ended with its thread rather than hang shutdown.
+    await pool.destroy();
+    this.#started = null;
   }
 
   #runInline<Input, Output>(task: ComputeTask<Input, Output>, input: Input): Output {
