@@ -141,7 +141,9 @@ export class ComputePool {
         const pool = new Piscina({
           minThreads: 0,
           maxThreads: this.options.maxThreads,
-          maxQueue: this.options.maxQueue,
+          // Admission in run() is the bound; this slack only keeps piscina
+          // from refusing (with an untyped error) a task already admitted.
+          maxQueue: this.options.maxThreads + this.options.maxQueue,
           idleTimeout: this.options.idleTimeoutMs,
           closeTimeout: this.options.closeTimeoutMs,
         });
