@@ -52,6 +52,10 @@ export async function runStorageHygiene(
 ): Promise<StorageHygieneReport> {
   const started = performance.now();
   const limit = options.maxTablesPerRun ?? MAX_TABLES_PER_RUN;
+  // Statistics reach pg_stat_* when a transaction ends at least a second
+  // after the last flush; this makes the end of this statement flush them,
+  // so the query below sees every dead tuple made so far.
+  await sql`select pg_stat_force_next_flush()`.execute(db);
   const { rows } = await sql<{ schema: string; name: string }>`
     with stats as (
       select s.schemaname as schema, s.relname as name,
@@ -64,7 +68,7 @@ export async function runStorageHygiene(
     ),
     crowded as (
       select schema, name, dead from stats
-      where dead > ${DEAD_TUPLE_THRESHOLD} + ${DEAD_TUPLE_SCALE} * live
+      where dead > ${DEAD_TUPLE_THRESHOLD}::float8 + ${DEAD_TUPLE_SCALE}::float8 * live
       order by dead desc
       limit ${limit}
     ),

@@ -49,7 +49,11 @@ export async function measureDataDir(layout: DataDirLayout): Promise<DataDirSize
   const roots = [layout.root, layout.pg, layout.blobs].filter(
     (dir): dir is string => dir !== null && (dir === layout.root || !isInside(dir, layout.root)),
   );
-  for (const root of roots) await walk(root, (file, bytes) => void (sizes[partOf(file)] += bytes));
+  for (const root of roots) {
+    await walk(root, (file, bytes) => {
+      sizes[partOf(file)] += bytes;
+    });
+  }
   return sizes;
 }
 
