@@ -3,6 +3,7 @@
  * beside the peer it is compared with, measured in the same run on the same
  * machine. They are measurements, not tests: nothing here fails on a number.
  */
+import { runDiskBench } from "./disk.ts";
 import { runRateLimitBench } from "./rate-limit.ts";
 import { runStartupBench } from "./startup.ts";
 import { runVersionsBench } from "./versions.ts";
@@ -11,6 +12,7 @@ const benches: Record<string, () => Promise<void>> = {
   startup: runStartupBench,
   "rate-limit": runRateLimitBench,
   versions: runVersionsBench,
+  disk: runDiskBench,
 };
 
 const chosen = process.argv.slice(2);
