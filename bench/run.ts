@@ -3,6 +3,8 @@
  * beside the peer it is compared with, measured in the same run on the same
  * machine. They are measurements, not tests: nothing here fails on a number.
  */
+
+import { runDiskBench } from "./disk.ts";
 import { runEventLoopBench } from "./event-loop.ts";
 import { runRateLimitBench } from "./rate-limit.ts";
 import { runStartupBench } from "./startup.ts";
@@ -13,6 +15,7 @@ const benches: Record<string, () => Promise<void>> = {
   "rate-limit": runRateLimitBench,
   versions: runVersionsBench,
   "event-loop": runEventLoopBench,
+  disk: runDiskBench,
 };
 
 const chosen = process.argv.slice(2);

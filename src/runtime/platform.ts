@@ -9,6 +9,7 @@ import { Identity } from "../platform/identity/identity.ts";
 import type { KvStore } from "../platform/kv/kv-store.ts";
 import { MemoryKvStore } from "../platform/kv/memory-kv-store.ts";
 import { createLogger, type Logger } from "../platform/logging/logger.ts";
+import { dataDirLayout, registerDataDirGauge } from "../platform/metrics/data-dir-size.ts";
 import { createMetrics, instrument, type Metrics } from "../platform/metrics/metrics.ts";
 import { RateLimiter } from "../platform/rate-limit/rate-limiter.ts";
 import { resolveSigningSecret } from "./signing-secret.ts";
@@ -85,6 +86,8 @@ export async function openPlatform(
     });
     opened.push(blobs);
     metrics.setPoolSource(() => database.pools());
+    const localData = dataDirLayout(config);
+    if (localData) registerDataDirGauge(metrics.registry, localData);
     const instrumentedKv = instrument(kv, metrics, "kv", kv.driver);
     const caches = new Caches(instrumentedKv, metrics, logger);
     // Pushed last, so closed first: its running tasks finish before the stores go.

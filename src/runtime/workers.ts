@@ -1,9 +1,29 @@
+import { type StorageHygieneOptions, startStorageHygiene } from "../platform/database/storage-hygiene.ts";
 import type { StrataModule } from "./module.ts";
 import type { Platform } from "./platform.ts";
 
-/** Starts every module's workers; the returned function stops them all, newest first. */
-export async function startWorkers(platform: Platform, modules: readonly StrataModule[]): Promise<() => Promise<void>> {
-  const stops: (() => Promise<void>)[] = [];
+export interface WorkerOptions {
+  /** The embedded profile's VACUUM/CHECKPOINT schedule (benchmarks shorten it). */
+  storageHygiene?: StorageHygieneOptions;
+}
+
+/**
+ * Starts the platform's own background work (on the embedded profile, the
+ * storage hygiene schedule) and every module's workers; the returned
+ * function stops them all, newest first.
+ */
+export async function startWorkers(
+  platform: Platform,
+  modules: readonly StrataModule[],
+  options: WorkerOptions = {},
+): Promise<() => Promise<void>> {
+  const stops: (() => Promise<void>)[] = [
+    startStorageHygiene(
+      platform.database,
+      { logger: platform.logger, registry: platform.metrics.registry },
+      options.storageHygiene,
+    ),
+  ];
   for (const module of modules) {
     if (module.startWorkers) stops.push(await module.startWorkers(platform));
   }

@@ -92,7 +92,10 @@ describe("strata CLI (embedded)", () => {
     assert.equal(down.code, 0, down.stderr);
     assert.match(down.stdout, /reverted 100 writing_documents\nreverted 2 identity\nreverted 1 platform_extensions\n$/);
     const up = await runCli(["migrate", "up"], { STRATA_DATA_DIR: dataDir });
-    assert.match(up.stdout, /^applied 1 platform_extensions\napplied 2 identity\napplied 100 writing_documents\n$/);
+    assert.match(
+      up.stdout,
+      /^applied 1 platform_extensions\napplied 2 identity\napplied 100 writing_documents\napplied 110 writing_document_search\n$/,
+    );
     const again = await runCli(["migrate", "up"], { STRATA_DATA_DIR: dataDir });
     assert.match(again.stdout, /up to date/);
     const bad = await runCli(["migrate", "down", "zero"], { STRATA_DATA_DIR: dataDir });

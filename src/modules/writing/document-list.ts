@@ -21,7 +21,7 @@ export type ListedDocument = DocumentView & { rank?: number; highlights?: { titl
 /**
  * The caller's documents, newest first, or with `q` the best matches first:
  * weighted full-text search (title A, description B, body C) with
- * highlighted snippets. Filters: tags (all must match, served by the GIN
+ * highlighted snippets (from `document_search`, see search-index.ts). Filters: tags (all must match, served by the GIN
  * index), archived, and the trash (`deleted`). Reads go to the read pool.
  */
 export async function listDocuments(
@@ -46,19 +46,20 @@ export async function listDocuments(
   if (filters.q?.trim()) {
     const tsquery = sql`websearch_to_tsquery('english', ${filters.q})`;
     // float8, so the rank survives a round trip through the cursor exactly.
-    const rank = sql<number>`ts_rank_cd(documents.search_vector, ${tsquery})::float8`;
+    const rank = sql<number>`ts_rank_cd(document_search.search_vector, ${tsquery})::float8`;
     const after = decodeRankCursor(filters.cursor);
     let search = query
+      .innerJoin("document_search", "document_search.document_id", "documents.id")
       .select([
         rank.as("rank"),
         sql<string>`ts_headline('english', documents.title, ${tsquery}, 'StartSel=<mark>, StopSel=</mark>, HighlightAll=true')`.as(
           "title_highlight",
         ),
-        sql<string>`ts_headline('english', documents.search_text, ${tsquery}, 'StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "')`.as(
+        sql<string>`ts_headline('english', document_search.search_text, ${tsquery}, 'StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "')`.as(
           "snippet",
         ),
       ])
-      .where(sql<boolean>`documents.search_vector @@ ${tsquery}`);
+      .where(sql<boolean>`document_search.search_vector @@ ${tsquery}`);
     if (after) {
       search = search.where(
         sql<boolean>`(${rank} < ${after.rank} or (${rank} = ${after.rank} and documents.id > ${after.id}))`,

@@ -6,6 +6,7 @@ import { errors } from "../../platform/errors/catalog.ts";
 import type { Principal } from "../../platform/identity/principal.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import { authorOf, ownerColumn } from "./owner-scope.ts";
+import { refreshSearchWeights } from "./search-index.ts";
 import { documentContentKey } from "./storage-keys.ts";
 import { readCurrentContent, saveVersion } from "./version-store.ts";
 
@@ -165,19 +166,23 @@ export async function updateDocument(
   patch: { title?: string; description?: string | null; tags?: string[]; isArchived?: boolean },
 ): Promise<DocumentView> {
   await ownedDocument(platform, principal, id);
-  await platform.database.db
-    .updateTable("documents")
-    .set({
-      ...(patch.title !== undefined ? { title: patch.title } : {}),
-      ...(patch.description !== undefined ? { description: patch.description } : {}),
-      ...(patch.tags !== undefined ? { tags: normalizeTags(patch.tags) } : {}),
-      ...(patch.isArchived !== undefined
-        ? { is_archived: patch.isArchived, archived_at: patch.isArchived ? sql`coalesce(archived_at, now())` : null }
-        : {}),
-      updated_at: sql`now()`,
-    })
-    .where("id", "=", id)
-    .execute();
+  await transaction(platform.database.db, async (trx) => {
+    await trx
+      .updateTable("documents")
+      .set({
+        ...(patch.title !== undefined ? { title: patch.title } : {}),
+        ...(patch.description !== undefined ? { description: patch.description } : {}),
+        ...(patch.tags !== undefined ? { tags: normalizeTags(patch.tags) } : {}),
+        ...(patch.isArchived !== undefined
+          ? { is_archived: patch.isArchived, archived_at: patch.isArchived ? sql`coalesce(archived_at, now())` : null }
+          : {}),
+        updated_at: sql`now()`,
+      })
+      .where("id", "=", id)
+      .execute();
+    // Title and description are weighted into the search vector.
+    if (patch.title !== undefined || patch.description !== undefined) await refreshSearchWeights(trx, id);
+  });
   return documentView(await ownedDocument(platform, principal, id));
 }
 

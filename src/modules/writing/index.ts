@@ -1,7 +1,9 @@
 import type { StrataModule } from "../../runtime/module.ts";
+import type { Platform } from "../../runtime/platform.ts";
 import { runWritingMaintenance } from "./maintenance.ts";
 import { writingMigrations } from "./migrations.ts";
 import { registerWritingRoutes } from "./routes.ts";
+import { reindexPendingSearch, SEARCH_SWEEP_INTERVAL_MS } from "./search-reindex.ts";
 import { transferDocuments } from "./transfer.ts";
 
 const MAINTENANCE_INTERVAL_MS = 60_000;
@@ -17,19 +19,30 @@ export const writingModule: StrataModule = {
   routes: registerWritingRoutes,
   ownershipTransfer: transferDocuments,
   startWorkers(platform) {
-    let running: Promise<unknown> | null = null;
-    const timer = setInterval(() => {
-      if (running) return;
-      running = runWritingMaintenance(platform)
-        .catch((error) => platform.logger.error({ err: error }, "writing maintenance failed"))
-        .finally(() => {
-          running = null;
-        });
-    }, MAINTENANCE_INTERVAL_MS);
-    timer.unref();
+    const stops = [
+      every(platform, "writing maintenance", MAINTENANCE_INTERVAL_MS, () => runWritingMaintenance(platform)),
+      every(platform, "search reindex", SEARCH_SWEEP_INTERVAL_MS, () => reindexPendingSearch(platform)),
+    ];
     return async () => {
-      clearInterval(timer);
-      await running;
+      for (const stop of stops) await stop();
     };
   },
 };
+
+/** Runs `task` every `intervalMs`, skipping a tick while the last run is still going; stop() waits for it. */
+function every(platform: Platform, what: string, intervalMs: number, task: () => Promise<unknown>) {
+  let running: Promise<unknown> | null = null;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = task()
+      .catch((error) => platform.logger.error({ err: error }, `${what} failed`))
+      .finally(() => {
+        running = null;
+      });
+  }, intervalMs);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
+}

@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import type { Migration } from "../../platform/migrations/migration.ts";
+import { documentSearchMigration } from "./search-table-migration.ts";
 import { SYSTEM_TEMPLATES } from "./system-templates.ts";
 
 /**
@@ -154,4 +155,5 @@ export const writingMigrations: Migration[] = [
       await db.schema.dropTable("documents").execute();
     },
   },
+  documentSearchMigration,
 ];

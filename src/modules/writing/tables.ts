@@ -22,7 +22,6 @@ export interface DocumentsTable {
   content_key: string;
   content_size: ColumnType<number, number | undefined, number>;
   content_sha256: ColumnType<string, string | undefined, string>;
-  search_text: ColumnType<string, string | undefined, string>;
   created_at: Timestamp;
   updated_at: Timestamp;
   last_accessed_at: Timestamp;
@@ -86,6 +85,22 @@ export interface AiInteractionsTable {
   decided_at: NullableTimestamp;
 }
 
+/** Full-text search over a document's title, description and current text (migration 110; see search-index.ts). */
+export interface DocumentSearchTable {
+  document_id: string;
+  organization_id: string;
+  search_text: string;
+  text_sha256: string;
+  search_vector: string;
+  indexed_at: Timestamp;
+}
+
+/** Documents whose latest autosaves are not in document_search yet. */
+export interface DocumentSearchPendingTable {
+  document_id: string;
+  dirty_since: Timestamp;
+}
+
 /** Blobs to delete once a moment has passed (transferred originals, superseded content). */
 export interface WritingBlobCleanupTable {
   blob_key: string;
@@ -95,6 +110,8 @@ export interface WritingBlobCleanupTable {
 declare module "../../platform/database/tables.ts" {
   interface Tables {
     documents: DocumentsTable;
+    document_search: DocumentSearchTable;
+    document_search_pending: DocumentSearchPendingTable;
     document_versions: DocumentVersionsTable;
     prompt_templates: PromptTemplatesTable;
     ai_interactions: AiInteractionsTable;

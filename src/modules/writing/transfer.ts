@@ -79,6 +79,15 @@ export async function transferDocuments(
       )
       .execute();
     await trx
+      .updateTable("document_search")
+      .set({ organization_id: toOrganizationId })
+      .where(
+        "document_id",
+        "in",
+        docs.map((d) => d.id),
+      )
+      .execute();
+    await trx
       .updateTable("ai_interactions")
       .set({ user_id: userId, anonymous_session_id: null, organization_id: toOrganizationId })
       .where("anonymous_session_id", "=", anonymousSessionId)

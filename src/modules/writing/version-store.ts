@@ -6,6 +6,7 @@ import type { Tables } from "../../platform/database/tables.ts";
 import { transaction } from "../../platform/database/transaction.ts";
 import { errors } from "../../platform/errors/catalog.ts";
 import { applyDelta, planStorage } from "./delta.ts";
+import { indexSavedContent } from "./search-index.ts";
 import { documentContentKey, ownerKey, versionKey } from "./storage-keys.ts";
 import type { DocumentVersionsTable, VersionKind } from "./tables.ts";
 
@@ -205,12 +206,12 @@ async function trySaveVersion(
                 current_version_number: number,
                 content_sha256: contentSha,
                 content_size: contentSize,
-                search_text: input.content.slice(0, SEARCH_TEXT_LIMIT),
                 updated_at: sql`now()`,
               }),
         })
         .where("id", "=", doc.id)
         .execute();
+      await indexSavedContent(trx, doc, input);
       return { id, number, kind: input.kind, createdAt: row.created_at };
     });
   } catch (error) {
@@ -239,9 +240,6 @@ async function trySaveVersion(
  */
 export const blobStillNeeded = sql<boolean>`(v.pruned_at is null or exists (
   select 1 from document_versions d where d.base_version_id = v.id and d.pruned_at is null))`;
-
-/** Characters of the current content kept in Postgres for full-text search and snippets. */
-export const SEARCH_TEXT_LIMIT = 200_000;
 
 /**
  * The document's current content. Reads the content blob and checks it

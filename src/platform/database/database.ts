@@ -6,6 +6,7 @@ import { Kysely, sql } from "kysely";
 import type pg from "pg";
 import type { DatabaseConfig } from "../../config/config.ts";
 import { PGliteDialect } from "./pglite-dialect.ts";
+import { pgliteWalOptions } from "./pglite-wal.ts";
 import { discardingBrokenClients, RetryingPostgresDialect } from "./retrying-postgres-dialect.ts";
 import type { Tables } from "./tables.ts";
 
@@ -41,6 +42,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
 async function openPGlite(config: Extract<DatabaseConfig, { driver: "pglite" }>): Promise<Database> {
   if (config.dataDir) await mkdir(config.dataDir, { recursive: true });
   const pglite = await PGlite.create(config.dataDir ?? undefined, {
+    ...(await pgliteWalOptions(config.dataDir)),
     extensions: { vector, pg_trgm },
     parsers: { [INT8_OID]: (value: string) => value },
   });

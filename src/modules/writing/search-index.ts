@@ -1,0 +1,111 @@
+import { createHash } from "node:crypto";
+import { type Kysely, sql } from "kysely";
+import type { Tables } from "../../platform/database/tables.ts";
+import type { VersionKind } from "./tables.ts";
+
+/**
+ * Full-text search entries (`document_search`, one row per document): the
+ * first SEARCH_TEXT_LIMIT characters of the current content, kept for
+ * snippets, and a weighted tsvector over title (A), description (B) and that
+ * text (C), with a GIN index.
+ *
+ * They live apart from `documents` because they are large (a 200k-character
+ * text and its tsvector) while the document row changes on every save and
+ * every read's access clock: in one row, each of those changes left a dead
+ * copy of both behind. Here an entry is rewritten only when what is
+ * searchable changes, and at most once per SEARCH_COALESCE_MS for autosaves:
+ * - a save whose content is what the entry already holds writes nothing;
+ * - a major save (and a restore, an accepted suggestion, a new document) is
+ *   indexed in its own transaction, so it is searchable once acknowledged;
+ * - a minor save (autosave) within SEARCH_COALESCE_MS of the entry's last
+ *   indexing only queues the document in `document_search_pending`, in the
+ *   save's transaction, so the queue survives a crash. The writing worker
+ *   (search-reindex.ts) indexes queued documents once their entry is older
+ *   than SEARCH_COALESCE_MS. Staleness bound: an autosave is searchable at
+ *   most SEARCH_COALESCE_MS + the sweep interval (30 s + 10 s) after it was
+ *   acknowledged, while the worker keeps up.
+ */
+export const SEARCH_TEXT_LIMIT = 200_000;
+export const SEARCH_COALESCE_MS = 30_000;
+
+type Db = Kysely<Tables>;
+
+/** Keeps the search entry in step with a save; runs inside the save's transaction, after the document row moved forward. */
+export async function indexSavedContent(
+  trx: Db,
+  doc: { id: string },
+  input: { content: string; kind: VersionKind },
+): Promise<void> {
+  // A suggestion does not become the current content until it is accepted (a save of its own).
+  if (input.kind === "ai_suggestion") return;
+  const text = input.content.slice(0, SEARCH_TEXT_LIMIT);
+  const digest = textDigest(text);
+  const entry = await trx
+    .selectFrom("document_search")
+    .select([
+      "text_sha256",
+      sql<boolean>`indexed_at > now() - make_interval(secs => ${SEARCH_COALESCE_MS / 1000})`.as("fresh"),
+    ])
+    .where("document_id", "=", doc.id)
+    .executeTakeFirst();
+  if (entry?.text_sha256 === digest) {
+    await clearPending(trx, doc.id);
+    return;
+  }
+  if (input.kind === "minor" && entry?.fresh) {
+    await trx
+      .insertInto("document_search_pending")
+      .values({ document_id: doc.id })
+      .onConflict((oc) => oc.column("document_id").doNothing())
+      .execute();
+    return;
+  }
+  await writeSearchEntry(trx, doc.id, text);
+}
+
+/**
+ * Writes the entry from `text` (already cut to SEARCH_TEXT_LIMIT) and the
+ * document's title and description as they are in this transaction, and
+ * takes the document off the pending queue.
+ */
+export async function writeSearchEntry(trx: Db, documentId: string, text: string): Promise<void> {
+  await sql`
+    insert into document_search (document_id, organization_id, search_text, text_sha256, search_vector, indexed_at)
+    select d.id, d.organization_id, b.body, ${textDigest(text)}, ${weightedVector(sql`d.title`, sql`d.description`, sql`b.body`)}, now()
+    from documents d, (select ${text}::text as body) b
+    where d.id = ${documentId}
+    on conflict (document_id) do update set
+      organization_id = excluded.organization_id,
+      search_text = excluded.search_text,
+      text_sha256 = excluded.text_sha256,
+      search_vector = excluded.search_vector,
+      indexed_at = excluded.indexed_at`.execute(trx);
+  await clearPending(trx, documentId);
+}
+
+/** After a title or description change: the vector again, from the text already stored (which is not rewritten). */
+export async function refreshSearchWeights(trx: Db, documentId: string): Promise<void> {
+  await sql`
+    update document_search s
+    set search_vector = ${weightedVector(sql`d.title`, sql`d.description`, sql`s.search_text`)}
+    from documents d
+    where d.id = s.document_id and s.document_id = ${documentId}`.execute(trx);
+}
+
+async function clearPending(trx: Db, documentId: string): Promise<void> {
+  await trx.deleteFrom("document_search_pending").where("document_id", "=", documentId).execute();
+}
+
+function weightedVector(
+  title: ReturnType<typeof sql>,
+  description: ReturnType<typeof sql>,
+  body: ReturnType<typeof sql>,
+) {
+  return sql`setweight(to_tsvector('english', ${title}), 'A') ||
+    setweight(to_tsvector('english', coalesce(${description}, '')), 'B') ||
+    setweight(to_tsvector('english', ${body}), 'C')`;
+}
+
+function textDigest(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
