@@ -1,4 +1,5 @@
 import type { StrataModule } from "../../runtime/module.ts";
+import { startHistoryMigration } from "./history-migration.ts";
 import { runWritingMaintenance } from "./maintenance.ts";
 import { writingMigrations } from "./migrations.ts";
 import { registerWritingRoutes } from "./routes.ts";
@@ -27,8 +28,14 @@ export const writingModule: StrataModule = {
         });
     }, MAINTENANCE_INTERVAL_MS);
     timer.unref();
+    // Converts histories still in the earlier form; a no-op once finished.
+    const stopMigration = startHistoryMigration(platform, {
+      batchSize: platform.config.writing.historyMigrationBatch,
+      pauseMs: platform.config.writing.historyMigrationPauseMs,
+    });
     return async () => {
       clearInterval(timer);
+      await stopMigration();
       await running;
     };
   },

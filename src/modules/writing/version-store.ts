@@ -5,7 +5,9 @@ import { DatabaseUnavailableError } from "../../platform/database/sqlstate.ts";
 import type { Tables } from "../../platform/database/tables.ts";
 import { transaction } from "../../platform/database/transaction.ts";
 import { errors } from "../../platform/errors/catalog.ts";
-import { applyDelta, planStorage } from "./delta.ts";
+import { INLINE_MAX_BYTES, readBytes, readObjectContent } from "./content-objects.ts";
+import { applyLegacyPatch } from "./legacy-patch.ts";
+import { encodeObject, MAX_CHAIN_DEPTH, type ObjectKind, sha256Hex } from "./object-codec.ts";
 import { documentContentKey, ownerKey, versionKey } from "./storage-keys.ts";
 import type { DocumentVersionsTable, VersionKind } from "./tables.ts";
 
@@ -42,25 +44,44 @@ export function sha256(text: string): string {
 }
 
 export async function readText(blobs: BlobStore, key: string): Promise<string> {
-  const { body } = await blobs.get(key);
-  const chunks: Buffer[] = [];
-  for await (const chunk of body) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
+  return (await readBytes(blobs, key)).toString("utf8");
 }
 
-/** A version's full content: its snapshot, or its snapshot with its patch applied; checked against its checksum. */
+/**
+ * A version's full content, checked against its checksum: from its content
+ * object, or, for a version the history migration has not reached yet, from
+ * its snapshot or legacy patch.
+ */
 export async function readVersionContent(db: Kysely<Tables>, blobs: BlobStore, version: VersionRow): Promise<string> {
+  if (version.blob_key === null) {
+    return (await readObjectContent(db, blobs, version.document_id, version.content_sha256)).toString("utf8");
+  }
+  return readLegacyVersion(db, blobs, version as VersionRow & { blob_key: string });
+}
+
+/** A version in the earlier form: its snapshot, or its snapshot with its diff-match-patch patch applied. */
+export async function readLegacyVersion(
+  db: Kysely<Tables>,
+  blobs: BlobStore,
+  version: Pick<VersionRow, "id" | "storage" | "base_version_id" | "content_sha256"> & { blob_key: string },
+  snapshotCache?: Map<string, string>,
+): Promise<string> {
   let content: string;
   if (version.storage === "snapshot") {
     content = await readText(blobs, version.blob_key);
   } else {
-    const base = await db
-      .selectFrom("document_versions")
-      .select("blob_key")
-      .where("id", "=", version.base_version_id as string)
-      .executeTakeFirstOrThrow();
-    const [snapshot, delta] = await Promise.all([readText(blobs, base.blob_key), readText(blobs, version.blob_key)]);
-    content = applyDelta(snapshot, delta);
+    const baseId = version.base_version_id as string;
+    let snapshot = snapshotCache?.get(baseId);
+    if (snapshot === undefined) {
+      const base = await db
+        .selectFrom("document_versions")
+        .select("blob_key")
+        .where("id", "=", baseId)
+        .executeTakeFirstOrThrow();
+      snapshot = await readText(blobs, base.blob_key as string);
+      snapshotCache?.set(baseId, snapshot);
+    }
+    content = applyLegacyPatch(snapshot, await readText(blobs, version.blob_key));
   }
   if (sha256(content) !== version.content_sha256) {
     throw new Error(`version ${version.id} does not match its checksum`);
@@ -83,12 +104,21 @@ export async function findVersion(db: Kysely<Tables>, documentId: string, number
 /**
  * Stores a new version and, unless it is an AI suggestion, makes it current.
  *
- * The version's blob is written first under a fresh key, then one
- * transaction locks the document row, takes the next number, inserts the
- * version and moves the document forward; so concurrent saves get distinct,
- * gapless numbers in commit order, and a row never points at a missing blob.
- * If the transaction fails the new blob is deleted. The document's current
- * content blob is refreshed after commit; readers check it against the row's
+ * Content is stored once per document and SHA-256 (content-objects.ts):
+ * content the document already holds (a restore, a re-save, an accepted
+ * suggestion) adds only the version row. New content becomes a delta
+ * against the current version's object, or a keyframe when the chain is
+ * MAX_CHAIN_DEPTH long or the delta would not pay; it is verified to restore
+ * exactly before anything is written.
+ *
+ * A blob-held object is written first under a fresh key, then one
+ * transaction locks the document row, checks that the object it reuses or
+ * the base it deltas against still exists (objects are reclaimed only under
+ * that lock), takes the next number, inserts object and version and moves
+ * the document forward; so concurrent saves get distinct, gapless numbers in
+ * commit order, and a row never points at a missing blob. If the
+ * transaction fails the new blob is deleted. The document's current content
+ * blob is refreshed after commit; readers check it against the row's
  * checksum, so a crash between the two is repaired on the next read.
  */
 export async function saveVersion(
@@ -97,56 +127,104 @@ export async function saveVersion(
   doc: DocumentRef,
   input: { content: string; kind: VersionKind; changeDescription?: string | null; author: Author },
 ): Promise<SavedVersion> {
-  // A snapshot chosen as the base may be pruned before the transaction locks
-  // it; then the plan is made again against what is current.
+  // The object chosen to reuse or to delta against may be reclaimed before
+  // the transaction locks the document; then the plan is made again.
   for (let attempt = 1; ; attempt++) {
     const saved = await trySaveVersion(db, blobs, doc, input);
-    if (saved !== BASE_GONE) return saved;
-    if (attempt >= 3) throw new Error("could not find a stable snapshot to store the version against");
+    if (saved !== OBJECT_GONE) return saved;
+    if (attempt >= 3) throw new Error("the stored content changed under three attempts to save a version");
   }
 }
 
-const BASE_GONE = Symbol("base snapshot was pruned");
+const OBJECT_GONE = Symbol("the planned object or base was reclaimed");
+
+type Plan =
+  | { reuse: true; kind: ObjectKind }
+  | {
+      reuse: false;
+      kind: ObjectKind;
+      body: Buffer;
+      baseSha: string | null;
+      depth: number;
+      blobKey: string | null;
+    };
+
+/** How to store `content`: reuse the document's object with its checksum, or encode a new one. */
+async function planObject(
+  db: Kysely<Tables>,
+  blobs: BlobStore,
+  doc: DocumentRef,
+  content: Buffer,
+  sha: string,
+): Promise<Plan> {
+  const existing = await db
+    .selectFrom("document_objects")
+    .select("kind")
+    .where("document_id", "=", doc.id)
+    .where("sha256", "=", sha)
+    .executeTakeFirst();
+  if (existing) return { reuse: true, kind: existing.kind };
+  // The current version's object is the natural base: the next version
+  // usually differs from it least.
+  const base = await db
+    .selectFrom("documents as d")
+    .innerJoin("document_objects as o", (join) =>
+      join.onRef("o.document_id", "=", "d.id").onRef("o.sha256", "=", "d.content_sha256"),
+    )
+    .select(["o.sha256", "o.depth", "d.content_key"])
+    .where("d.id", "=", doc.id)
+    .executeTakeFirst();
+  const baseContent = base && base.depth < MAX_CHAIN_DEPTH ? await readBaseContent(db, blobs, doc.id, base) : null;
+  const encoded = await encodeObject(content, baseContent);
+  const isDelta = encoded.kind === "delta" && base !== undefined;
+  return {
+    reuse: false,
+    kind: encoded.kind,
+    body: encoded.body,
+    baseSha: isDelta ? base.sha256 : null,
+    depth: isDelta ? base.depth + 1 : 0,
+    blobKey:
+      encoded.kind === "keyframe" || encoded.body.byteLength > INLINE_MAX_BYTES
+        ? versionKey(ownerKey(doc), doc.id, randomUUID())
+        : null,
+  };
+}
+
+/** The base object's content: the current content blob when it matches, else the object's chain. */
+async function readBaseContent(
+  db: Kysely<Tables>,
+  blobs: BlobStore,
+  documentId: string,
+  base: { sha256: string; content_key: string },
+): Promise<Buffer> {
+  try {
+    const bytes = await readBytes(blobs, base.content_key);
+    if (sha256Hex(bytes) === base.sha256) return bytes;
+  } catch {
+    // missing: read from the objects below
+  }
+  return readObjectContent(db, blobs, documentId, base.sha256);
+}
 
 async function trySaveVersion(
   db: Kysely<Tables>,
   blobs: BlobStore,
   doc: DocumentRef,
   input: { content: string; kind: VersionKind; changeDescription?: string | null; author: Author },
-): Promise<SavedVersion | typeof BASE_GONE> {
+): Promise<SavedVersion | typeof OBJECT_GONE> {
   const owner = ownerKey(doc);
-  const snapshot = await db
-    .selectFrom("document_versions")
-    .innerJoin("documents", "documents.id", "document_versions.document_id")
-    .select([
-      "document_versions.id",
-      "document_versions.blob_key",
-      "document_versions.version_number",
-      "documents.last_version_number",
-    ])
-    .where("document_versions.document_id", "=", doc.id)
-    .where("document_versions.storage", "=", "snapshot")
-    .where("document_versions.pruned_at", "is", null)
-    .orderBy("document_versions.version_number", "desc")
-    .limit(1)
-    .executeTakeFirst();
-  const plan = planStorage(
-    input.content,
-    snapshot
-      ? {
-          content: await readText(blobs, snapshot.blob_key),
-          dependents: snapshot.last_version_number - snapshot.version_number,
-        }
-      : null,
-  );
+  const bytes = Buffer.from(input.content, "utf8");
+  const contentSha = sha256Hex(bytes);
+  const contentSize = bytes.byteLength;
+  const plan = await planObject(db, blobs, doc, bytes, contentSha);
+  const blobKey = plan.reuse ? null : plan.blobKey;
+  if (!plan.reuse && blobKey) {
+    await blobs.put(blobKey, plan.body, { contentType: "application/octet-stream" });
+  }
   const id = randomUUID();
-  const key = versionKey(owner, doc.id, id);
-  await blobs.put(key, plan.body, {
-    contentType: plan.storage === "snapshot" ? "text/plain; charset=utf-8" : "text/x-diff",
-  });
-  const contentSha = sha256(input.content);
-  const contentSize = Buffer.byteLength(input.content);
-  let saved: SavedVersion | typeof BASE_GONE;
+  // Set when a concurrent save stored the same content first: ours is unused.
+  let duplicate = false;
+  let saved: SavedVersion | typeof OBJECT_GONE;
   try {
     saved = await transaction(db, async (trx) => {
       const locked = await trx
@@ -157,16 +235,48 @@ async function trySaveVersion(
         .executeTakeFirst();
       // Purged (or deleted for good) while this save was on its way.
       if (!locked) throw errors.notFound("document");
-      if (plan.storage === "delta" && snapshot) {
-        // FOR SHARE holds off the pruning job until this version, which
-        // depends on the snapshot, is committed.
-        const base = await trx
-          .selectFrom("document_versions")
-          .select("pruned_at")
-          .where("id", "=", snapshot.id)
-          .forShare()
+      let kind = plan.kind;
+      let addedBytes = 0;
+      const needed = plan.reuse ? contentSha : plan.baseSha;
+      if (needed) {
+        const still = await trx
+          .selectFrom("document_objects")
+          .select("kind")
+          .where("document_id", "=", doc.id)
+          .where("sha256", "=", needed)
           .executeTakeFirst();
-        if (!base || base.pruned_at !== null) return BASE_GONE;
+        if (!still) return OBJECT_GONE;
+        if (plan.reuse) kind = still.kind;
+      }
+      if (!plan.reuse) {
+        const inserted = await trx
+          .insertInto("document_objects")
+          .values({
+            document_id: doc.id,
+            sha256: contentSha,
+            kind: plan.kind,
+            base_sha256: plan.baseSha,
+            depth: plan.depth,
+            content_size: contentSize,
+            stored_size: plan.body.byteLength,
+            body: blobKey ? null : plan.body,
+            blob_key: blobKey,
+          })
+          .onConflict((oc) => oc.columns(["document_id", "sha256"]).doNothing())
+          .returning("kind")
+          .executeTakeFirst();
+        if (inserted) {
+          addedBytes = plan.body.byteLength;
+        } else {
+          duplicate = true;
+          const other = await trx
+            .selectFrom("document_objects")
+            .select("kind")
+            .where("document_id", "=", doc.id)
+            .where("sha256", "=", contentSha)
+            .executeTakeFirstOrThrow();
+          kind = other.kind;
+        }
       }
       const number = locked.last_version_number + 1;
       const row = await trx
@@ -177,10 +287,10 @@ async function trySaveVersion(
           organization_id: doc.organization_id,
           version_number: number,
           kind: input.kind,
-          storage: plan.storage,
-          base_version_id: plan.storage === "delta" ? (snapshot?.id ?? null) : null,
-          blob_key: key,
-          stored_size: Buffer.byteLength(plan.body),
+          storage: kind,
+          base_version_id: null,
+          blob_key: null,
+          stored_size: addedBytes,
           content_size: contentSize,
           content_sha256: contentSha,
           change_description: input.changeDescription ?? null,
@@ -196,6 +306,8 @@ async function trySaveVersion(
         .updateTable("documents")
         .set({
           last_version_number: number,
+          history_versions: sql`history_versions + 1`,
+          history_stored_bytes: sql`history_stored_bytes + ${addedBytes}`,
           // Editing is using: the archive and anonymous-retention clocks restart.
           last_accessed_at: sql`now()`,
           ...(input.kind === "ai_suggestion"
@@ -216,29 +328,20 @@ async function trySaveVersion(
   } catch (error) {
     // When the commit's outcome is unknown (the connection dropped), the row
     // may exist: the blob stays, and at worst is an orphan for clean-up.
-    if (!(error instanceof DatabaseUnavailableError)) await blobs.delete(key).catch(() => {});
+    if (blobKey && !(error instanceof DatabaseUnavailableError)) await blobs.delete(blobKey).catch(() => {});
     throw error;
   }
-  if (saved === BASE_GONE) {
-    await blobs.delete(key).catch(() => {});
-    return BASE_GONE;
-  }
+  if (blobKey && (saved === OBJECT_GONE || duplicate)) await blobs.delete(blobKey).catch(() => {});
+  if (saved === OBJECT_GONE) return OBJECT_GONE;
   if (input.kind !== "ai_suggestion") {
     await blobs
-      .put(documentContentKey(owner, doc.id), input.content, { contentType: "text/plain; charset=utf-8" })
+      .put(documentContentKey(owner, doc.id), bytes, { contentType: "text/plain; charset=utf-8" })
       .catch(() => {
         // The row already points at the new version; the next read rebuilds this blob.
       });
   }
   return saved;
 }
-
-/**
- * For a query over `document_versions as v`: the version is live, or a live
- * version is stored as a patch against it, so its blob is still needed.
- */
-export const blobStillNeeded = sql<boolean>`(v.pruned_at is null or exists (
-  select 1 from document_versions d where d.base_version_id = v.id and d.pruned_at is null))`;
 
 /** Characters of the current content kept in Postgres for full-text search and snippets. */
 export const SEARCH_TEXT_LIMIT = 200_000;
