@@ -5,7 +5,7 @@ import type { Tables } from "../../platform/database/tables.ts";
 import { transaction } from "../../platform/database/transaction.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import { INLINE_MAX_BYTES, readObjectContent, reclaimObjects } from "./content-objects.ts";
-import { encodeObject, MAX_CHAIN_DEPTH, type ObjectKind, sha256Hex } from "./object-codec.ts";
+import { encodeObject, MAX_CHAIN_DEPTH, type ObjectKind } from "./object-codec.ts";
 import { ownerKey, versionKey } from "./storage-keys.ts";
 import { readLegacyVersion } from "./version-store.ts";
 

@@ -1,8 +1,8 @@
 import { sql } from "kysely";
 import { transaction } from "../../platform/database/transaction.ts";
 import type { Platform } from "../../runtime/platform.ts";
-import { RESTORE_WINDOW_MS } from "./documents.ts";
 import { blobStillReferenced, reclaimObjects } from "./content-objects.ts";
+import { RESTORE_WINDOW_MS } from "./documents.ts";
 
 const BATCH = 500;
 

@@ -4,8 +4,8 @@ import { applyDelta as libraryApply } from "fossil-delta";
 import {
   applyDelta,
   decodeObject,
-  encodeObject,
   type EncodedObject,
+  encodeObject,
   makeDelta,
   restoreChain,
   sha256Hex,

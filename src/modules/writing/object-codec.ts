@@ -140,10 +140,12 @@ export async function encodeObject(content: Uint8Array, base: Uint8Array | null)
   const sha = sha256Hex(content);
   let encoded: EncodedObject | null = null;
   if (base) {
-    const delta = { kind: "delta" as const, body: await compress(makeDelta(base, content), "delta") };
+    const raw = makeDelta(base, content);
+    const delta = { kind: "delta" as const, body: await compress(raw, "delta") };
     encoded = delta;
-    // Only a large delta can lose to a keyframe; small ones skip the extra compression.
-    if (delta.body.byteLength > content.byteLength / 16) {
+    // Only a delta that carries much new text can lose to a keyframe; the
+    // usual small edit skips compressing the whole content.
+    if (raw.byteLength > content.byteLength / 8) {
       const keyframe = { kind: "keyframe" as const, body: await compress(content, "keyframe") };
       if (delta.body.byteLength > keyframe.body.byteLength * DELTA_WORTH) encoded = keyframe;
     }

@@ -1,6 +1,6 @@
+import { randomUUID } from "node:crypto";
 import type { TransferContext } from "../../platform/identity/ownership-transfer.ts";
 import type { Platform } from "../../runtime/platform.ts";
-import { randomUUID } from "node:crypto";
 import { legacyBlobStillNeeded } from "./content-objects.ts";
 import { documentContentKey, versionKey } from "./storage-keys.ts";
 
