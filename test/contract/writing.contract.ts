@@ -337,23 +337,35 @@ export function writingContract(name: string, open: (aiBaseUrl: string) => Promi
         for (const n of [5, 6, 7]) assert.equal((await version(me.token, doc.id, n)).content, c);
       });
 
-      it("bounds delta chains with keyframes and reads any version across them, in any script", async () => {
+      it("bounds delta chains with runs, anchors and keyframes, and reads any version across them, in any script", async () => {
         const me = await user();
         const lines = ["Chains of deltas. ", "東京は日本の首都です。", "Emoji 😀🎉👩‍💻 and accents: crème brûlée. "];
+        const fresh = (i: number) => `${lines[i % 3]} rewritten from scratch, round ${i}. `.repeat(60 + i);
         let text = lines.join("\n").repeat(40);
         const doc = await newDoc(me.token, { content: text });
         const contents = [text];
-        for (let i = 0; i < 75; i++) {
-          const chars = Array.from(text);
-          chars.splice((i * 37) % chars.length, 3, ...Array.from(`[${i}·${lines[i % 3]?.slice(0, 4)}]`));
-          text = chars.join("");
+        for (let i = 1; i <= 75; i++) {
+          if (i % 30 === 0) {
+            text = fresh(i); // nothing in common with before: a delta would not pay
+          } else {
+            const chars = Array.from(text);
+            chars.splice((i * 37) % chars.length, 3, ...Array.from(`[${i}·${lines[i % 3]?.slice(0, 4)}]`));
+            text = chars.join("");
+          }
           contents.push(text);
           await save(me.token, doc.id, text);
         }
-        const objects = await objectsOf(doc.id);
+        const objects = await db()
+          .selectFrom("document_objects")
+          .select(["kind", "depth", "run", "blob_key"])
+          .where("document_id", "=", doc.id)
+          .execute();
         const keyframes = objects.filter((o: { kind: string }) => o.kind === "keyframe");
-        assert.ok(keyframes.length >= 3, `${keyframes.length} keyframes for 76 versions`);
-        assert.ok(Math.max(...objects.map((o: { depth: number }) => o.depth)) <= 32, "no chain is deeper than 32");
+        const anchors = objects.filter((o: { kind: string; run: number }) => o.kind === "delta" && o.run === 0);
+        assert.equal(keyframes.length, 3, "the first version and the two rewrites");
+        assert.ok(anchors.length >= 2, `${anchors.length} anchors`);
+        assert.ok(Math.max(...objects.map((o: { run: number }) => o.run)) <= 16, "runs of at most 16 deltas");
+        assert.ok(Math.max(...objects.map((o: { depth: number }) => o.depth)) <= 48, "no chain is deeper than 48");
         for (const o of objects) {
           if (o.kind === "keyframe") assert.ok(o.blob_key, "keyframes live in the blob store");
           else assert.equal(o.blob_key, null, "small deltas live in the row");

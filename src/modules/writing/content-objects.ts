@@ -1,7 +1,9 @@
+import { randomUUID } from "node:crypto";
 import { type Kysely, sql } from "kysely";
 import type { BlobStore } from "../../platform/blobs/blob-store.ts";
 import type { Tables } from "../../platform/database/tables.ts";
-import { type ObjectKind, restoreChain, sha256Hex } from "./object-codec.ts";
+import { encodeObject, nextPlacement, type ObjectKind, restoreChain, sha256Hex } from "./object-codec.ts";
+import { ownerKey, versionKey } from "./storage-keys.ts";
 
 /**
  * A document's content objects in the database and the blob store: reading
@@ -9,8 +11,8 @@ import { type ObjectKind, restoreChain, sha256Hex } from "./object-codec.ts";
  *
  * Invariants:
  * - an object's base is an object of the same document (a foreign key), and
- *   its depth is its base's plus one, so a chain is at most
- *   MAX_CHAIN_DEPTH deltas long and ends at a keyframe;
+ *   its depth is its base's plus one, so a chain ends at a keyframe, at most
+ *   MAX_ANCHOR_DEPTH + RUN_LENGTH deltas away (object-codec.ts);
  * - objects are deleted only by reclaimObjects, under the document row's
  *   lock, which every save takes too: a save that checked its base (or the
  *   object it reuses) under that lock can rely on it until it commits;
@@ -40,12 +42,8 @@ function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/**
- * The content of one object: the chain from it down to its keyframe in one
- * query, the blob-held bodies read in parallel, then applied in order and
- * checked against the object's SHA-256.
- */
-export async function readObjectContent(db: Kysely<Tables>, blobs: BlobStore, documentId: string, sha: string) {
+/** The chain from an object down to its keyframe, keyframe first, in one query. */
+async function readChain(db: Kysely<Tables>, documentId: string, sha: string): Promise<ChainRow[]> {
   const { rows } = await sql<ChainRow>`
     with recursive chain as (
       select sha256, base_sha256, kind, depth, body, blob_key from document_objects
@@ -58,12 +56,127 @@ export async function readObjectContent(db: Kysely<Tables>, blobs: BlobStore, do
     select sha256, kind, depth, body, blob_key from chain order by depth`.execute(db);
   if (rows.length === 0) throw new Error(`content object ${sha} of document ${documentId} is missing`);
   if (rows.some((r, i) => r.depth !== i)) throw new Error(`content object ${sha} has a broken chain`);
+  return rows;
+}
+
+/** Restores the last row of a chain (blob-held bodies read in parallel) and checks its SHA-256. */
+async function restoreRows(blobs: BlobStore, rows: ChainRow[]): Promise<Buffer> {
   const bodies = await Promise.all(
     rows.map((r) => (r.body ? asBuffer(r.body) : readBytes(blobs, r.blob_key as string))),
   );
   const content = await restoreChain(rows.map((r, i) => ({ kind: r.kind, body: bodies[i] as Buffer })));
+  const sha = (rows.at(-1) as ChainRow).sha256;
   if (sha256Hex(content) !== sha) throw new Error(`content object ${sha} does not match its checksum`);
   return content;
+}
+
+/** The content of one object, checked against its SHA-256. */
+export async function readObjectContent(db: Kysely<Tables>, blobs: BlobStore, documentId: string, sha: string) {
+  return restoreRows(blobs, await readChain(db, documentId, sha));
+}
+
+export type ObjectPlan =
+  | { reuse: true; sha256: string; kind: ObjectKind }
+  | {
+      reuse: false;
+      sha256: string;
+      kind: ObjectKind;
+      body: Buffer;
+      baseSha: string | null;
+      depth: number;
+      run: number;
+      contentSize: number;
+      blobKey: string | null;
+    };
+
+/**
+ * How to store `content` in a document: reuse the object with its SHA-256,
+ * or encode a new one placed after `current` (the object the document's
+ * history is at; its content may be passed when the caller holds it), as
+ * nextPlacement decides. Encoding is verified (encodeObject); nothing is
+ * written here.
+ */
+export async function planObject(
+  db: Kysely<Tables>,
+  blobs: BlobStore,
+  doc: { id: string; user_id: string | null; anonymous_session_id: string | null },
+  content: Buffer,
+  sha: string,
+  current: { sha256: string; content?: () => Promise<Buffer | null> } | null,
+): Promise<ObjectPlan> {
+  const existing = await db
+    .selectFrom("document_objects")
+    .select("kind")
+    .where("document_id", "=", doc.id)
+    .where("sha256", "=", sha)
+    .executeTakeFirst();
+  if (existing) return { reuse: true, sha256: sha, kind: existing.kind };
+  const at = current
+    ? await db
+        .selectFrom("document_objects")
+        .select(["sha256", "depth", "run"])
+        .where("document_id", "=", doc.id)
+        .where("sha256", "=", current.sha256)
+        .executeTakeFirst()
+    : undefined;
+  const placement = nextPlacement(at ?? null);
+  let base: { sha256: string; depth: number; run: number; content: Buffer } | null = null;
+  if (at && placement === "run") {
+    const held = await current?.content?.();
+    const bytes = held && sha256Hex(held) === at.sha256 ? held : await readObjectContent(db, blobs, doc.id, at.sha256);
+    base = { sha256: at.sha256, depth: at.depth + 1, run: at.run + 1, content: bytes };
+  } else if (at && placement === "anchor") {
+    // The run's anchor sits `run` deltas below the current object.
+    const rows = (await readChain(db, doc.id, at.sha256)).slice(0, at.depth - at.run + 1);
+    const anchor = rows.at(-1) as ChainRow;
+    base = { sha256: anchor.sha256, depth: anchor.depth + 1, run: 0, content: await restoreRows(blobs, rows) };
+  }
+  const encoded = await encodeObject(content, base?.content ?? null);
+  const on = encoded.kind === "delta" ? base : null;
+  return {
+    reuse: false,
+    sha256: sha,
+    kind: encoded.kind,
+    body: encoded.body,
+    baseSha: on?.sha256 ?? null,
+    depth: on?.depth ?? 0,
+    run: on?.run ?? 0,
+    contentSize: content.byteLength,
+    blobKey:
+      encoded.kind === "keyframe" || encoded.body.byteLength > INLINE_MAX_BYTES
+        ? versionKey(ownerKey(doc), doc.id, randomUUID())
+        : null,
+  };
+}
+
+/**
+ * Inserts a planned object, once the caller holds the document row's lock
+ * and has written its blob. False when the document already has an object
+ * for that content (a concurrent save stored it first).
+ */
+export async function insertObject(
+  trx: Kysely<Tables>,
+  documentId: string,
+  plan: ObjectPlan & { reuse: false },
+): Promise<boolean> {
+  const inserted = await trx
+    .insertInto("document_objects")
+    .values({
+      document_id: documentId,
+      sha256: plan.sha256,
+      kind: plan.kind,
+      base_sha256: plan.baseSha,
+      depth: plan.depth,
+      run: plan.run,
+      content_size: plan.contentSize,
+      stored_size: plan.body.byteLength,
+      body: plan.blobKey ? null : plan.body,
+      blob_key: plan.blobKey,
+    })
+    .onConflict((oc) => oc.columns(["document_id", "sha256"]).doNothing())
+    .returning("sha256")
+    .executeTakeFirst();
+  return inserted !== undefined;
 }
 
 /**

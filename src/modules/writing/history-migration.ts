@@ -1,12 +1,10 @@
-import { randomUUID } from "node:crypto";
 import { type Kysely, sql } from "kysely";
 import type { BlobStore } from "../../platform/blobs/blob-store.ts";
 import type { Tables } from "../../platform/database/tables.ts";
 import { transaction } from "../../platform/database/transaction.ts";
 import type { Platform } from "../../runtime/platform.ts";
-import { INLINE_MAX_BYTES, readObjectContent, reclaimObjects } from "./content-objects.ts";
-import { encodeObject, MAX_CHAIN_DEPTH, type ObjectKind } from "./object-codec.ts";
-import { ownerKey, versionKey } from "./storage-keys.ts";
+import { insertObject, planObject, readObjectContent, reclaimObjects } from "./content-objects.ts";
+import type { ObjectKind } from "./object-codec.ts";
 import { readLegacyVersion } from "./version-store.ts";
 
 /**
@@ -14,19 +12,21 @@ import { readLegacyVersion } from "./version-store.ts";
  * snapshot or diff-match-patch patch blob per version) to content objects.
  *
  * It walks documents holding versions in the earlier form, in id order, a
- * bounded batch at a time, and converts each document in one transaction:
- * 1. outside the transaction, every live version's content is read with the
- *    legacy reader (checked against its SHA-256) and encoded as objects, in
- *    version order, each against the previous version's, reusing objects
- *    the document already has; blob-held objects are written to fresh keys;
- * 2. the transaction locks the document row (as saves do), inserts the
- *    objects, then reads every converted version back from the stored
- *    objects and compares its SHA-256, and only then drops the old form:
- *    the versions point at their objects and the old blobs are queued for
- *    deletion. The progress row (cursor and counts) moves in the same
- *    transaction, so a crash at any point resumes from the last document
- *    committed and never loses a version; blobs written for a transaction
- *    that never committed are orphans, never referenced.
+ * bounded batch at a time, and converts each document in one transaction
+ * holding the document row's lock (as saves do; a save to that document
+ * waits for the conversion, once):
+ * 1. every live version's content is read with the legacy reader (checked
+ *    against its SHA-256) and stored as saves store it, in version order,
+ *    each after the one before (planObject), reusing content the document
+ *    already holds; blob-held objects are written to fresh keys;
+ * 2. every converted version is read back from the stored objects and its
+ *    SHA-256 compared, and only then is the old form dropped: the versions
+ *    point at their objects and the old blobs are queued for deletion.
+ * The progress row (cursor and counts) moves in the same transaction, so a
+ * crash at any point resumes from the last document committed and never
+ * loses a version; blobs written for a transaction that never committed
+ * are referenced by nothing and deleted when it fails (or left as orphans
+ * by a crash).
  * A document whose old form does not restore to its checksum cannot be
  * converted; it is left as it is (still readable, as far as it reads),
  * counted in documents_failed and logged, and the walk moves on.
@@ -86,129 +86,59 @@ export async function migrateHistoryBatch(platform: Platform, batchSize: number)
   return { documents: docs.length, versions, finished: false };
 }
 
-interface PlannedObject {
-  sha256: string;
-  kind: ObjectKind;
-  baseSha: string | null;
-  depth: number;
-  contentSize: number;
-  body: Buffer;
-  blobKey: string | null;
-}
-
 /** Converts one document's history; returns how many versions were converted. */
 export async function migrateDocumentHistory(db: Kysely<Tables>, blobs: BlobStore, documentId: string) {
-  const doc = await db
-    .selectFrom("documents")
-    .select(["id", "user_id", "anonymous_session_id"])
-    .where("id", "=", documentId)
-    .executeTakeFirst();
-  if (!doc) return 0;
-  const legacy = await db
-    .selectFrom("document_versions")
-    .select(["id", "version_number", "storage", "base_version_id", "blob_key", "content_sha256", "pruned_at"])
-    .where("document_id", "=", documentId)
-    .where("blob_key", "is not", null)
-    .orderBy("version_number")
-    .execute();
-  const live = legacy.filter((v) => v.pruned_at === null);
-  const existing = new Map(
-    (
-      await db
-        .selectFrom("document_objects")
-        .select(["sha256", "depth"])
-        .where("document_id", "=", documentId)
-        .execute()
-    ).map((o) => [o.sha256, o.depth]),
-  );
-
-  const planned = new Map<string, PlannedObject>();
-  const snapshots = new Map<string, string>();
-  let previous: { sha: string; content: Buffer; depth: number } | null = null;
-  for (const version of live) {
-    let text: string;
-    try {
-      text = await readLegacyVersion(db, blobs, version as typeof version & { blob_key: string }, snapshots);
-    } catch (error) {
-      throw new CorruptLegacyHistory(`version ${version.version_number} does not restore`, { cause: error });
-    }
-    const content = Buffer.from(text, "utf8");
-    const sha = version.content_sha256;
-    const known = existing.get(sha) ?? planned.get(sha)?.depth;
-    if (known !== undefined) {
-      previous = { sha, content, depth: known };
-      continue;
-    }
-    const base = previous && previous.depth < MAX_CHAIN_DEPTH ? previous : null;
-    const encoded = await encodeObject(content, base?.content ?? null);
-    const isDelta = encoded.kind === "delta" && base !== null;
-    const object: PlannedObject = {
-      sha256: sha,
-      kind: encoded.kind,
-      baseSha: isDelta ? base.sha : null,
-      depth: isDelta ? base.depth + 1 : 0,
-      contentSize: content.byteLength,
-      body: encoded.body,
-      blobKey:
-        encoded.kind === "keyframe" || encoded.body.byteLength > INLINE_MAX_BYTES
-          ? versionKey(ownerKey(doc), documentId, randomUUID())
-          : null,
-    };
-    planned.set(sha, object);
-    previous = { sha, content, depth: object.depth };
-  }
-
   const written: string[] = [];
   try {
-    for (const object of planned.values()) {
-      if (!object.blobKey) continue;
-      await blobs.put(object.blobKey, object.body, { contentType: "application/octet-stream" });
-      written.push(object.blobKey);
-    }
-    const committed = await transaction(db, async (trx) => {
-      const locked = await trx
+    const converted = await transaction(db, async (trx) => {
+      // The document's lock, as saves take it, for the whole conversion: the
+      // history cannot move under it, and nothing is reclaimed meanwhile.
+      const doc = await trx
         .selectFrom("documents")
-        .select("id")
+        .select(["id", "user_id", "anonymous_session_id"])
         .where("id", "=", documentId)
         .forUpdate()
         .executeTakeFirst();
-      if (!locked) return false;
-      // Objects reused from the document (saved in the new form since) must
-      // still be there; under the lock, nothing can reclaim them until commit.
-      const reused = [...new Set(live.map((v) => v.content_sha256))].filter((sha) => !planned.has(sha));
-      if (reused.length > 0) {
-        const present = await trx
-          .selectFrom("document_objects")
-          .select("sha256")
-          .where("document_id", "=", documentId)
-          .where("sha256", "in", reused)
-          .execute();
-        if (present.length !== reused.length) throw new Error("an object the migration reuses was reclaimed; retrying");
-      }
-      for (const object of planned.values()) {
-        const inserted = await trx
-          .insertInto("document_objects")
-          .values({
-            document_id: documentId,
-            sha256: object.sha256,
-            kind: object.kind,
-            base_sha256: object.baseSha,
-            depth: object.depth,
-            content_size: object.contentSize,
-            stored_size: object.body.byteLength,
-            body: object.blobKey ? null : object.body,
-            blob_key: object.blobKey,
-          })
-          .onConflict((oc) => oc.columns(["document_id", "sha256"]).doNothing())
-          .returning("sha256")
-          .executeTakeFirst();
-        // A save stored the same content meanwhile; plan again with it.
-        if (!inserted) throw new Error("the document gained the same content meanwhile; retrying");
-      }
-      // The check before the old form goes: every version, read back from storage.
+      if (!doc) return 0;
+      const legacy = await trx
+        .selectFrom("document_versions")
+        .select(["id", "version_number", "storage", "base_version_id", "blob_key", "content_sha256", "pruned_at"])
+        .where("document_id", "=", documentId)
+        .where("blob_key", "is not", null)
+        .orderBy("version_number")
+        .execute();
+      const live = legacy.filter((v) => v.pruned_at === null);
+
+      // Each live version in order, stored after the one before it, exactly
+      // as saves store them; content already held is reused.
+      const created = new Map<string, number>();
+      let current: { sha256: string; content: () => Promise<Buffer> } | null = null;
+      let snapshot = new Map<string, string>();
       for (const version of live) {
-        await readObjectContent(trx, blobs, documentId, version.content_sha256);
+        if (version.storage === "snapshot") snapshot = new Map(); // patches apply to the latest snapshot only
+        let text: string;
+        try {
+          text = await readLegacyVersion(trx, blobs, version as typeof version & { blob_key: string }, snapshot);
+        } catch (error) {
+          throw new CorruptLegacyHistory(`version ${version.version_number} does not restore`, { cause: error });
+        }
+        const bytes = Buffer.from(text, "utf8");
+        const plan = await planObject(trx, blobs, doc, bytes, version.content_sha256, current);
+        if (!plan.reuse) {
+          if (plan.blobKey) {
+            await blobs.put(plan.blobKey, plan.body, { contentType: "application/octet-stream" });
+            written.push(plan.blobKey);
+          }
+          // Under the lock, and checked just above: nothing else can have stored it.
+          if (!(await insertObject(trx, documentId, plan))) throw new Error("object appeared under the lock");
+          created.set(plan.sha256, plan.body.byteLength);
+        }
+        current = { sha256: version.content_sha256, content: async () => bytes };
       }
+
+      // The check before the old form goes: every version, read back from storage.
+      for (const version of live) await readObjectContent(trx, blobs, documentId, version.content_sha256);
+
       const kinds = new Map(
         (
           await trx
@@ -218,18 +148,16 @@ export async function migrateDocumentHistory(db: Kysely<Tables>, blobs: BlobStor
             .execute()
         ).map((o) => [o.sha256, o.kind]),
       );
-      const firstOf = new Map<string, string>();
-      for (const version of live)
-        if (!firstOf.has(version.content_sha256)) firstOf.set(version.content_sha256, version.id);
       for (const version of live) {
-        const object = planned.get(version.content_sha256);
+        const added = created.get(version.content_sha256) ?? 0;
+        created.delete(version.content_sha256); // the first version with new content is charged for it
         await trx
           .updateTable("document_versions")
           .set({
             storage: kinds.get(version.content_sha256) as ObjectKind,
             blob_key: null,
             base_version_id: null,
-            stored_size: object && firstOf.get(version.content_sha256) === version.id ? object.body.byteLength : 0,
+            stored_size: added,
           })
           .where("id", "=", version.id)
           .execute();
@@ -250,7 +178,7 @@ export async function migrateDocumentHistory(db: Kysely<Tables>, blobs: BlobStor
           .onConflict((oc) => oc.column("blob_key").doNothing())
           .execute();
       }
-      // Also drops objects made for versions pruned meanwhile, and recounts.
+      // Also recounts the history's totals.
       await reclaimObjects(trx, documentId);
       await trx
         .updateTable("writing_history_migration")
@@ -261,11 +189,11 @@ export async function migrateDocumentHistory(db: Kysely<Tables>, blobs: BlobStor
         })
         .where("id", "=", 1)
         .execute();
-      return true;
+      return live.length;
     });
-    if (!committed) await Promise.all(written.map((key) => blobs.delete(key).catch(() => {})));
-    return committed ? live.length : 0;
+    return converted;
   } catch (error) {
+    // Nothing committed: the blobs written for it are referenced by nothing.
     await Promise.all(written.map((key) => blobs.delete(key).catch(() => {})));
     throw error;
   }

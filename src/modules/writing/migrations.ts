@@ -172,6 +172,7 @@ export const writingMigrations: Migration[] = [
           kind text not null check (kind in ('keyframe', 'delta')),
           base_sha256 text,
           depth integer not null check (depth >= 0),
+          run integer not null check (run between 0 and depth),
           content_size integer not null,
           stored_size integer not null,
           body bytea,

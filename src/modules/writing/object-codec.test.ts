@@ -6,7 +6,10 @@ import {
   decodeObject,
   type EncodedObject,
   encodeObject,
+  MAX_ANCHOR_DEPTH,
   makeDelta,
+  nextPlacement,
+  RUN_LENGTH,
   restoreChain,
   sha256Hex,
 } from "./object-codec.ts";
@@ -111,5 +114,24 @@ describe("content object codec", () => {
     const delta = await encodeObject(Buffer.concat([base, Buffer.from("jkl")]), base);
     assert.equal(delta.kind, "delta");
     await assert.rejects(restoreChain([delta]), /keyframe/);
+  });
+
+  it("places objects in runs on anchors, restarting with a keyframe, so no chain exceeds 48 deltas", () => {
+    let at: { depth: number; run: number } | null = null;
+    const seen = { run: 0, anchor: 0, keyframe: 0 };
+    let deepest = 0;
+    for (let i = 0; i < 2000; i++) {
+      const placement = nextPlacement(at);
+      seen[placement]++;
+      const prev: { depth: number; run: number } = at ?? { depth: 0, run: 0 };
+      if (placement === "keyframe") at = { depth: 0, run: 0 };
+      else if (placement === "anchor") at = { depth: prev.depth - prev.run + 1, run: 0 };
+      else at = { depth: prev.depth + 1, run: prev.run + 1 };
+      deepest = Math.max(deepest, at.depth);
+    }
+    assert.equal(deepest, MAX_ANCHOR_DEPTH + RUN_LENGTH);
+    const cycle = 1 + MAX_ANCHOR_DEPTH + (MAX_ANCHOR_DEPTH + 1) * RUN_LENGTH;
+    assert.equal(seen.keyframe, Math.ceil(2000 / cycle));
+    assert.ok(seen.anchor > seen.keyframe && seen.run > seen.anchor);
   });
 });

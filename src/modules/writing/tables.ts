@@ -105,7 +105,10 @@ export interface DocumentObjectsTable {
   sha256: string;
   kind: "keyframe" | "delta";
   base_sha256: string | null;
+  /** Deltas from this object down to its keyframe. */
   depth: number;
+  /** Deltas since its run's anchor (0 for anchors and keyframes); see object-codec.ts. */
+  run: number;
   content_size: number;
   stored_size: number;
   body: Buffer | null;

@@ -5,10 +5,10 @@ import { DatabaseUnavailableError } from "../../platform/database/sqlstate.ts";
 import type { Tables } from "../../platform/database/tables.ts";
 import { transaction } from "../../platform/database/transaction.ts";
 import { errors } from "../../platform/errors/catalog.ts";
-import { INLINE_MAX_BYTES, readBytes, readObjectContent } from "./content-objects.ts";
+import { insertObject, planObject, readBytes, readObjectContent } from "./content-objects.ts";
 import { applyLegacyPatch } from "./legacy-patch.ts";
-import { encodeObject, MAX_CHAIN_DEPTH, type ObjectKind, sha256Hex } from "./object-codec.ts";
-import { documentContentKey, ownerKey, versionKey } from "./storage-keys.ts";
+import { sha256Hex } from "./object-codec.ts";
+import { documentContentKey, ownerKey } from "./storage-keys.ts";
 import type { DocumentVersionsTable, VersionKind } from "./tables.ts";
 
 /** Minor (autosave) versions are kept this long (seed 000's Versioning Strategy). */
@@ -107,9 +107,9 @@ export async function findVersion(db: Kysely<Tables>, documentId: string, number
  * Content is stored once per document and SHA-256 (content-objects.ts):
  * content the document already holds (a restore, a re-save, an accepted
  * suggestion) adds only the version row. New content becomes a delta
- * against the current version's object, or a keyframe when the chain is
- * MAX_CHAIN_DEPTH long or the delta would not pay; it is verified to restore
- * exactly before anything is written.
+ * after the current version's object (a delta in its run, a new anchor, or
+ * a keyframe: see object-codec.ts); it is verified to restore exactly
+ * before anything is written.
  *
  * A blob-held object is written first under a fresh key, then one
  * transaction locks the document row, checks that the object it reuses or
@@ -138,74 +138,6 @@ export async function saveVersion(
 
 const OBJECT_GONE = Symbol("the planned object or base was reclaimed");
 
-type Plan =
-  | { reuse: true; kind: ObjectKind }
-  | {
-      reuse: false;
-      kind: ObjectKind;
-      body: Buffer;
-      baseSha: string | null;
-      depth: number;
-      blobKey: string | null;
-    };
-
-/** How to store `content`: reuse the document's object with its checksum, or encode a new one. */
-async function planObject(
-  db: Kysely<Tables>,
-  blobs: BlobStore,
-  doc: DocumentRef,
-  content: Buffer,
-  sha: string,
-): Promise<Plan> {
-  const existing = await db
-    .selectFrom("document_objects")
-    .select("kind")
-    .where("document_id", "=", doc.id)
-    .where("sha256", "=", sha)
-    .executeTakeFirst();
-  if (existing) return { reuse: true, kind: existing.kind };
-  // The current version's object is the natural base: the next version
-  // usually differs from it least.
-  const base = await db
-    .selectFrom("documents as d")
-    .innerJoin("document_objects as o", (join) =>
-      join.onRef("o.document_id", "=", "d.id").onRef("o.sha256", "=", "d.content_sha256"),
-    )
-    .select(["o.sha256", "o.depth", "d.content_key"])
-    .where("d.id", "=", doc.id)
-    .executeTakeFirst();
-  const baseContent = base && base.depth < MAX_CHAIN_DEPTH ? await readBaseContent(db, blobs, doc.id, base) : null;
-  const encoded = await encodeObject(content, baseContent);
-  const isDelta = encoded.kind === "delta" && base !== undefined;
-  return {
-    reuse: false,
-    kind: encoded.kind,
-    body: encoded.body,
-    baseSha: isDelta ? base.sha256 : null,
-    depth: isDelta ? base.depth + 1 : 0,
-    blobKey:
-      encoded.kind === "keyframe" || encoded.body.byteLength > INLINE_MAX_BYTES
-        ? versionKey(ownerKey(doc), doc.id, randomUUID())
-        : null,
-  };
-}
-
-/** The base object's content: the current content blob when it matches, else the object's chain. */
-async function readBaseContent(
-  db: Kysely<Tables>,
-  blobs: BlobStore,
-  documentId: string,
-  base: { sha256: string; content_key: string },
-): Promise<Buffer> {
-  try {
-    const bytes = await readBytes(blobs, base.content_key);
-    if (sha256Hex(bytes) === base.sha256) return bytes;
-  } catch {
-    // missing: read from the objects below
-  }
-  return readObjectContent(db, blobs, documentId, base.sha256);
-}
-
 async function trySaveVersion(
   db: Kysely<Tables>,
   blobs: BlobStore,
@@ -216,7 +148,26 @@ async function trySaveVersion(
   const bytes = Buffer.from(input.content, "utf8");
   const contentSha = sha256Hex(bytes);
   const contentSize = bytes.byteLength;
-  const plan = await planObject(db, blobs, doc, bytes, contentSha);
+  // The history continues from the current version's object; its content
+  // is usually at hand in the current-content blob (checked by planObject).
+  const current = await db
+    .selectFrom("documents")
+    .select(["content_sha256", "content_key"])
+    .where("id", "=", doc.id)
+    .executeTakeFirst();
+  const plan = await planObject(
+    db,
+    blobs,
+    doc,
+    bytes,
+    contentSha,
+    current?.content_sha256
+      ? {
+          sha256: current.content_sha256,
+          content: () => readBytes(blobs, current.content_key).catch(() => null),
+        }
+      : null,
+  );
   const blobKey = plan.reuse ? null : plan.blobKey;
   if (!plan.reuse && blobKey) {
     await blobs.put(blobKey, plan.body, { contentType: "application/octet-stream" });
@@ -237,7 +188,7 @@ async function trySaveVersion(
       if (!locked) throw errors.notFound("document");
       let kind = plan.kind;
       let addedBytes = 0;
-      const needed = plan.reuse ? contentSha : plan.baseSha;
+      const needed = plan.reuse ? plan.sha256 : plan.baseSha;
       if (needed) {
         const still = await trx
           .selectFrom("document_objects")
@@ -249,23 +200,7 @@ async function trySaveVersion(
         if (plan.reuse) kind = still.kind;
       }
       if (!plan.reuse) {
-        const inserted = await trx
-          .insertInto("document_objects")
-          .values({
-            document_id: doc.id,
-            sha256: contentSha,
-            kind: plan.kind,
-            base_sha256: plan.baseSha,
-            depth: plan.depth,
-            content_size: contentSize,
-            stored_size: plan.body.byteLength,
-            body: blobKey ? null : plan.body,
-            blob_key: blobKey,
-          })
-          .onConflict((oc) => oc.columns(["document_id", "sha256"]).doNothing())
-          .returning("kind")
-          .executeTakeFirst();
-        if (inserted) {
+        if (await insertObject(trx, doc.id, plan)) {
           addedBytes = plan.body.byteLength;
         } else {
           duplicate = true;
