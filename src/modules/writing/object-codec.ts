@@ -59,8 +59,13 @@ const KEYFRAME_QUALITY = 8;
 const DELTA_QUALITY = 11;
 const WINDOW_BITS = 22;
 
-/** A delta is kept only while it costs well under a fresh keyframe; otherwise the chain restarts. */
-const DELTA_WORTH = 0.5;
+/**
+ * A delta is kept unless it costs nearly as much as a fresh keyframe; then
+ * the chain restarts. Measured on the real histories: at 0.5, a document
+ * that grows fast turns its early anchors into keyframes (4-6% more bytes);
+ * from 0.9 up nothing changes.
+ */
+const DELTA_WORTH = 0.9;
 
 const compressAsync = promisify(brotliCompress);
 const decompressAsync = promisify(brotliDecompress);
