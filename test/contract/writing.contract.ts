@@ -445,6 +445,19 @@ export function writingContract(name: string, open: (aiBaseUrl: string) => Promi
           await rewriteAsLegacyHistory(db(), platform.blobs, doc.id);
           docs.push({ id: doc.id, contents });
         }
+        // One more whose old form is damaged: it cannot be checked, so it is left as it is.
+        const damaged = await newDoc(me.token, { content: "Damaged history. ".repeat(30) });
+        for (let i = 2; i <= 4; i++) await save(me.token, damaged.id, `Damaged history, edit ${i}. `.repeat(30));
+        await rewriteAsLegacyHistory(db(), platform.blobs, damaged.id);
+        const damagedFirst = await db()
+          .selectFrom("document_versions")
+          .select("blob_key")
+          .where("document_id", "=", damaged.id)
+          .where("version_number", "=", 1)
+          .executeTakeFirst();
+        await platform.blobs.put(damagedFirst.blob_key, "not what was saved");
+        const failedBefore = (await db().selectFrom("writing_history_migration").selectAll().executeTakeFirst())
+          .documents_failed;
         const legacyKeys = (
           await db()
             .selectFrom("document_versions")
@@ -482,6 +495,21 @@ export function writingContract(name: string, open: (aiBaseUrl: string) => Promi
         assert.ok(batches >= 2, "one document per batch");
         const progress = await db().selectFrom("writing_history_migration").selectAll().executeTakeFirst();
         assert.ok(progress.finished_at);
+        assert.equal(progress.documents_failed, failedBefore + 1, "the damaged document is counted");
+        const untouched = await db()
+          .selectFrom("document_versions")
+          .select("blob_key")
+          .where("document_id", "=", damaged.id)
+          .execute();
+        assert.ok(
+          untouched.every((r: { blob_key: string | null }) => r.blob_key !== null),
+          "and left in its old form",
+        );
+        assert.equal(
+          (await version(me.token, damaged.id, 4)).content,
+          "Damaged history, edit 4. ".repeat(30),
+          "what still reads (its own snapshot), reads",
+        );
         for (const doc of docs) {
           const list = (await call("GET", `/v1/documents/${doc.id}/versions?limit=100`, { token: me.token })).body
             .items;

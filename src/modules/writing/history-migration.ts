@@ -78,7 +78,10 @@ export async function migrateHistoryBatch(platform: Platform, batchSize: number)
       platform.logger.error({ documentId: id, err: error }, "a document's history could not be migrated");
       await db
         .updateTable("writing_history_migration")
-        .set({ cursor_document_id: id, documents_failed: sql`documents_failed + 1` })
+        .set({
+          cursor_document_id: sql`greatest(coalesce(cursor_document_id, ${id}), ${id})`,
+          documents_failed: sql`documents_failed + 1`,
+        })
         .where("id", "=", 1)
         .execute();
     }
@@ -107,6 +110,8 @@ export async function migrateDocumentHistory(db: Kysely<Tables>, blobs: BlobStor
         .where("blob_key", "is not", null)
         .orderBy("version_number")
         .execute();
+      // Converted meanwhile by another worker process: nothing to do or count.
+      if (legacy.length === 0) return 0;
       const live = legacy.filter((v) => v.pruned_at === null);
 
       // Each live version in order, stored after the one before it, exactly
@@ -183,7 +188,8 @@ export async function migrateDocumentHistory(db: Kysely<Tables>, blobs: BlobStor
       await trx
         .updateTable("writing_history_migration")
         .set({
-          cursor_document_id: documentId,
+          // Several worker processes may walk at once; the cursor only moves forward.
+          cursor_document_id: sql`greatest(coalesce(cursor_document_id, ${documentId}), ${documentId})`,
           documents_migrated: sql`documents_migrated + 1`,
           versions_migrated: sql`versions_migrated + ${live.length}`,
         })
