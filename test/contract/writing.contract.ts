@@ -428,6 +428,45 @@ export function writingContract(name: string, open: (aiBaseUrl: string) => Promi
         assert.equal((await version(me.token, doc.id, 7)).storage, "delta");
       });
 
+      it("keeps every live version readable while saves race with pruning and reclaiming", async () => {
+        const me = await user();
+        const base = "Racing saves and pruning. ".repeat(80);
+        const doc = await newDoc(me.token, { content: base });
+        const expected = new Map<number, string>([[1, base]]);
+        for (let round = 0; round < 4; round++) {
+          const saves = Array.from({ length: 6 }, (_, i) => {
+            // Contents repeat across rounds, so saves reuse objects that pruning may reclaim.
+            const content = `${base}edit ${(round + i) % 5}`;
+            return call("POST", `/v1/documents/${doc.id}/versions`, {
+              token: me.token,
+              body: { content, kind: i % 2 === 0 ? "minor" : "major" },
+            }).then((res) => {
+              assert.equal(res.status, 201, JSON.stringify(res.body));
+              expected.set(res.body.number, content);
+            });
+          });
+          const pruning = (async () => {
+            for (let k = 0; k < 3; k++) {
+              await sql`update document_versions set expires_at = now() - interval '1 minute'
+                where document_id = ${doc.id} and kind = 'minor'`.execute(db());
+              await runWritingMaintenance(platform);
+            }
+          })();
+          await Promise.all([...saves, pruning]);
+        }
+        const live = (await call("GET", `/v1/documents/${doc.id}/versions?limit=100`, { token: me.token })).body.items;
+        assert.ok(live.length >= 13, `${live.length} live versions`);
+        for (const v of live) {
+          assert.equal(
+            (await version(me.token, doc.id, v.number)).content,
+            expected.get(v.number),
+            `version ${v.number}`,
+          );
+        }
+        const h = await history(me.token, doc.id);
+        assert.equal(h.versions, live.length);
+      });
+
       it("migrates histories in the earlier form in place, checking every version, and drops the old blobs", async () => {
         const { rewriteAsLegacyHistory } = await import("../support/legacy-history.ts");
         const { migrateHistoryBatch } = await import("../../src/modules/writing/history-migration.ts");
