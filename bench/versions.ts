@@ -1,27 +1,49 @@
 /**
- * Differential version storage (src/modules/writing/delta.ts) against
- * storing every version as a full copy, in the same run on the same stores.
+ * Version storage (src/modules/writing: content objects, Fossil deltas and
+ * keyframes, Brotli) replaying real and generated edit histories through the
+ * versions API over HTTP, on the embedded profile (PGlite, in memory as in
+ * the tests; the filesystem blob store on disk), beside git's own pack of the same revisions.
  *
- * A 20 KB document gets 1,000 versions, each a small edit (a few words
- * inserted, replaced or deleted at a random place, from a seeded generator).
- * Strata stores them through saveVersion on the embedded profile (PGlite and
- * the filesystem blob store); the peer writes each full version as its own
- * blob. Reported: bytes stored, and the time to restore (read back) 200
- * randomly chosen versions, mean and p99.
+ * Histories:
+ * - the real ones in ../shared/data/histories (every revision of a file from
+ *   a public git repository; its README gives git's pack size, and the same
+ *   revisions are packed again here with `git pack-objects`, in this run);
+ * - a generated one: a 20 KB document in mixed scripts with BENCH_VERSIONS
+ *   (default 600) small edits from a seeded generator.
+ * Each history is saved version by version (POST .../versions), then every
+ * version is read back in random order and compared byte for byte, and
+ * BENCH_RESTORES (default 100) random versions are restored as new ones.
+ * Reported per history: stored bytes (the document's history.storedBytes)
+ * against git's pack and the full copies; save, read and restore p50/p99.
+ * Goals: stored <= git's pack; save p99 <= 50 ms; read and restore p99 <= 20 ms.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { brotliDecompressSync } from "node:zlib";
 import { sql } from "kysely";
 import { loadConfig } from "../src/config/config.ts";
+import { buildServer } from "../src/http/server.ts";
 import { writingModule } from "../src/modules/writing/index.ts";
-import { readText, readVersionContent, saveVersion } from "../src/modules/writing/version-store.ts";
+import { applyDelta, encodeObject, makeDelta } from "../src/modules/writing/object-codec.ts";
 import { createLogger } from "../src/platform/logging/logger.ts";
 import { createMigrator } from "../src/runtime/migrations.ts";
 import { openPlatform } from "../src/runtime/platform.ts";
 
-const VERSIONS = Number(process.env.BENCH_VERSIONS ?? 1000);
-const RESTORES = 200;
+const repoRoot = path.resolve(import.meta.dirname, "..");
+const HISTORIES = path.resolve(repoRoot, "../shared/data/histories");
+const GENERATED_VERSIONS = Number(process.env.BENCH_VERSIONS ?? 600);
+const RESTORES = Number(process.env.BENCH_RESTORES ?? 100);
+
+interface History {
+  name: string;
+  revisions: string[];
+  /** Git's pack size as the data set's README gives it, if it does. */
+  readmePack: number | null;
+}
 
 function generator(seed: number) {
   let state = seed;
@@ -31,112 +53,217 @@ function generator(seed: number) {
   };
 }
 
-const WORDS = "data layer version history small edit writing clarity model answer review draft note".split(" ");
-
-function document20k(random: () => number): string {
-  const words: string[] = [];
-  while (words.join(" ").length < 20_000) words.push(WORDS[Math.floor(random() * WORDS.length)] as string);
-  return words.join(" ").slice(0, 20_000);
+function realHistories(): History[] {
+  const file = path.join(HISTORIES, "the-art-of-command-line.ndjson.br");
+  if (!existsSync(file)) {
+    console.log(`(no real histories at ${HISTORIES}; only the generated one runs)`);
+    return [];
+  }
+  const byPath = new Map<string, string[]>();
+  for (const line of brotliDecompressSync(readFileSync(file)).toString("utf8").split("\n")) {
+    if (!line) continue;
+    const rev = JSON.parse(line) as { path: string; content: string };
+    byPath.set(rev.path, [...(byPath.get(rev.path) ?? []), rev.content]);
+  }
+  // "| README.md | 424 | 12,147,199 B | 329,282 B |"
+  const packs = new Map<string, number>();
+  const readme = readFileSync(path.join(HISTORIES, "README.md"), "utf8");
+  for (const m of readme.matchAll(/^\|\s*(\S+)\s*\|\s*\d+\s*\|\s*[\d,]+ B\s*\|\s*([\d,]+) B\s*\|/gm)) {
+    packs.set(m[1] as string, Number((m[2] as string).replaceAll(",", "")));
+  }
+  return [...byPath].map(([name, revisions]) => ({ name, revisions, readmePack: packs.get(name) ?? null }));
 }
 
-function edit(text: string, random: () => number): string {
-  const at = Math.floor(random() * text.length);
-  const phrase = `${WORDS[Math.floor(random() * WORDS.length)]} ${WORDS[Math.floor(random() * WORDS.length)]}`;
-  const kind = random();
-  if (kind < 0.4) return `${text.slice(0, at)}${phrase} ${text.slice(at)}`;
-  if (kind < 0.8) return `${text.slice(0, at)}${phrase}${text.slice(at + phrase.length)}`;
-  return text.slice(0, at) + text.slice(at + 12);
+function generatedHistory(): History {
+  const random = generator(42);
+  const words =
+    "data layer version history small edit writing clarity model answer review draft note 東京 首都 天気 crème brûlée café 😀 🎉 👩‍💻".split(
+      " ",
+    );
+  const pick = () => words[Math.floor(random() * words.length)] as string;
+  const paragraphs: string[] = [];
+  while (paragraphs.join("\n\n").length < 20_000) {
+    paragraphs.push(Array.from({ length: 40 + Math.floor(random() * 40) }, pick).join(" "));
+  }
+  let chars = Array.from(paragraphs.join("\n\n"));
+  const revisions = [chars.join("")];
+  for (let i = 1; i < GENERATED_VERSIONS; i++) {
+    const at = Math.floor(random() * chars.length);
+    const kind = random();
+    const phrase = Array.from(`${pick()} ${pick()} `);
+    if (kind < 0.4) chars.splice(at, 0, ...phrase);
+    else if (kind < 0.8) chars.splice(at, phrase.length, ...phrase);
+    else chars.splice(at, 12);
+    if (random() < 0.02) chars = [...chars, ..."\n\nA new paragraph appended at the end. ".split("")];
+    revisions.push(chars.join(""));
+  }
+  return { name: `generated (${GENERATED_VERSIONS} edits)`, revisions, readmePack: null };
 }
 
-function stats(samples: number[]) {
+/** Git's own pack of the same revisions, made in this run: every revision as a blob, `git pack-objects`. */
+async function gitPackSize(revisions: string[]): Promise<number | null> {
+  const dir = await mkdtemp(path.join(tmpdir(), "strata-bench-git-"));
+  try {
+    execFileSync("git", ["init", "-q", dir]);
+    const files = path.join(dir, "revisions");
+    await mkdir(files);
+    const names: string[] = [];
+    for (const [i, text] of revisions.entries()) {
+      const name = path.join(files, String(i));
+      await writeFile(name, text);
+      names.push(name);
+    }
+    const shas = execFileSync("git", ["-C", dir, "hash-object", "-w", "--stdin-paths"], {
+      input: names.join("\n"),
+      maxBuffer: 1 << 26,
+    }).toString();
+    const pack = execFileSync("git", ["-C", dir, "pack-objects", "-q", "--stdout"], {
+      input: shas,
+      maxBuffer: 1 << 28,
+    });
+    return pack.byteLength;
+  } catch {
+    return null;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function percentile(samples: number[], p: number): number {
   const sorted = [...samples].sort((a, b) => a - b);
-  return {
-    mean: samples.reduce((a, b) => a + b, 0) / samples.length,
-    p99: sorted[Math.floor(sorted.length * 0.99)] as number,
-  };
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] as number;
 }
+
+const sha = (text: string) => createHash("sha256").update(text).digest("hex");
 
 export async function runVersionsBench() {
+  const histories = [...realHistories(), generatedHistory()];
   const dir = await mkdtemp(path.join(tmpdir(), "strata-bench-versions-"));
-  const config = loadConfig({ STRATA_DATA_DIR: dir, LOG_LEVEL: "silent" });
+  const config = loadConfig({
+    STRATA_DATA_DIR: dir,
+    LOG_LEVEL: "silent",
+    BODY_LIMIT_BYTES: String(8 * 1024 * 1024),
+  });
+  // As the tests run it: PGlite in memory, so the figures are the storage
+  // design's and not the disk's (the blob store is on disk).
   const platform = await openPlatform(
     { ...config, database: { ...config.database, dataDir: null } as typeof config.database },
-    {
-      logger: createLogger("silent"),
-    },
+    { logger: createLogger("silent") },
   );
+  const app = await buildServer(platform, [writingModule]);
   try {
     await createMigrator(platform.database, [writingModule]).up();
-    const db = platform.database.db;
-    const random = generator(42);
-    await sql`insert into users (id, email, password_hash, name, personal_organization_id)
-      values ('00000000-0000-4000-8000-000000000001', 'bench@example.com', 'x', 'Bench', '00000000-0000-7000-8000-000000000000')`.execute(
-      db,
-    );
-    const docId = "00000000-0000-4000-8000-0000000000d0";
-    await db
-      .insertInto("documents")
-      .values({
-        id: docId,
-        user_id: "00000000-0000-4000-8000-000000000001",
-        organization_id: "00000000-0000-7000-8000-000000000000",
-        title: "Bench",
-        content_key: `documents/00000000-0000-4000-8000-000000000001/${docId}`,
-      })
-      .execute();
-    const doc = await db.selectFrom("documents").selectAll().where("id", "=", docId).executeTakeFirstOrThrow();
-    const author = { userId: "00000000-0000-4000-8000-000000000001", sessionId: null };
+    await app.listen({ port: 0, host: "127.0.0.1" });
+    const address = app.server.address();
+    const base = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+    const call = async (method: string, url: string, token?: string, body?: unknown) => {
+      const res = await fetch(`${base}${url}`, {
+        method,
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(body ? { "content-type": "application/json" } : {}),
+        },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      const json = (await res.json()) as any;
+      if (res.status >= 300) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(json)}`);
+      return json;
+    };
+    const reg = await call("POST", "/v1/auth/register", undefined, {
+      email: "bench@example.com",
+      password: "correct horse battery staple",
+      name: "Bench",
+    });
+    const token = reg.accessToken as string;
+    // The bench measures storage, not the rate limiter: lift the caller's API limit.
+    await sql`update organizations set settings = jsonb_set(settings, '{rate_limits}', '{"api": 100000000}')
+      where id in (select personal_organization_id from users where id = ${reg.user.id})`.execute(platform.database.db);
 
-    let text = document20k(random);
-    const contents: string[] = [];
-    let fullBytes = 0;
-    const started = performance.now();
-    for (let i = 0; i < VERSIONS; i++) {
-      if (i > 0) text = edit(text, random);
-      contents.push(text);
-      await saveVersion(db, platform.blobs, doc, { content: text, kind: "major", author });
-      // The peer: every version as a full copy.
-      await platform.blobs.put(`bench-full/${i + 1}`, text);
-      fullBytes += Buffer.byteLength(text);
-    }
-    const saveSeconds = (performance.now() - started) / 1000;
-    const rows = await db.selectFrom("document_versions").selectAll().where("document_id", "=", docId).execute();
-    const storedBytes = rows.reduce((n, r) => n + r.stored_size, 0);
-    const snapshots = rows.filter((r) => r.storage === "snapshot").length;
-    const byNumber = new Map(rows.map((r) => [r.version_number, r]));
+    for (const history of histories) {
+      const random = generator(7);
+      const git = await gitPackSize(history.revisions);
+      const full = history.revisions.reduce((n, r) => n + Buffer.byteLength(r), 0);
+      const doc = await call("POST", "/v1/documents", token, { title: history.name, content: history.revisions[0] });
+      const saves: number[] = [];
+      for (const content of history.revisions.slice(1)) {
+        const t = performance.now();
+        await call("POST", `/v1/documents/${doc.id}/versions`, token, { content });
+        saves.push(performance.now() - t);
+      }
+      const stored = (await call("GET", `/v1/documents/${doc.id}`, token)).history.storedBytes as number;
 
-    const picks = Array.from({ length: RESTORES }, () => 1 + Math.floor(random() * VERSIONS));
-    const strataTimes: number[] = [];
-    for (const n of picks) {
-      const t = performance.now();
-      const content = await readVersionContent(db, platform.blobs, byNumber.get(n) as (typeof rows)[number]);
-      strataTimes.push(performance.now() - t);
-      if (content !== contents[n - 1]) throw new Error(`version ${n} did not restore exactly`);
+      // Every version, in random order, byte for byte.
+      const order = history.revisions.map((_, i) => i + 1).sort(() => random() - 0.5);
+      const reads: number[] = [];
+      for (const n of order) {
+        const t = performance.now();
+        const v = await call("GET", `/v1/documents/${doc.id}/versions/${n}`, token);
+        reads.push(performance.now() - t);
+        if (sha(v.content) !== sha(history.revisions[n - 1] as string)) throw new Error(`version ${n} differs`);
+      }
+      const restores: number[] = [];
+      const restored: [number, number][] = [];
+      for (let i = 0; i < RESTORES; i++) {
+        const n = 1 + Math.floor(random() * history.revisions.length);
+        const t = performance.now();
+        const v = await call("POST", `/v1/documents/${doc.id}/versions/${n}/restore`, token);
+        restores.push(performance.now() - t);
+        restored.push([v.number, n]);
+      }
+      const afterRestores = (await call("GET", `/v1/documents/${doc.id}`, token)).history.storedBytes as number;
+      for (const [number, from] of restored) {
+        const v = await call("GET", `/v1/documents/${doc.id}/versions/${number}`, token);
+        if (sha(v.content) !== sha(history.revisions[from - 1] as string)) throw new Error(`restore ${number} differs`);
+      }
+      const shape = await platform.database.db
+        .selectFrom("document_objects")
+        .select([
+          sql<number>`count(*) filter (where kind = 'keyframe')::int`.as("keyframes"),
+          sql<number>`count(*) filter (where kind = 'delta')::int`.as("deltas"),
+          sql<number>`max(depth)::int`.as("depth"),
+        ])
+        .where("document_id", "=", doc.id)
+        .executeTakeFirstOrThrow();
+
+      const kib = (n: number | null) => (n === null ? "n/a" : `${(n / 1024).toFixed(1)} KiB`);
+      const ms = (n: number) => `${n.toFixed(1)}`;
+      console.log(
+        `\n${history.name}: ${history.revisions.length} versions, ${shape.keyframes} keyframes + ${shape.deltas} deltas (deepest chain ${shape.depth})`,
+      );
+      console.log(
+        `  stored ${kib(stored)}   git pack ${kib(git)} (this run)${history.readmePack ? `, ${kib(history.readmePack)} (data set README)` : ""}   full copies ${kib(full)}`,
+      );
+      console.log(
+        `  stored / git pack: ${git ? (stored / git).toFixed(2) : "n/a"} (goal <= 1.00)   stored / full: ${((stored / full) * 100).toFixed(1)}%`,
+      );
+      console.log(
+        `  save    p50 ${ms(percentile(saves, 0.5))} ms  p99 ${ms(percentile(saves, 0.99))} ms  (goal p99 <= 50 ms)`,
+      );
+      console.log(
+        `  read    p50 ${ms(percentile(reads, 0.5))} ms  p99 ${ms(percentile(reads, 0.99))} ms  (goal p99 <= 20 ms; all ${reads.length} versions, byte-exact)`,
+      );
+      console.log(
+        `  restore p50 ${ms(percentile(restores, 0.5))} ms  p99 ${ms(percentile(restores, 0.99))} ms  (goal p99 <= 20 ms; ${RESTORES} random, byte-exact; added ${afterRestores - stored} B)`,
+      );
     }
-    const fullTimes: number[] = [];
-    for (const n of picks) {
-      const t = performance.now();
-      const content = await readText(platform.blobs, `bench-full/${n}`);
-      fullTimes.push(performance.now() - t);
-      if (content !== contents[n - 1]) throw new Error(`full copy ${n} is wrong`);
-    }
-    const s = stats(strataTimes);
-    const f = stats(fullTimes);
-    const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
+
+    // The delta work on the largest document (2 MiB), which a worker pool can take off the event loop.
+    const big = Buffer.from((histories[0]?.revisions.at(-1) ?? "x".repeat(40_000)).repeat(60)).subarray(0, 2 << 20);
+    const edited = Buffer.concat([big.subarray(0, 1 << 20), Buffer.from(" an edit "), big.subarray(1 << 20)]);
+    let t = performance.now();
+    const delta = makeDelta(big, edited);
+    const create = performance.now() - t;
+    t = performance.now();
+    applyDelta(big, delta);
+    const apply = performance.now() - t;
+    t = performance.now();
+    await encodeObject(edited, big);
+    const encode = performance.now() - t;
     console.log(
-      `${VERSIONS} versions of a ${(Buffer.byteLength(contents[0] as string) / 1024).toFixed(1)} KiB document, small edits; saved in ${saveSeconds.toFixed(1)} s`,
-    );
-    console.log(`${"".padEnd(34)}${"stored".padStart(12)}${"restore mean".padStart(14)}${"restore p99".padStart(13)}`);
-    console.log(
-      `${"strata (patches vs snapshots)".padEnd(34)}${kb(storedBytes).padStart(12)}${`${s.mean.toFixed(2)} ms`.padStart(14)}${`${s.p99.toFixed(2)} ms`.padStart(13)}`,
-    );
-    console.log(
-      `${"full copy of every version".padEnd(34)}${kb(fullBytes).padStart(12)}${`${f.mean.toFixed(2)} ms`.padStart(14)}${`${f.p99.toFixed(2)} ms`.padStart(13)}`,
-    );
-    console.log(
-      `stored bytes: ${((storedBytes / fullBytes) * 100).toFixed(1)}% of full copies (${snapshots} snapshots, ${rows.length - snapshots} patches); every restored version was checked byte for byte`,
+      `\n2 MiB document: Fossil delta creation ${create.toFixed(0)} ms (synchronous), apply ${apply.toFixed(1)} ms, whole encode with compression and verification ${encode.toFixed(0)} ms`,
     );
   } finally {
+    await app.close();
     await platform.close();
     await rm(dir, { recursive: true, force: true });
   }

@@ -64,6 +64,8 @@ const envSchema = z.object({
     )
     .default("false"),
   SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
+  WRITING_HISTORY_MIGRATION_BATCH: positiveInt.max(10_000).default(20),
+  WRITING_HISTORY_MIGRATION_PAUSE_MS: z.coerce.number().int().min(0).max(60_000).default(50),
 });
 
 export type DatabaseConfig =
@@ -114,6 +116,11 @@ export interface Config {
     anonymousSessionTtlSeconds: number;
   };
   shutdownGraceMs: number;
+  /**
+   * The writing module's background migration of version histories to the
+   * content-object form: documents per batch, and the pause between batches.
+   */
+  writing: { historyMigrationBatch: number; historyMigrationPauseMs: number };
   /** The OpenAI-compatible provider for chat completions; null when none is configured. */
   ai: { baseUrl: string; apiKey: string | null; model: string; timeoutMs: number } | null;
   database: DatabaseConfig;
@@ -179,6 +186,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       anonymousSessionTtlSeconds: e.ANONYMOUS_SESSION_TTL_SECONDS,
     },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    writing: {
+      historyMigrationBatch: e.WRITING_HISTORY_MIGRATION_BATCH,
+      historyMigrationPauseMs: e.WRITING_HISTORY_MIGRATION_PAUSE_MS,
+    },
     ai: e.AI_BASE_URL
       ? { baseUrl: e.AI_BASE_URL, apiKey: e.AI_API_KEY ?? null, model: e.AI_MODEL, timeoutMs: e.AI_TIMEOUT_MS }
       : null,

@@ -90,11 +90,14 @@ describe("strata CLI (embedded)", () => {
   it("reverts and re-applies migrations", async () => {
     const down = await runCli(["migrate", "down", "99"], { STRATA_DATA_DIR: dataDir });
     assert.equal(down.code, 0, down.stderr);
-    assert.match(down.stdout, /reverted 100 writing_documents\nreverted 2 identity\nreverted 1 platform_extensions\n$/);
+    assert.match(
+      down.stdout,
+      /reverted 101 writing_content_objects\nreverted 100 writing_documents\nreverted 2 identity\nreverted 1 platform_extensions\n$/,
+    );
     const up = await runCli(["migrate", "up"], { STRATA_DATA_DIR: dataDir });
     assert.match(
       up.stdout,
-      /^applied 1 platform_extensions\napplied 2 identity\napplied 100 writing_documents\napplied 110 writing_document_search\n$/,
+      /^applied 1 platform_extensions\napplied 2 identity\napplied 100 writing_documents\napplied 101 writing_content_objects\napplied 110 writing_document_search\n$/,
     );
     const again = await runCli(["migrate", "up"], { STRATA_DATA_DIR: dataDir });
     assert.match(again.stdout, /up to date/);

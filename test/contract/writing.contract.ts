@@ -88,13 +88,17 @@ export function writingContract(name: string, open: (aiBaseUrl: string) => Promi
           .where("id", "=", doc.id)
           .executeTakeFirst();
         assert.equal(row.content_key, `documents/${me.id}/${doc.id}`);
-        const version = await db()
-          .selectFrom("document_versions")
-          .select("blob_key")
+        const object = await db()
+          .selectFrom("document_objects")
+          .select(["kind", "blob_key", "stored_size"])
           .where("document_id", "=", doc.id)
           .executeTakeFirst();
-        assert.match(version.blob_key, new RegExp(`^versions/${me.id}/${doc.id}/[0-9a-f-]{36}$`));
+        assert.equal(object.kind, "keyframe");
+        assert.match(object.blob_key, new RegExp(`^versions/${me.id}/${doc.id}/[0-9a-f-]{36}$`));
+        assert.ok(await platform.blobs.head(object.blob_key));
         assert.ok(await platform.blobs.head(row.content_key));
+        assert.deepEqual(doc.history, { versions: 1, storedBytes: object.stored_size });
+        assert.deepEqual(read.body.history, doc.history);
       });
 
       it("lets an anonymous session own documents", async () => {
@@ -216,7 +220,7 @@ export function writingContract(name: string, open: (aiBaseUrl: string) => Promi
         assert.ok(last);
       });
 
-      it("stores small edits as patches against snapshots, and restores every version exactly", async () => {
+      it("stores small edits as deltas in a chain, and restores every version exactly", async () => {
         const me = await user();
         const paragraph = "The quick brown fox jumps over the lazy dog. ".repeat(100);
         const doc = await newDoc(me.token, { content: paragraph });
@@ -230,7 +234,7 @@ export function writingContract(name: string, open: (aiBaseUrl: string) => Promi
         const versions = (await call("GET", `/v1/documents/${doc.id}/versions?limit=100`, { token: me.token })).body
           .items;
         const deltas = versions.filter((v: { storage: string }) => v.storage === "delta");
-        assert.ok(deltas.length >= 11, `most versions are patches (${deltas.length})`);
+        assert.ok(deltas.length >= 11, `most versions are deltas (${deltas.length})`);
         const stored = versions.reduce((n: number, v: { storedSize: number }) => n + v.storedSize, 0);
         const full = versions.reduce((n: number, v: { contentSize: number }) => n + v.contentSize, 0);
         assert.ok(stored < full / 4, `stored ${stored} bytes for ${full} bytes of versions`);
@@ -274,6 +278,310 @@ export function writingContract(name: string, open: (aiBaseUrl: string) => Promi
         assert.equal(now.body.content, "original");
         const v3 = await call("GET", `/v1/documents/${doc.id}/versions/3`, { token: me.token });
         assert.equal(v3.body.changeDescription, "Restored version 1");
+      });
+    });
+
+    describe("version storage", () => {
+      async function save(token: string, id: string, content: string, kind = "major") {
+        const res = await call("POST", `/v1/documents/${id}/versions`, { token, body: { content, kind } });
+        assert.equal(res.status, 201, JSON.stringify(res.body));
+        return res.body;
+      }
+      async function version(token: string, id: string, n: number) {
+        const res = await call("GET", `/v1/documents/${id}/versions/${n}`, { token });
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        return res.body;
+      }
+      async function history(token: string, id: string) {
+        return (await call("GET", `/v1/documents/${id}`, { token })).body.history;
+      }
+      const objectsOf = (id: string) =>
+        db()
+          .selectFrom("document_objects")
+          .select(["sha256", "kind", "depth", "base_sha256", "blob_key", "stored_size"])
+          .where("document_id", "=", id)
+          .execute();
+
+      it("stores identical content once: a re-save or a restore adds a version and no bytes", async () => {
+        const me = await user();
+        const a = "Identical paragraphs are stored once. ".repeat(80);
+        const b = `${a}And one more sentence.`;
+        const doc = await newDoc(me.token, { content: a });
+        await save(me.token, doc.id, b);
+        const before = await history(me.token, doc.id);
+        assert.equal(before.versions, 2);
+        const objects = await objectsOf(doc.id);
+        assert.equal(
+          before.storedBytes,
+          objects.reduce((n: number, o: { stored_size: number }) => n + o.stored_size, 0),
+        );
+
+        const resaved = await save(me.token, doc.id, b);
+        assert.equal(resaved.number, 3);
+        const restored = await call("POST", `/v1/documents/${doc.id}/versions/1/restore`, { token: me.token });
+        assert.equal(restored.status, 201);
+        const after = await history(me.token, doc.id);
+        assert.deepEqual(after, { versions: 4, storedBytes: before.storedBytes }, "no new bytes");
+        assert.equal((await objectsOf(doc.id)).length, 2, "one object per distinct content");
+        const v4 = await version(me.token, doc.id, 4);
+        assert.equal(v4.content, a);
+        assert.equal(v4.storedSize, 0);
+        assert.equal(v4.storage, "keyframe", "the restored version shares version 1's keyframe");
+        assert.equal((await version(me.token, doc.id, 3)).storedSize, 0);
+        assert.equal((await call("GET", `/v1/documents/${doc.id}`, { token: me.token })).body.content, a);
+        // Saves racing with the same new content still store it once.
+        const c = `${a} Raced.`;
+        const raced = await Promise.all([1, 2, 3].map(() => save(me.token, doc.id, c)));
+        assert.deepEqual(raced.map((r) => r.number).sort(), [5, 6, 7]);
+        assert.equal((await objectsOf(doc.id)).length, 3);
+        for (const n of [5, 6, 7]) assert.equal((await version(me.token, doc.id, n)).content, c);
+      });
+
+      it("bounds delta chains with runs, anchors and keyframes, and reads any version across them, in any script", async () => {
+        const me = await user();
+        const lines = ["Chains of deltas. ", "東京は日本の首都です。", "Emoji 😀🎉👩‍💻 and accents: crème brûlée. "];
+        const fresh = (i: number) => `${lines[i % 3]} rewritten from scratch, round ${i}. `.repeat(60 + i);
+        let text = lines.join("\n").repeat(40);
+        const doc = await newDoc(me.token, { content: text });
+        const contents = [text];
+        for (let i = 1; i <= 75; i++) {
+          if (i % 30 === 0) {
+            text = fresh(i); // nothing in common with before: a delta would not pay
+          } else {
+            const chars = Array.from(text);
+            chars.splice((i * 37) % chars.length, 3, ...Array.from(`[${i}·${lines[i % 3]?.slice(0, 4)}]`));
+            text = chars.join("");
+          }
+          contents.push(text);
+          await save(me.token, doc.id, text);
+        }
+        const objects = await db()
+          .selectFrom("document_objects")
+          .select(["kind", "depth", "run", "blob_key"])
+          .where("document_id", "=", doc.id)
+          .execute();
+        const keyframes = objects.filter((o: { kind: string }) => o.kind === "keyframe");
+        const anchors = objects.filter((o: { kind: string; run: number }) => o.kind === "delta" && o.run === 0);
+        assert.equal(keyframes.length, 3, "the first version and the two rewrites");
+        assert.ok(anchors.length >= 2, `${anchors.length} anchors`);
+        assert.ok(Math.max(...objects.map((o: { run: number }) => o.run)) <= 16, "runs of at most 16 deltas");
+        assert.ok(Math.max(...objects.map((o: { depth: number }) => o.depth)) <= 48, "no chain is deeper than 48");
+        for (const o of objects) {
+          if (o.kind === "keyframe") assert.ok(o.blob_key, "keyframes live in the blob store");
+          else assert.equal(o.blob_key, null, "small deltas live in the row");
+        }
+        for (let n = 1; n <= contents.length; n++) {
+          assert.equal((await version(me.token, doc.id, n)).content, contents[n - 1], `version ${n}`);
+        }
+        const h = await history(me.token, doc.id);
+        const full = contents.reduce((sum, c) => sum + Buffer.byteLength(c), 0);
+        assert.equal(h.versions, 76);
+        assert.ok(h.storedBytes < full / 20, `history of ${h.storedBytes} bytes for ${full} bytes of versions`);
+      });
+
+      it("prunes versions without deleting objects that live versions or deltas still need", async () => {
+        const me = await user();
+        const a = "Base content that stays. ".repeat(60);
+        const b = `${a}An autosave in between.`;
+        const c = `${b} Then a major save on top of the autosave.`;
+        const d = "A completely different autosave, stored as its own keyframe. ".repeat(40);
+        const doc = await newDoc(me.token, { content: a }); // 1: A, keyframe
+        await save(me.token, doc.id, b, "minor"); // 2: B, delta on A
+        await save(me.token, doc.id, c); // 3: C, delta on B
+        await save(me.token, doc.id, a, "minor"); // 4: A again, shared with version 1
+        await save(me.token, doc.id, d, "minor"); // 5: D, keyframe
+        await save(me.token, doc.id, c); // 6: C again, current
+        const before = await objectsOf(doc.id);
+        assert.equal(before.length, 4);
+        const dKey = (await objectsOf(doc.id)).filter((o: { kind: string }) => o.kind === "keyframe");
+        assert.equal(dKey.length, 2);
+        await sql`update document_versions set expires_at = now() - interval '1 minute'
+          where document_id = ${doc.id} and kind = 'minor'`.execute(db());
+        const report = await runWritingMaintenance(platform);
+        assert.ok(report.prunedVersions >= 3);
+        const left = await call("GET", `/v1/documents/${doc.id}/versions`, { token: me.token });
+        assert.deepEqual(
+          left.body.items.map((v: { number: number }) => v.number),
+          [6, 3, 1],
+        );
+        const after = await objectsOf(doc.id);
+        assert.equal(after.length, 3, "D went; A, and B (the base of C), stay");
+        assert.equal(await history(me.token, doc.id).then((h) => h.versions), 3);
+        const stored = after.reduce((n: number, o: { stored_size: number }) => n + o.stored_size, 0);
+        assert.equal((await history(me.token, doc.id)).storedBytes, stored);
+        for (const [n, content] of [
+          [1, a],
+          [3, c],
+          [6, c],
+        ] as const) {
+          assert.equal((await version(me.token, doc.id, n)).content, content);
+        }
+        const gone = dKey
+          .map((o: { blob_key: string }) => o.blob_key)
+          .filter((k: string) => !after.some((o: { blob_key: string | null }) => o.blob_key === k));
+        assert.equal(gone.length, 1);
+        await runWritingMaintenance(platform);
+        assert.equal(await platform.blobs.head(gone[0]), null, "the reclaimed keyframe's blob is deleted");
+        for (const o of after) if (o.blob_key) assert.ok(await platform.blobs.head(o.blob_key));
+        // A save after pruning still deltas against what is current.
+        await save(me.token, doc.id, `${c} More.`);
+        assert.equal((await version(me.token, doc.id, 7)).storage, "delta");
+      });
+
+      it("keeps every live version readable while saves race with pruning and reclaiming", async () => {
+        const me = await user();
+        const base = "Racing saves and pruning. ".repeat(80);
+        const doc = await newDoc(me.token, { content: base });
+        const expected = new Map<number, string>([[1, base]]);
+        for (let round = 0; round < 4; round++) {
+          const saves = Array.from({ length: 6 }, (_, i) => {
+            // Contents repeat across rounds, so saves reuse objects that pruning may reclaim.
+            const content = `${base}edit ${(round + i) % 5}`;
+            return call("POST", `/v1/documents/${doc.id}/versions`, {
+              token: me.token,
+              body: { content, kind: i % 2 === 0 ? "minor" : "major" },
+            }).then((res) => {
+              assert.equal(res.status, 201, JSON.stringify(res.body));
+              expected.set(res.body.number, content);
+            });
+          });
+          const pruning = (async () => {
+            for (let k = 0; k < 3; k++) {
+              await sql`update document_versions set expires_at = now() - interval '1 minute'
+                where document_id = ${doc.id} and kind = 'minor'`.execute(db());
+              await runWritingMaintenance(platform);
+            }
+          })();
+          await Promise.all([...saves, pruning]);
+        }
+        const live = (await call("GET", `/v1/documents/${doc.id}/versions?limit=100`, { token: me.token })).body.items;
+        assert.ok(live.length >= 13, `${live.length} live versions`);
+        for (const v of live) {
+          assert.equal(
+            (await version(me.token, doc.id, v.number)).content,
+            expected.get(v.number),
+            `version ${v.number}`,
+          );
+        }
+        const h = await history(me.token, doc.id);
+        assert.equal(h.versions, live.length);
+      });
+
+      it("migrates histories in the earlier form in place, checking every version, and drops the old blobs", async () => {
+        const { rewriteAsLegacyHistory } = await import("../support/legacy-history.ts");
+        const { migrateHistoryBatch } = await import("../../src/modules/writing/history-migration.ts");
+        const me = await user();
+        const docs: { id: string; contents: string[] }[] = [];
+        for (const seed of ["Plain English text, edited over time. ", "混合 text with 中文 and émojis 😀 🎉. "]) {
+          let text = seed.repeat(50);
+          const doc = await newDoc(me.token, { content: text });
+          const contents = [text];
+          for (let i = 0; i < 7; i++) {
+            text = `${text.slice(0, 40 * i)}«${i}»${text.slice(40 * i)}`;
+            contents.push(text);
+            await save(me.token, doc.id, text, i === 3 ? "minor" : "major");
+          }
+          await rewriteAsLegacyHistory(db(), platform.blobs, doc.id);
+          docs.push({ id: doc.id, contents });
+        }
+        // One more whose old form is damaged: it cannot be checked, so it is left as it is.
+        const damaged = await newDoc(me.token, { content: "Damaged history. ".repeat(30) });
+        for (let i = 2; i <= 4; i++) await save(me.token, damaged.id, `Damaged history, edit ${i}. `.repeat(30));
+        await rewriteAsLegacyHistory(db(), platform.blobs, damaged.id);
+        const damagedFirst = await db()
+          .selectFrom("document_versions")
+          .select("blob_key")
+          .where("document_id", "=", damaged.id)
+          .where("version_number", "=", 1)
+          .executeTakeFirst();
+        await platform.blobs.put(damagedFirst.blob_key, "not what was saved");
+        const failedBefore = (await db().selectFrom("writing_history_migration").selectAll().executeTakeFirst())
+          .documents_failed;
+        const legacyKeys = (
+          await db()
+            .selectFrom("document_versions")
+            .select("blob_key")
+            .where(
+              "document_id",
+              "in",
+              docs.map((d) => d.id),
+            )
+            .execute()
+        ).map((r: { blob_key: string }) => r.blob_key);
+        assert.ok(legacyKeys.every((k: string | null) => k !== null));
+        assert.equal(
+          await db()
+            .selectFrom("document_objects")
+            .select("sha256")
+            .where(
+              "document_id",
+              "in",
+              docs.map((d) => d.id),
+            )
+            .executeTakeFirst(),
+          undefined,
+        );
+        // Still readable before the migration reaches them, through the legacy reader.
+        assert.equal((await version(me.token, docs[0]!.id, 2)).content, docs[0]!.contents[1]);
+        assert.equal((await version(me.token, docs[0]!.id, 2)).storage, "delta");
+
+        let batches = 0;
+        for (;;) {
+          const batch = await migrateHistoryBatch(platform, 1);
+          if (batch.finished) break;
+          batches++;
+        }
+        assert.ok(batches >= 2, "one document per batch");
+        const progress = await db().selectFrom("writing_history_migration").selectAll().executeTakeFirst();
+        assert.ok(progress.finished_at);
+        assert.equal(progress.documents_failed, failedBefore + 1, "the damaged document is counted");
+        const untouched = await db()
+          .selectFrom("document_versions")
+          .select("blob_key")
+          .where("document_id", "=", damaged.id)
+          .execute();
+        assert.ok(
+          untouched.every((r: { blob_key: string | null }) => r.blob_key !== null),
+          "and left in its old form",
+        );
+        assert.equal(
+          (await version(me.token, damaged.id, 4)).content,
+          "Damaged history, edit 4. ".repeat(30),
+          "what still reads (its own snapshot), reads",
+        );
+        for (const doc of docs) {
+          const list = (await call("GET", `/v1/documents/${doc.id}/versions?limit=100`, { token: me.token })).body
+            .items;
+          assert.equal(list.length, doc.contents.length);
+          for (const v of list)
+            assert.ok(["keyframe", "delta"].includes(v.storage), `version ${v.number} is ${v.storage}`);
+          for (let n = 1; n <= doc.contents.length; n++) {
+            assert.equal((await version(me.token, doc.id, n)).content, doc.contents[n - 1]);
+          }
+          const h = await history(me.token, doc.id);
+          const objects = await objectsOf(doc.id);
+          assert.equal(
+            h.storedBytes,
+            objects.reduce((n: number, o: { stored_size: number }) => n + o.stored_size, 0),
+          );
+          assert.equal(h.versions, doc.contents.length);
+          // New saves continue the chain.
+          await save(me.token, doc.id, `${doc.contents.at(-1)} After the migration.`);
+          assert.equal((await version(me.token, doc.id, doc.contents.length + 1)).storage, "delta");
+        }
+        const remaining = await db()
+          .selectFrom("document_versions")
+          .select("id")
+          .where(
+            "document_id",
+            "in",
+            docs.map((d) => d.id),
+          )
+          .where("blob_key", "is not", null)
+          .execute();
+        assert.equal(remaining.length, 0, "no version is left in the earlier form");
+        await runWritingMaintenance(platform);
+        for (const key of legacyKeys) assert.equal(await platform.blobs.head(key), null, `old blob ${key} deleted`);
       });
     });
 
@@ -508,8 +816,9 @@ export function writingContract(name: string, open: (aiBaseUrl: string) => Promi
         assert.equal(late.status, 410);
         assert.equal(late.body.error.code, "restore_window_passed");
         const keys = (
-          await db().selectFrom("document_versions").select("blob_key").where("document_id", "=", doc.id).execute()
+          await db().selectFrom("document_objects").select("blob_key").where("document_id", "=", doc.id).execute()
         ).map((r: { blob_key: string }) => r.blob_key);
+        assert.ok(keys.length > 0);
         await runWritingMaintenance(platform);
         assert.equal(
           await db().selectFrom("documents").select("id").where("id", "=", doc.id).executeTakeFirst(),
@@ -656,11 +965,15 @@ export function writingContract(name: string, open: (aiBaseUrl: string) => Promi
 
       it("copies the blobs to the user's keys and moves the rows on registration; originals wait for the session to expire", async () => {
         const anon = await anonymousWithDocs();
-        const originals = await db()
-          .selectFrom("document_versions")
-          .select("blob_key")
-          .where("document_id", "in", anon.ids)
-          .execute();
+        const objectKeys = () =>
+          db()
+            .selectFrom("document_objects")
+            .select("blob_key")
+            .where("document_id", "in", anon.ids)
+            .where("blob_key", "is not", null)
+            .execute();
+        const originals = await objectKeys();
+        assert.ok(originals.length >= 2);
         const reg = await call("POST", "/v1/auth/register", {
           token: anon.token,
           body: { email: `t-${randomUUID().slice(0, 8)}@example.com`, password, name: "T" },
@@ -675,11 +988,8 @@ export function writingContract(name: string, open: (aiBaseUrl: string) => Promi
           (await call("GET", `/v1/documents/${anon.ids[0]}/versions/1`, { token: reg.body.accessToken })).body.content,
           "first anonymous text",
         );
-        const rows = await db()
-          .selectFrom("document_versions")
-          .select("blob_key")
-          .where("document_id", "in", anon.ids)
-          .execute();
+        const rows = await objectKeys();
+        assert.equal(rows.length, originals.length);
         assert.ok(rows.every((r: { blob_key: string }) => r.blob_key.startsWith(`versions/${userId}/`)));
         for (const o of originals) assert.ok(await platform.blobs.head(o.blob_key), "the original is kept for now");
         const queued = await db()
@@ -701,11 +1011,14 @@ export function writingContract(name: string, open: (aiBaseUrl: string) => Promi
           .select(["id", "anonymous_session_id", "content_key"])
           .where("id", "in", anon.ids)
           .execute();
-        const versionKeys = await db()
-          .selectFrom("document_versions")
-          .select("blob_key")
-          .where("document_id", "in", anon.ids)
-          .execute();
+        const objectKeys = () =>
+          db()
+            .selectFrom("document_objects")
+            .select(["document_id", "sha256", "blob_key"])
+            .where("document_id", "in", anon.ids)
+            .orderBy("sha256")
+            .execute();
+        const versionKeys = await objectKeys();
         const originalCopy = platform.blobs.copy.bind(platform.blobs);
         let copies = 0;
         const copiedTo: string[] = [];
@@ -735,11 +1048,7 @@ export function writingContract(name: string, open: (aiBaseUrl: string) => Promi
           .where("id", "in", anon.ids)
           .execute();
         assert.deepEqual(after, before, "every row is as it was");
-        const afterKeys = await db()
-          .selectFrom("document_versions")
-          .select("blob_key")
-          .where("document_id", "in", anon.ids)
-          .execute();
+        const afterKeys = await objectKeys();
         assert.deepEqual(afterKeys, versionKeys);
         const stillThere = await call("GET", `/v1/documents/${anon.ids[0]}`, { token: anon.token });
         assert.equal(

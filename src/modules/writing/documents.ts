@@ -48,6 +48,8 @@ export const DOCUMENT_COLUMNS = [
   "documents.content_key",
   "documents.content_size",
   "documents.content_sha256",
+  "documents.history_versions",
+  "documents.history_stored_bytes",
   "documents.created_at",
   "documents.updated_at",
   "documents.last_accessed_at",

@@ -1,5 +1,6 @@
 import type { StrataModule } from "../../runtime/module.ts";
 import type { Platform } from "../../runtime/platform.ts";
+import { startHistoryMigration } from "./history-migration.ts";
 import { runWritingMaintenance } from "./maintenance.ts";
 import { writingMigrations } from "./migrations.ts";
 import { registerWritingRoutes } from "./routes.ts";
@@ -22,6 +23,11 @@ export const writingModule: StrataModule = {
     const stops = [
       every(platform, "writing maintenance", MAINTENANCE_INTERVAL_MS, () => runWritingMaintenance(platform)),
       every(platform, "search reindex", SEARCH_SWEEP_INTERVAL_MS, () => reindexPendingSearch(platform)),
+      // Converts histories still in the earlier form; a no-op once finished.
+      startHistoryMigration(platform, {
+        batchSize: platform.config.writing.historyMigrationBatch,
+        pauseMs: platform.config.writing.historyMigrationPauseMs,
+      }),
     ];
     return async () => {
       for (const stop of stops) await stop();

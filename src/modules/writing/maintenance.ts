@@ -1,7 +1,8 @@
 import { sql } from "kysely";
+import { transaction } from "../../platform/database/transaction.ts";
 import type { Platform } from "../../runtime/platform.ts";
+import { blobStillReferenced, reclaimObjects } from "./content-objects.ts";
 import { RESTORE_WINDOW_MS } from "./documents.ts";
-import { blobStillNeeded } from "./version-store.ts";
 
 const BATCH = 500;
 
@@ -26,8 +27,11 @@ export const ANONYMOUS_RETENTION_DAYS = 7;
  *   opened for 7 days, are purged with their blobs;
  * - blobs queued for deletion (transferred originals, pruned versions) are
  *   deleted once due.
- * A pruned version disappears from the history; its blob stays while a live
- * version is stored as a patch against it.
+ * A pruned version disappears from the history. Its content object stays
+ * while another live version has the same content or a needed object is a
+ * delta against it; the rest are reclaimed (content-objects.ts) and their
+ * blobs deleted. A version still in the earlier form keeps its blob while a
+ * live version is stored as a patch against it.
  */
 export async function runWritingMaintenance(platform: Platform): Promise<MaintenanceReport> {
   const db = platform.database.db;
@@ -44,20 +48,25 @@ export async function runWritingMaintenance(platform: Platform): Promise<Mainten
     .where(({ not, exists, selectFrom }) =>
       not(exists(selectFrom("documents as d").select("d.id").whereRef("d.current_version_id", "=", "v.id"))),
     )
-    .returning(["v.id", "v.blob_key"])
+    .returning(["v.id", "v.document_id", "v.blob_key"])
     .execute();
-  // Queue the blobs of pruned versions that no live version is patched
-  // against: the ones just pruned, and the pruned snapshots they were
-  // patched against, which may have lost their last live dependent.
-  if (pruned.length > 0) {
-    const ids = sql.join(pruned.map((p) => p.id));
+  // Earlier form: queue the blobs of pruned versions that no live version is
+  // patched against: the ones just pruned, and the pruned snapshots they
+  // were patched against, which may have lost their last live dependent.
+  const legacy = pruned.filter((p) => p.blob_key !== null);
+  if (legacy.length > 0) {
+    const ids = sql.join(legacy.map((p) => p.id));
     await sql`
       insert into writing_blob_cleanup (blob_key, delete_after)
       select v.blob_key, now() from document_versions v
-      where v.pruned_at is not null
+      where v.pruned_at is not null and v.blob_key is not null
         and (v.id in (${ids}) or v.id in (select base_version_id from document_versions where id in (${ids})))
         and not exists (select 1 from document_versions d where d.base_version_id = v.id and d.pruned_at is null)
       on conflict (blob_key) do nothing`.execute(db);
+  }
+  // Content objects, one document at a time under its lock (as saves take it).
+  for (const documentId of new Set(pruned.map((p) => p.document_id))) {
+    await transaction(db, (trx) => reclaimObjects(trx, documentId));
   }
 
   const archived = await db
@@ -89,7 +98,8 @@ export async function runWritingMaintenance(platform: Platform): Promise<Mainten
     const ids = doomed.map((d) => d.id);
     await sql`
       insert into writing_blob_cleanup (blob_key, delete_after)
-      select blob_key, now() from document_versions where document_id in (${sql.join(ids)})
+      select blob_key, now() from document_versions where document_id in (${sql.join(ids)}) and blob_key is not null
+      union select blob_key, now() from document_objects where document_id in (${sql.join(ids)}) and blob_key is not null
       union select content_key, now() from documents where id in (${sql.join(ids)})
       on conflict (blob_key) do nothing`.execute(trx);
     await trx.updateTable("documents").set({ current_version_id: null }).where("id", "in", ids).execute();
@@ -105,15 +115,9 @@ export async function runWritingMaintenance(platform: Platform): Promise<Mainten
     .execute();
   let deletedBlobs = 0;
   for (const { blob_key } of due) {
-    // Checked again at the last moment: a version saved since the key was
-    // queued may have been stored as a patch against it.
-    const stillNeeded = await db
-      .selectFrom("document_versions as v")
-      .select("v.id")
-      .where("v.blob_key", "=", blob_key)
-      .where(blobStillNeeded)
-      .executeTakeFirst();
-    if (!stillNeeded) {
+    // Checked again at the last moment: in the earlier form, a version saved
+    // since the key was queued may have been stored as a patch against it.
+    if (!(await blobStillReferenced(db, blob_key))) {
       await platform.blobs.delete(blob_key);
       deletedBlobs++;
     }

@@ -155,5 +155,90 @@ export const writingMigrations: Migration[] = [
       await db.schema.dropTable("documents").execute();
     },
   },
+  {
+    version: 101,
+    name: "writing_content_objects",
+    /**
+     * Version content as content-addressed objects per document (keyframes
+     * and deltas, see version-store.ts). Versions written in the earlier form
+     * keep their blob_key until the history migration (history-migration.ts)
+     * converts them; new versions have none. The documents row carries its
+     * history's totals so a read costs no aggregate.
+     */
+    async up(db) {
+      await sql`
+        create table document_objects (
+          document_id uuid not null references documents (id) on delete cascade,
+          sha256 text not null,
+          kind text not null check (kind in ('keyframe', 'delta')),
+          base_sha256 text,
+          depth integer not null check (depth >= 0),
+          run integer not null check (run between 0 and depth),
+          content_size integer not null,
+          stored_size integer not null,
+          body bytea,
+          blob_key text,
+          created_at timestamptz(3) not null default now(),
+          primary key (document_id, sha256),
+          constraint document_objects_delta_has_base check ((kind = 'delta') = (base_sha256 is not null)),
+          constraint document_objects_keyframe_depth check ((kind = 'keyframe') = (depth = 0)),
+          constraint document_objects_one_place check ((body is null) <> (blob_key is null)),
+          -- No cascade: an object a delta is based on can never go first.
+          constraint document_objects_base_fk foreign key (document_id, base_sha256)
+            references document_objects (document_id, sha256)
+        )`.execute(db);
+      await sql`create index document_objects_base_idx on document_objects (document_id, base_sha256) where base_sha256 is not null`.execute(
+        db,
+      );
+      await sql`create unique index document_objects_blob_key_idx on document_objects (blob_key) where blob_key is not null`.execute(
+        db,
+      );
+      await sql`alter table document_versions alter column blob_key drop not null`.execute(db);
+      await sql`alter table document_versions drop constraint document_versions_storage_check`.execute(db);
+      await sql`alter table document_versions add constraint document_versions_storage_check
+        check (storage in ('snapshot', 'delta', 'keyframe'))`.execute(db);
+      await sql`alter table document_versions drop constraint document_versions_delta_has_base`.execute(db);
+      await sql`alter table document_versions add constraint document_versions_delta_has_base
+        check (case when blob_key is null then base_version_id is null
+          else (storage = 'delta') = (base_version_id is not null) end)`.execute(db);
+      await sql`create index document_versions_legacy_idx on document_versions (document_id) where blob_key is not null`.execute(
+        db,
+      );
+      await sql`alter table documents add column history_versions integer not null default 0`.execute(db);
+      await sql`alter table documents add column history_stored_bytes bigint not null default 0`.execute(db);
+      await sql`update documents d set
+        history_versions = (select count(*) from document_versions v where v.document_id = d.id and v.pruned_at is null),
+        history_stored_bytes = (select coalesce(sum(v.stored_size), 0) from document_versions v
+          where v.document_id = d.id and (v.pruned_at is null or exists (
+            select 1 from document_versions x where x.base_version_id = v.id and x.pruned_at is null)))`.execute(db);
+      await sql`
+        create table writing_history_migration (
+          id smallint primary key check (id = 1),
+          cursor_document_id uuid,
+          documents_migrated integer not null default 0,
+          versions_migrated integer not null default 0,
+          documents_failed integer not null default 0,
+          started_at timestamptz(3) not null default now(),
+          finished_at timestamptz(3)
+        )`.execute(db);
+      await sql`insert into writing_history_migration (id) values (1)`.execute(db);
+    },
+    // Down restores the schema; it cannot turn content objects back into the
+    // earlier form, so it refuses while any version depends on them.
+    async down(db) {
+      await db.schema.dropTable("writing_history_migration").execute();
+      await sql`alter table documents drop column history_stored_bytes`.execute(db);
+      await sql`alter table documents drop column history_versions`.execute(db);
+      await sql`drop index document_versions_legacy_idx`.execute(db);
+      await sql`alter table document_versions drop constraint document_versions_delta_has_base`.execute(db);
+      await sql`alter table document_versions add constraint document_versions_delta_has_base
+        check ((storage = 'delta') = (base_version_id is not null))`.execute(db);
+      await sql`alter table document_versions drop constraint document_versions_storage_check`.execute(db);
+      await sql`alter table document_versions add constraint document_versions_storage_check
+        check (storage in ('snapshot', 'delta'))`.execute(db);
+      await sql`alter table document_versions alter column blob_key set not null`.execute(db);
+      await db.schema.dropTable("document_objects").execute();
+    },
+  },
   documentSearchMigration,
 ];

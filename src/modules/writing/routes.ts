@@ -40,6 +40,13 @@ const Document = Type.Object({
   archivedAt: Type.Union([Type.String(), Type.Null()]),
   currentVersion: Type.Object({ id: Type.Union([Type.String(), Type.Null()]), number: Type.Integer() }),
   contentSize: Type.Integer(),
+  history: Type.Object(
+    {
+      versions: Type.Integer({ description: "live versions in the history" }),
+      storedBytes: Type.Integer({ description: "bytes the history occupies in storage, compressed" }),
+    },
+    { description: "what the document's version history occupies" },
+  ),
   owner: Type.Object({ kind: Type.String() }),
   organizationId: Type.String(),
   createdAt: Type.String(),
@@ -64,8 +71,12 @@ const Version = Type.Object({
   author: Type.Object({ userId: Type.Union([Type.String(), Type.Null()]), anonymous: Type.Boolean() }),
   previousVersionId: Type.Union([Type.String(), Type.Null()]),
   contentSize: Type.Integer(),
-  storage: Type.String(),
-  storedSize: Type.Integer(),
+  storage: Type.String({
+    description: "keyframe or delta: how the version's content is stored (snapshot or delta in the earlier form)",
+  }),
+  storedSize: Type.Integer({
+    description: "bytes this version added to storage; 0 when its content was already stored",
+  }),
   suggestionState: Type.Union([Type.String(), Type.Null()]),
   createdAt: Type.String(),
   expiresAt: Type.Union([Type.String(), Type.Null()]),

@@ -4,7 +4,8 @@ import type { NullableTimestamp, Timestamp } from "../../platform/database/colum
 /** The writing module's tables (seed 000), migrations 100-199. */
 
 export type VersionKind = "major" | "minor" | "ai_suggestion";
-export type VersionStorage = "snapshot" | "delta";
+/** "keyframe" or "delta": the kind of the content object the version points at; "snapshot" only in the earlier form. */
+export type VersionStorage = "snapshot" | "delta" | "keyframe";
 export type SuggestionState = "pending" | "accepted" | "rejected";
 
 export interface DocumentsTable {
@@ -22,6 +23,10 @@ export interface DocumentsTable {
   content_key: string;
   content_size: ColumnType<number, number | undefined, number>;
   content_sha256: ColumnType<string, string | undefined, string>;
+  /** Live versions in the history. */
+  history_versions: ColumnType<number, number | undefined, number>;
+  /** Bytes the history occupies in storage (its content objects, compressed). */
+  history_stored_bytes: ColumnType<string | number, number | undefined, number>;
   created_at: Timestamp;
   updated_at: Timestamp;
   last_accessed_at: Timestamp;
@@ -36,8 +41,11 @@ export interface DocumentVersionsTable {
   version_number: number;
   kind: VersionKind;
   storage: VersionStorage;
+  /** Earlier form only: the snapshot a legacy patch applies to. */
   base_version_id: string | null;
-  blob_key: string;
+  /** Earlier form only: the version's own blob. Null once the version points at a content object. */
+  blob_key: string | null;
+  /** Bytes this version added to storage (0 when its content was already stored). */
   stored_size: number;
   content_size: number;
   content_sha256: string;
@@ -101,6 +109,39 @@ export interface DocumentSearchPendingTable {
   dirty_since: Timestamp;
 }
 
+/**
+ * A document's content, stored once per distinct SHA-256: a keyframe (the
+ * whole content) or a delta against a base object, Brotli-compressed; small
+ * deltas inline in `body`, the rest in the blob store under `blob_key`.
+ * A version points at its object by (document_id, content_sha256).
+ */
+export interface DocumentObjectsTable {
+  document_id: string;
+  sha256: string;
+  kind: "keyframe" | "delta";
+  base_sha256: string | null;
+  /** Deltas from this object down to its keyframe. */
+  depth: number;
+  /** Deltas since its run's anchor (0 for anchors and keyframes); see object-codec.ts. */
+  run: number;
+  content_size: number;
+  stored_size: number;
+  body: Buffer | null;
+  blob_key: string | null;
+  created_at: Timestamp;
+}
+
+/** The one row of the history migration's progress (history-migration.ts). */
+export interface WritingHistoryMigrationTable {
+  id: number;
+  cursor_document_id: string | null;
+  documents_migrated: ColumnType<number, number | undefined, number>;
+  versions_migrated: ColumnType<number, number | undefined, number>;
+  documents_failed: ColumnType<number, number | undefined, number>;
+  started_at: Timestamp;
+  finished_at: NullableTimestamp;
+}
+
 /** Blobs to delete once a moment has passed (transferred originals, superseded content). */
 export interface WritingBlobCleanupTable {
   blob_key: string;
@@ -116,5 +157,7 @@ declare module "../../platform/database/tables.ts" {
     prompt_templates: PromptTemplatesTable;
     ai_interactions: AiInteractionsTable;
     writing_blob_cleanup: WritingBlobCleanupTable;
+    document_objects: DocumentObjectsTable;
+    writing_history_migration: WritingHistoryMigrationTable;
   }
 }

@@ -1,11 +1,14 @@
+import { randomUUID } from "node:crypto";
 import type { TransferContext } from "../../platform/identity/ownership-transfer.ts";
 import type { Platform } from "../../runtime/platform.ts";
+import { legacyBlobStillNeeded } from "./content-objects.ts";
 import { documentContentKey, versionKey } from "./storage-keys.ts";
-import { blobStillNeeded } from "./version-store.ts";
 
 /**
  * Seed 000's Document Transfer Mechanism, as an ownership-transfer hook:
- * 1. every blob of the session's documents is copied to the user's keys;
+ * 1. every blob of the session's documents (blob-held content objects, the
+ *    current content, versions still in the earlier form) is copied to the
+ *    user's keys; deltas held inline in the database need nothing;
  * 2. the rows are updated to the new owner, tenant and keys;
  * 3. the originals are kept until the anonymous session would have expired,
  *    then deleted by the clean-up job;
@@ -38,18 +41,37 @@ export async function transferDocuments(
       await Promise.all(copied.map((key) => blobs.delete(key).catch(() => {})));
     });
     for (const doc of docs) {
-      // Live versions, and pruned snapshots that live versions are patched against.
+      const objects = await trx
+        .selectFrom("document_objects")
+        .select(["sha256", "blob_key"])
+        .where("document_id", "=", doc.id)
+        .where("blob_key", "is not", null)
+        .execute();
+      for (const object of objects) {
+        const target = versionKey(userId, doc.id, randomUUID());
+        await blobs.copy(object.blob_key as string, target);
+        copied.push(target);
+        originals.push(object.blob_key as string);
+        await trx
+          .updateTable("document_objects")
+          .set({ blob_key: target })
+          .where("document_id", "=", doc.id)
+          .where("sha256", "=", object.sha256)
+          .execute();
+      }
+      // Earlier form: live versions, and pruned snapshots that live versions are patched against.
       const versions = await trx
         .selectFrom("document_versions as v")
         .select(["v.id", "v.blob_key"])
         .where("v.document_id", "=", doc.id)
-        .where(blobStillNeeded)
+        .where("v.blob_key", "is not", null)
+        .where(legacyBlobStillNeeded)
         .execute();
       for (const version of versions) {
         const target = versionKey(userId, doc.id, version.id);
-        await blobs.copy(version.blob_key, target);
+        await blobs.copy(version.blob_key as string, target);
         copied.push(target);
-        originals.push(version.blob_key);
+        originals.push(version.blob_key as string);
         await trx.updateTable("document_versions").set({ blob_key: target }).where("id", "=", version.id).execute();
       }
       const contentTarget = documentContentKey(userId, doc.id);

@@ -5,9 +5,11 @@ import { DatabaseUnavailableError } from "../../platform/database/sqlstate.ts";
 import type { Tables } from "../../platform/database/tables.ts";
 import { transaction } from "../../platform/database/transaction.ts";
 import { errors } from "../../platform/errors/catalog.ts";
-import { applyDelta, planStorage } from "./delta.ts";
+import { insertObject, planObject, readBytes, readObjectContent } from "./content-objects.ts";
+import { applyLegacyPatch } from "./legacy-patch.ts";
+import { sha256Hex } from "./object-codec.ts";
 import { indexSavedContent } from "./search-index.ts";
-import { documentContentKey, ownerKey, versionKey } from "./storage-keys.ts";
+import { documentContentKey, ownerKey } from "./storage-keys.ts";
 import type { DocumentVersionsTable, VersionKind } from "./tables.ts";
 
 /** Minor (autosave) versions are kept this long (seed 000's Versioning Strategy). */
@@ -43,25 +45,44 @@ export function sha256(text: string): string {
 }
 
 export async function readText(blobs: BlobStore, key: string): Promise<string> {
-  const { body } = await blobs.get(key);
-  const chunks: Buffer[] = [];
-  for await (const chunk of body) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
+  return (await readBytes(blobs, key)).toString("utf8");
 }
 
-/** A version's full content: its snapshot, or its snapshot with its patch applied; checked against its checksum. */
+/**
+ * A version's full content, checked against its checksum: from its content
+ * object, or, for a version the history migration has not reached yet, from
+ * its snapshot or legacy patch.
+ */
 export async function readVersionContent(db: Kysely<Tables>, blobs: BlobStore, version: VersionRow): Promise<string> {
+  if (version.blob_key === null) {
+    return (await readObjectContent(db, blobs, version.document_id, version.content_sha256)).toString("utf8");
+  }
+  return readLegacyVersion(db, blobs, version as VersionRow & { blob_key: string });
+}
+
+/** A version in the earlier form: its snapshot, or its snapshot with its diff-match-patch patch applied. */
+export async function readLegacyVersion(
+  db: Kysely<Tables>,
+  blobs: BlobStore,
+  version: Pick<VersionRow, "id" | "storage" | "base_version_id" | "content_sha256"> & { blob_key: string },
+  snapshotCache?: Map<string, string>,
+): Promise<string> {
   let content: string;
   if (version.storage === "snapshot") {
     content = await readText(blobs, version.blob_key);
   } else {
-    const base = await db
-      .selectFrom("document_versions")
-      .select("blob_key")
-      .where("id", "=", version.base_version_id as string)
-      .executeTakeFirstOrThrow();
-    const [snapshot, delta] = await Promise.all([readText(blobs, base.blob_key), readText(blobs, version.blob_key)]);
-    content = applyDelta(snapshot, delta);
+    const baseId = version.base_version_id as string;
+    let snapshot = snapshotCache?.get(baseId);
+    if (snapshot === undefined) {
+      const base = await db
+        .selectFrom("document_versions")
+        .select("blob_key")
+        .where("id", "=", baseId)
+        .executeTakeFirstOrThrow();
+      snapshot = await readText(blobs, base.blob_key as string);
+      snapshotCache?.set(baseId, snapshot);
+    }
+    content = applyLegacyPatch(snapshot, await readText(blobs, version.blob_key));
   }
   if (sha256(content) !== version.content_sha256) {
     throw new Error(`version ${version.id} does not match its checksum`);
@@ -84,12 +105,21 @@ export async function findVersion(db: Kysely<Tables>, documentId: string, number
 /**
  * Stores a new version and, unless it is an AI suggestion, makes it current.
  *
- * The version's blob is written first under a fresh key, then one
- * transaction locks the document row, takes the next number, inserts the
- * version and moves the document forward; so concurrent saves get distinct,
- * gapless numbers in commit order, and a row never points at a missing blob.
- * If the transaction fails the new blob is deleted. The document's current
- * content blob is refreshed after commit; readers check it against the row's
+ * Content is stored once per document and SHA-256 (content-objects.ts):
+ * content the document already holds (a restore, a re-save, an accepted
+ * suggestion) adds only the version row. New content becomes a delta
+ * after the current version's object (a delta in its run, a new anchor, or
+ * a keyframe: see object-codec.ts); it is verified to restore exactly
+ * before anything is written.
+ *
+ * A blob-held object is written first under a fresh key, then one
+ * transaction locks the document row, checks that the object it reuses or
+ * the base it deltas against still exists (objects are reclaimed only under
+ * that lock), takes the next number, inserts object and version and moves
+ * the document forward; so concurrent saves get distinct, gapless numbers in
+ * commit order, and a row never points at a missing blob. If the
+ * transaction fails the new blob is deleted. The document's current content
+ * blob is refreshed after commit; readers check it against the row's
  * checksum, so a crash between the two is repaired on the next read.
  */
 export async function saveVersion(
@@ -98,56 +128,55 @@ export async function saveVersion(
   doc: DocumentRef,
   input: { content: string; kind: VersionKind; changeDescription?: string | null; author: Author },
 ): Promise<SavedVersion> {
-  // A snapshot chosen as the base may be pruned before the transaction locks
-  // it; then the plan is made again against what is current.
+  // The object chosen to reuse or to delta against may be reclaimed before
+  // the transaction locks the document; then the plan is made again.
   for (let attempt = 1; ; attempt++) {
     const saved = await trySaveVersion(db, blobs, doc, input);
-    if (saved !== BASE_GONE) return saved;
-    if (attempt >= 3) throw new Error("could not find a stable snapshot to store the version against");
+    if (saved !== OBJECT_GONE) return saved;
+    if (attempt >= 3) throw new Error("the stored content changed under three attempts to save a version");
   }
 }
 
-const BASE_GONE = Symbol("base snapshot was pruned");
+const OBJECT_GONE = Symbol("the planned object or base was reclaimed");
 
 async function trySaveVersion(
   db: Kysely<Tables>,
   blobs: BlobStore,
   doc: DocumentRef,
   input: { content: string; kind: VersionKind; changeDescription?: string | null; author: Author },
-): Promise<SavedVersion | typeof BASE_GONE> {
+): Promise<SavedVersion | typeof OBJECT_GONE> {
   const owner = ownerKey(doc);
-  const snapshot = await db
-    .selectFrom("document_versions")
-    .innerJoin("documents", "documents.id", "document_versions.document_id")
-    .select([
-      "document_versions.id",
-      "document_versions.blob_key",
-      "document_versions.version_number",
-      "documents.last_version_number",
-    ])
-    .where("document_versions.document_id", "=", doc.id)
-    .where("document_versions.storage", "=", "snapshot")
-    .where("document_versions.pruned_at", "is", null)
-    .orderBy("document_versions.version_number", "desc")
-    .limit(1)
+  const bytes = Buffer.from(input.content, "utf8");
+  const contentSha = sha256Hex(bytes);
+  const contentSize = bytes.byteLength;
+  // The history continues from the current version's object; its content
+  // is usually at hand in the current-content blob (checked by planObject).
+  const current = await db
+    .selectFrom("documents")
+    .select(["content_sha256", "content_key"])
+    .where("id", "=", doc.id)
     .executeTakeFirst();
-  const plan = planStorage(
-    input.content,
-    snapshot
+  const plan = await planObject(
+    db,
+    blobs,
+    doc,
+    bytes,
+    contentSha,
+    current?.content_sha256
       ? {
-          content: await readText(blobs, snapshot.blob_key),
-          dependents: snapshot.last_version_number - snapshot.version_number,
+          sha256: current.content_sha256,
+          content: () => readBytes(blobs, current.content_key).catch(() => null),
         }
       : null,
   );
+  const blobKey = plan.reuse ? null : plan.blobKey;
+  if (!plan.reuse && blobKey) {
+    await blobs.put(blobKey, plan.body, { contentType: "application/octet-stream" });
+  }
   const id = randomUUID();
-  const key = versionKey(owner, doc.id, id);
-  await blobs.put(key, plan.body, {
-    contentType: plan.storage === "snapshot" ? "text/plain; charset=utf-8" : "text/x-diff",
-  });
-  const contentSha = sha256(input.content);
-  const contentSize = Buffer.byteLength(input.content);
-  let saved: SavedVersion | typeof BASE_GONE;
+  // Set when a concurrent save stored the same content first: ours is unused.
+  let duplicate = false;
+  let saved: SavedVersion | typeof OBJECT_GONE;
   try {
     saved = await transaction(db, async (trx) => {
       const locked = await trx
@@ -158,16 +187,32 @@ async function trySaveVersion(
         .executeTakeFirst();
       // Purged (or deleted for good) while this save was on its way.
       if (!locked) throw errors.notFound("document");
-      if (plan.storage === "delta" && snapshot) {
-        // FOR SHARE holds off the pruning job until this version, which
-        // depends on the snapshot, is committed.
-        const base = await trx
-          .selectFrom("document_versions")
-          .select("pruned_at")
-          .where("id", "=", snapshot.id)
-          .forShare()
+      let kind = plan.kind;
+      let addedBytes = 0;
+      const needed = plan.reuse ? plan.sha256 : plan.baseSha;
+      if (needed) {
+        const still = await trx
+          .selectFrom("document_objects")
+          .select("kind")
+          .where("document_id", "=", doc.id)
+          .where("sha256", "=", needed)
           .executeTakeFirst();
-        if (!base || base.pruned_at !== null) return BASE_GONE;
+        if (!still) return OBJECT_GONE;
+        if (plan.reuse) kind = still.kind;
+      }
+      if (!plan.reuse) {
+        if (await insertObject(trx, doc.id, plan)) {
+          addedBytes = plan.body.byteLength;
+        } else {
+          duplicate = true;
+          const other = await trx
+            .selectFrom("document_objects")
+            .select("kind")
+            .where("document_id", "=", doc.id)
+            .where("sha256", "=", contentSha)
+            .executeTakeFirstOrThrow();
+          kind = other.kind;
+        }
       }
       const number = locked.last_version_number + 1;
       const row = await trx
@@ -178,10 +223,10 @@ async function trySaveVersion(
           organization_id: doc.organization_id,
           version_number: number,
           kind: input.kind,
-          storage: plan.storage,
-          base_version_id: plan.storage === "delta" ? (snapshot?.id ?? null) : null,
-          blob_key: key,
-          stored_size: Buffer.byteLength(plan.body),
+          storage: kind,
+          base_version_id: null,
+          blob_key: null,
+          stored_size: addedBytes,
           content_size: contentSize,
           content_sha256: contentSha,
           change_description: input.changeDescription ?? null,
@@ -197,6 +242,8 @@ async function trySaveVersion(
         .updateTable("documents")
         .set({
           last_version_number: number,
+          history_versions: sql`history_versions + 1`,
+          history_stored_bytes: sql`history_stored_bytes + ${addedBytes}`,
           // Editing is using: the archive and anonymous-retention clocks restart.
           last_accessed_at: sql`now()`,
           ...(input.kind === "ai_suggestion"
@@ -217,29 +264,20 @@ async function trySaveVersion(
   } catch (error) {
     // When the commit's outcome is unknown (the connection dropped), the row
     // may exist: the blob stays, and at worst is an orphan for clean-up.
-    if (!(error instanceof DatabaseUnavailableError)) await blobs.delete(key).catch(() => {});
+    if (blobKey && !(error instanceof DatabaseUnavailableError)) await blobs.delete(blobKey).catch(() => {});
     throw error;
   }
-  if (saved === BASE_GONE) {
-    await blobs.delete(key).catch(() => {});
-    return BASE_GONE;
-  }
+  if (blobKey && (saved === OBJECT_GONE || duplicate)) await blobs.delete(blobKey).catch(() => {});
+  if (saved === OBJECT_GONE) return OBJECT_GONE;
   if (input.kind !== "ai_suggestion") {
     await blobs
-      .put(documentContentKey(owner, doc.id), input.content, { contentType: "text/plain; charset=utf-8" })
+      .put(documentContentKey(owner, doc.id), bytes, { contentType: "text/plain; charset=utf-8" })
       .catch(() => {
         // The row already points at the new version; the next read rebuilds this blob.
       });
   }
   return saved;
 }
-
-/**
- * For a query over `document_versions as v`: the version is live, or a live
- * version is stored as a patch against it, so its blob is still needed.
- */
-export const blobStillNeeded = sql<boolean>`(v.pruned_at is null or exists (
-  select 1 from document_versions d where d.base_version_id = v.id and d.pruned_at is null))`;
 
 /**
  * The document's current content. Reads the content blob and checks it

@@ -1,4 +1,4 @@
-import type { DocumentsTable, VersionKind } from "./tables.ts";
+import type { DocumentsTable, VersionKind, VersionStorage } from "./tables.ts";
 
 type DocumentRow = Pick<
   DocumentsTable,
@@ -10,6 +10,8 @@ type DocumentRow = Pick<
   current_version_id: string | null;
   current_version_number: number;
   content_size: number;
+  history_versions: number;
+  history_stored_bytes: string | number;
   created_at: Date;
   updated_at: Date;
   last_accessed_at: Date;
@@ -26,6 +28,7 @@ export interface DocumentView {
   archivedAt: string | null;
   currentVersion: { id: string | null; number: number };
   contentSize: number;
+  history: { versions: number; storedBytes: number };
   owner: { kind: "user" | "anonymous" };
   organizationId: string;
   createdAt: string;
@@ -44,6 +47,7 @@ export function documentView(row: DocumentRow): DocumentView {
     archivedAt: row.archived_at?.toISOString() ?? null,
     currentVersion: { id: row.current_version_id, number: row.current_version_number },
     contentSize: row.content_size,
+    history: { versions: row.history_versions, storedBytes: Number(row.history_stored_bytes) },
     owner: { kind: row.user_id ? "user" : "anonymous" },
     organizationId: row.organization_id,
     createdAt: row.created_at.toISOString(),
@@ -61,7 +65,7 @@ export interface VersionView {
   author: { userId: string | null; anonymous: boolean };
   previousVersionId: string | null;
   contentSize: number;
-  storage: "snapshot" | "delta";
+  storage: VersionStorage;
   storedSize: number;
   suggestionState: string | null;
   createdAt: string;
@@ -77,7 +81,7 @@ export function versionView(row: {
   created_by_session_id: string | null;
   previous_version_id: string | null;
   content_size: number;
-  storage: "snapshot" | "delta";
+  storage: VersionStorage;
   stored_size: number;
   suggestion_state: string | null;
   created_at: Date;

@@ -1,0 +1,257 @@
+import { randomUUID } from "node:crypto";
+import { type Kysely, sql } from "kysely";
+import type { BlobStore } from "../../platform/blobs/blob-store.ts";
+import type { Tables } from "../../platform/database/tables.ts";
+import { encodeObject, nextPlacement, type ObjectKind, restoreChain, sha256Hex } from "./object-codec.ts";
+import { ownerKey, versionKey } from "./storage-keys.ts";
+
+/**
+ * A document's content objects in the database and the blob store: reading
+ * a chain, reclaiming what no live version needs, and the history totals.
+ *
+ * Invariants:
+ * - an object's base is an object of the same document (a foreign key), and
+ *   its depth is its base's plus one, so a chain ends at a keyframe, at most
+ *   MAX_ANCHOR_DEPTH + RUN_LENGTH deltas away (object-codec.ts);
+ * - objects are deleted only by reclaimObjects, under the document row's
+ *   lock, which every save takes too: a save that checked its base (or the
+ *   object it reuses) under that lock can rely on it until it commits;
+ * - a blob key is used by one object only and never again (fresh id), so a
+ *   key queued for deletion cannot come back to life.
+ */
+
+/** Deltas up to this size live in the row; keyframes and larger deltas in the blob store. */
+export const INLINE_MAX_BYTES = 32 * 1024;
+
+interface ChainRow {
+  sha256: string;
+  kind: ObjectKind;
+  depth: number;
+  body: Uint8Array | null;
+  blob_key: string | null;
+}
+
+export async function readBytes(blobs: BlobStore, key: string): Promise<Buffer> {
+  const { body } = await blobs.get(key);
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** The chain from an object down to its keyframe, keyframe first, in one query. */
+async function readChain(db: Kysely<Tables>, documentId: string, sha: string): Promise<ChainRow[]> {
+  const { rows } = await sql<ChainRow>`
+    with recursive chain as (
+      select sha256, base_sha256, kind, depth, body, blob_key from document_objects
+      where document_id = ${documentId} and sha256 = ${sha}
+      union all
+      select o.sha256, o.base_sha256, o.kind, o.depth, o.body, o.blob_key
+      from document_objects o join chain c on o.sha256 = c.base_sha256
+      where o.document_id = ${documentId} and c.depth > 0
+    )
+    select sha256, kind, depth, body, blob_key from chain order by depth`.execute(db);
+  if (rows.length === 0) throw new Error(`content object ${sha} of document ${documentId} is missing`);
+  if (rows.some((r, i) => r.depth !== i)) throw new Error(`content object ${sha} has a broken chain`);
+  return rows;
+}
+
+/** Restores the last row of a chain (blob-held bodies read in parallel) and checks its SHA-256. */
+async function restoreRows(blobs: BlobStore, rows: ChainRow[]): Promise<Buffer> {
+  const bodies = await Promise.all(
+    rows.map((r) => (r.body ? asBuffer(r.body) : readBytes(blobs, r.blob_key as string))),
+  );
+  const content = await restoreChain(rows.map((r, i) => ({ kind: r.kind, body: bodies[i] as Buffer })));
+  const sha = (rows.at(-1) as ChainRow).sha256;
+  if (sha256Hex(content) !== sha) throw new Error(`content object ${sha} does not match its checksum`);
+  return content;
+}
+
+/** The content of one object, checked against its SHA-256. */
+export async function readObjectContent(db: Kysely<Tables>, blobs: BlobStore, documentId: string, sha: string) {
+  return restoreRows(blobs, await readChain(db, documentId, sha));
+}
+
+export type ObjectPlan =
+  | { reuse: true; sha256: string; kind: ObjectKind }
+  | {
+      reuse: false;
+      sha256: string;
+      kind: ObjectKind;
+      body: Buffer;
+      baseSha: string | null;
+      depth: number;
+      run: number;
+      contentSize: number;
+      blobKey: string | null;
+    };
+
+/**
+ * How to store `content` in a document: reuse the object with its SHA-256,
+ * or encode a new one placed after `current` (the object the document's
+ * history is at; its content may be passed when the caller holds it), as
+ * nextPlacement decides. Encoding is verified (encodeObject); nothing is
+ * written here.
+ */
+export async function planObject(
+  db: Kysely<Tables>,
+  blobs: BlobStore,
+  doc: { id: string; user_id: string | null; anonymous_session_id: string | null },
+  content: Buffer,
+  sha: string,
+  current: { sha256: string; content?: () => Promise<Buffer | null> } | null,
+): Promise<ObjectPlan> {
+  const existing = await db
+    .selectFrom("document_objects")
+    .select("kind")
+    .where("document_id", "=", doc.id)
+    .where("sha256", "=", sha)
+    .executeTakeFirst();
+  if (existing) return { reuse: true, sha256: sha, kind: existing.kind };
+  const at = current
+    ? await db
+        .selectFrom("document_objects")
+        .select(["sha256", "depth", "run"])
+        .where("document_id", "=", doc.id)
+        .where("sha256", "=", current.sha256)
+        .executeTakeFirst()
+    : undefined;
+  const placement = nextPlacement(at ?? null);
+  let base: { sha256: string; depth: number; run: number; content: Buffer } | null = null;
+  if (at && placement === "run") {
+    const held = await current?.content?.();
+    const bytes = held && sha256Hex(held) === at.sha256 ? held : await readObjectContent(db, blobs, doc.id, at.sha256);
+    base = { sha256: at.sha256, depth: at.depth + 1, run: at.run + 1, content: bytes };
+  } else if (at && placement === "anchor") {
+    // The run's anchor sits `run` deltas below the current object.
+    const rows = (await readChain(db, doc.id, at.sha256)).slice(0, at.depth - at.run + 1);
+    const anchor = rows.at(-1) as ChainRow;
+    base = { sha256: anchor.sha256, depth: anchor.depth + 1, run: 0, content: await restoreRows(blobs, rows) };
+  }
+  const encoded = await encodeObject(content, base?.content ?? null);
+  const on = encoded.kind === "delta" ? base : null;
+  return {
+    reuse: false,
+    sha256: sha,
+    kind: encoded.kind,
+    body: encoded.body,
+    baseSha: on?.sha256 ?? null,
+    depth: on?.depth ?? 0,
+    run: on?.run ?? 0,
+    contentSize: content.byteLength,
+    blobKey:
+      encoded.kind === "keyframe" || encoded.body.byteLength > INLINE_MAX_BYTES
+        ? versionKey(ownerKey(doc), doc.id, randomUUID())
+        : null,
+  };
+}
+
+/**
+ * Inserts a planned object, once the caller holds the document row's lock
+ * and has written its blob. False when the document already has an object
+ * for that content (a concurrent save stored it first).
+ */
+export async function insertObject(
+  trx: Kysely<Tables>,
+  documentId: string,
+  plan: ObjectPlan & { reuse: false },
+): Promise<boolean> {
+  const inserted = await trx
+    .insertInto("document_objects")
+    .values({
+      document_id: documentId,
+      sha256: plan.sha256,
+      kind: plan.kind,
+      base_sha256: plan.baseSha,
+      depth: plan.depth,
+      run: plan.run,
+      content_size: plan.contentSize,
+      stored_size: plan.body.byteLength,
+      body: plan.blobKey ? null : plan.body,
+      blob_key: plan.blobKey,
+    })
+    .onConflict((oc) => oc.columns(["document_id", "sha256"]).doNothing())
+    .returning("sha256")
+    .executeTakeFirst();
+  return inserted !== undefined;
+}
+
+/**
+ * Deletes the objects of a document that no live version needs, directly or
+ * as the base of a needed object, queues their blobs for deletion, and
+ * brings the document's history totals up to date. Takes the document row's
+ * lock, as saves do (see the invariants above).
+ */
+export async function reclaimObjects(trx: Kysely<Tables>, documentId: string): Promise<number> {
+  const locked = await trx
+    .selectFrom("documents")
+    .select("id")
+    .where("id", "=", documentId)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!locked) return 0;
+  const { rows } = await sql<{ blob_key: string | null }>`
+    with recursive needed (sha256) as (
+      select content_sha256 from document_versions where document_id = ${documentId} and pruned_at is null
+      union
+      select o.base_sha256 from document_objects o join needed n on o.sha256 = n.sha256
+      where o.document_id = ${documentId} and o.base_sha256 is not null
+    )
+    delete from document_objects
+    where document_id = ${documentId} and sha256 not in (select sha256 from needed)
+    returning blob_key`.execute(trx);
+  const keys = rows.flatMap((r) => (r.blob_key ? [r.blob_key] : []));
+  if (keys.length > 0) {
+    await trx
+      .insertInto("writing_blob_cleanup")
+      .values(keys.map((blob_key) => ({ blob_key, delete_after: new Date() })))
+      .onConflict((oc) => oc.column("blob_key").doNothing())
+      .execute();
+  }
+  await refreshHistoryTotals(trx, documentId);
+  return rows.length;
+}
+
+/**
+ * Recounts a document's live versions and stored bytes: its objects, plus
+ * the blobs of versions still in the earlier form that are still needed.
+ */
+export async function refreshHistoryTotals(trx: Kysely<Tables>, documentId: string): Promise<void> {
+  await sql`
+    update documents set
+      history_versions = (select count(*) from document_versions
+        where document_id = ${documentId} and pruned_at is null),
+      history_stored_bytes =
+        (select coalesce(sum(stored_size), 0) from document_objects where document_id = ${documentId})
+        + (select coalesce(sum(v.stored_size), 0) from document_versions v
+            where v.document_id = ${documentId} and v.blob_key is not null and ${legacyBlobStillNeeded})
+    where id = ${documentId}`.execute(trx);
+}
+
+/**
+ * For a query over `document_versions as v` in the earlier form: the version
+ * is live, or a live version is stored as a patch against it, so its blob is
+ * still needed.
+ */
+export const legacyBlobStillNeeded = sql<boolean>`(v.pruned_at is null or exists (
+  select 1 from document_versions d where d.base_version_id = v.id and d.pruned_at is null))`;
+
+/** Whether a blob key is still referenced by an object or a needed version in the earlier form. */
+export async function blobStillReferenced(db: Kysely<Tables>, key: string): Promise<boolean> {
+  const object = await db
+    .selectFrom("document_objects")
+    .select("sha256")
+    .where("blob_key", "=", key)
+    .executeTakeFirst();
+  if (object) return true;
+  const legacy = await db
+    .selectFrom("document_versions as v")
+    .select("v.id")
+    .where("v.blob_key", "=", key)
+    .where(legacyBlobStillNeeded)
+    .executeTakeFirst();
+  return Boolean(legacy);
+}
