@@ -86,27 +86,55 @@ export function createMetrics(): Metrics {
  * Wraps every promise-returning method of `target` so its latency and
  * outcome land in `metrics.dependencyCalls`. Other members (getters, async
  * iterators) pass through untouched.
+ *
+ * This sits under every request's KV and blob traffic, so the wrapper of
+ * each method and its two histogram children (ok, error) are made once:
+ * a call costs two clock reads and one observe, not a closure, a label
+ * object and a label-hash lookup.
  */
 export function instrument<T extends object>(target: T, metrics: Metrics, dependency: string, driver: string): T {
+  const wrapped = new Map<string, unknown>();
   return new Proxy(target, {
     get(obj, property, receiver) {
       const value = Reflect.get(obj, property, receiver);
       if (typeof value !== "function" || typeof property !== "string") return value;
-      return (...args: unknown[]) => {
-        const result = value.apply(obj, args);
-        if (!(result instanceof Promise)) return result;
-        const end = metrics.dependencyCalls.startTimer({ dependency, driver, operation: property });
-        return result.then(
-          (v) => {
-            end({ outcome: "ok" });
-            return v;
-          },
-          (error) => {
-            end({ outcome: "error" });
-            throw error;
-          },
-        );
-      };
+      let wrapper = wrapped.get(property);
+      if (wrapper === undefined) {
+        wrapper = timed(obj, value as (...args: unknown[]) => unknown, metrics, {
+          dependency,
+          driver,
+          operation: property,
+        });
+        wrapped.set(property, wrapper);
+      }
+      return wrapper;
     },
   });
+}
+
+function timed(
+  obj: object,
+  method: (...args: unknown[]) => unknown,
+  metrics: Metrics,
+  labels: { dependency: string; driver: string; operation: string },
+) {
+  let ok: { observe(v: number): void } | undefined;
+  let failed: { observe(v: number): void } | undefined;
+  return (...args: unknown[]) => {
+    const result = method.apply(obj, args);
+    if (!(result instanceof Promise)) return result;
+    const started = performance.now();
+    return result.then(
+      (v) => {
+        ok ??= metrics.dependencyCalls.labels({ ...labels, outcome: "ok" });
+        ok.observe((performance.now() - started) / 1000);
+        return v;
+      },
+      (error) => {
+        failed ??= metrics.dependencyCalls.labels({ ...labels, outcome: "error" });
+        failed.observe((performance.now() - started) / 1000);
+        throw error;
+      },
+    );
+  };
 }
