@@ -4,12 +4,14 @@
  * machine. They are measurements, not tests: nothing here fails on a number.
  */
 import { runRateLimitBench } from "./rate-limit.ts";
+import { runRequestPathBench } from "./request-path.ts";
 import { runStartupBench } from "./startup.ts";
 import { runVersionsBench } from "./versions.ts";
 
 const benches: Record<string, () => Promise<void>> = {
   startup: runStartupBench,
   "rate-limit": runRateLimitBench,
+  "request-path": runRequestPathBench,
   versions: runVersionsBench,
 };
 

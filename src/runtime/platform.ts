@@ -59,7 +59,13 @@ export async function openPlatform(
   };
   try {
     const signingSecret = await resolveSigningSecret(config.signingSecret, config.dataDir);
-    const database = await start("database", databaseTarget(config), () => openDatabase(config.database));
+    const queries = {
+      primary: metrics.databaseQueries.labels("primary"),
+      read: metrics.databaseQueries.labels("read"),
+    };
+    const database = await start("database", databaseTarget(config), () =>
+      openDatabase(config.database, { onQuery: (pool) => queries[pool].inc() }),
+    );
     opened.push(database);
     await database.ping().catch((error) => {
       throw new DependencyStartError("database", databaseTarget(config), error);
@@ -83,6 +89,8 @@ export async function openPlatform(
     metrics.setPoolSource(() => database.pools());
     const instrumentedKv = instrument(kv, metrics, "kv", kv.driver);
     const caches = new Caches(instrumentedKv, metrics, logger);
+    await caches.local.listen();
+    opened.push(caches.local);
     return {
       config,
       logger,

@@ -12,6 +12,7 @@ export interface Metrics {
   httpDuration: Histogram<"method" | "route" | "status_code">;
   dependencyCalls: Histogram<"dependency" | "driver" | "operation" | "outcome">;
   poolConnections: Gauge<"pool" | "state">;
+  databaseQueries: Counter<"pool">;
   cacheRequests: Counter<"namespace" | "outcome">;
   cacheInvalidations: Counter<"namespace">;
   rateLimitDecisions: Counter<"limit_class" | "outcome">;
@@ -58,6 +59,12 @@ export function createMetrics(): Metrics {
         }
       },
     }),
+    databaseQueries: new Counter({
+      name: "strata_db_queries_total",
+      help: "Statements sent to the database (each one round trip; BEGIN and COMMIT count), by pool.",
+      labelNames: ["pool"],
+      registers: [registry],
+    }),
     cacheRequests: new Counter({
       name: "strata_cache_requests_total",
       help: "Cache reads by namespace and outcome (hit, miss, error).",
@@ -93,20 +100,20 @@ export function createMetrics(): Metrics {
  * object and a label-hash lookup.
  */
 export function instrument<T extends object>(target: T, metrics: Metrics, dependency: string, driver: string): T {
-  const wrapped = new Map<string, unknown>();
+  // Keyed by the method itself too, so a method replaced on the target is seen.
+  const wrapped = new Map<string, { method: unknown; wrapper: unknown }>();
   return new Proxy(target, {
     get(obj, property, receiver) {
       const value = Reflect.get(obj, property, receiver);
       if (typeof value !== "function" || typeof property !== "string") return value;
-      let wrapper = wrapped.get(property);
-      if (wrapper === undefined) {
-        wrapper = timed(obj, value as (...args: unknown[]) => unknown, metrics, {
-          dependency,
-          driver,
-          operation: property,
-        });
-        wrapped.set(property, wrapper);
-      }
+      const known = wrapped.get(property);
+      if (known?.method === value) return known.wrapper;
+      const wrapper = timed(obj, value as (...args: unknown[]) => unknown, metrics, {
+        dependency,
+        driver,
+        operation: property,
+      });
+      wrapped.set(property, { method: value, wrapper });
       return wrapper;
     },
   });
