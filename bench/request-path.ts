@@ -45,6 +45,8 @@ const run = promisify(execFile);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const SAVES = Number(process.env.BENCH_SAVES ?? 200);
+/** `embedded`, `server`, or both (the default). */
+const PROFILES = (process.env.BENCH_PROFILES ?? "embedded,server").split(",");
 const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 const AUTOCANNON = fileURLToPath(new URL("../node_modules/autocannon/autocannon.js", import.meta.url));
@@ -202,10 +204,11 @@ async function profile(name: string, env: Record<string, string>, cleanup: () =>
 
 export async function runRequestPathBench() {
   const bare = await bareNodeHttp();
-  const results = [await profile("embedded", {}, async () => {})];
+  const results: Awaited<ReturnType<typeof profile>>[] = [];
+  if (PROFILES.includes("embedded")) results.push(await profile("embedded", {}, async () => {}));
   const scratch = await createScratchDatabase();
   const prefix = `bench:${randomUUID()}:`;
-  results.push(
+  if (PROFILES.includes("server")) results.push(
     await profile(
       "server",
       {
