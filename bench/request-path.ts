@@ -168,7 +168,12 @@ async function profile(name: string, env: Record<string, string>, cleanup: () =>
     const health = await load(`${base}/health`);
     const kvBefore = await counted(platform, "strata_dependency_call_duration_seconds", { dependency: "kv" });
     const dbBefore = await counted(platform, "strata_db_queries_total");
+    const cpuBefore = process.cpuUsage();
+    const wallBefore = performance.now();
     const read = await load(`${base}/v1/documents/${documentId}`, auth);
+    const cpu = process.cpuUsage(cpuBefore);
+    // Share of one core this process used while serving the reads: near 100% means CPU-bound here.
+    const cpuShare = (cpu.user + cpu.system) / 1000 / (performance.now() - wallBefore);
     const kvPerRead =
       ((await counted(platform, "strata_dependency_call_duration_seconds", { dependency: "kv" })) - kvBefore) / read.ok;
     const dbPerRead = ((await counted(platform, "strata_db_queries_total")) - dbBefore) / read.ok;
@@ -190,6 +195,7 @@ async function profile(name: string, env: Record<string, string>, cleanup: () =>
       name,
       health,
       read,
+      cpuShare,
       kvPerRead,
       dbPerRead,
       saveP50: percentile(saves, 0.5),
@@ -208,24 +214,25 @@ export async function runRequestPathBench() {
   if (PROFILES.includes("embedded")) results.push(await profile("embedded", {}, async () => {}));
   const scratch = await createScratchDatabase();
   const prefix = `bench:${randomUUID()}:`;
-  if (PROFILES.includes("server")) results.push(
-    await profile(
-      "server",
-      {
-        DATABASE_URL: scratch.url,
-        REDIS_URL: REDIS_URL,
-        KV_KEY_PREFIX: prefix,
-        STRATA_SIGNING_SECRET: TEST_SIGNING_SECRET,
-      },
-      async () => {
-        await scratch.drop();
-        const { RedisKvStore } = await import("../src/platform/kv/redis-kv-store.ts");
-        const kv = await RedisKvStore.connect(REDIS_URL, prefix);
-        for await (const key of kv.scan("")) await kv.del(key);
-        await kv.close();
-      },
-    ),
-  );
+  if (PROFILES.includes("server"))
+    results.push(
+      await profile(
+        "server",
+        {
+          DATABASE_URL: scratch.url,
+          REDIS_URL: REDIS_URL,
+          KV_KEY_PREFIX: prefix,
+          STRATA_SIGNING_SECRET: TEST_SIGNING_SECRET,
+        },
+        async () => {
+          await scratch.drop();
+          const { RedisKvStore } = await import("../src/platform/kv/redis-kv-store.ts");
+          const kv = await RedisKvStore.connect(REDIS_URL, prefix);
+          for await (const key of kv.scan("")) await kv.del(key);
+          await kv.close();
+        },
+      ),
+    );
 
   const row = (label: string, r: Load) =>
     `${label.padEnd(44)}${r.perSecond.toFixed(0).padStart(9)}${r.p50.toFixed(1).padStart(9)}${r.p99.toFixed(1).padStart(9)}${String(r.errors).padStart(8)}`;
@@ -244,6 +251,7 @@ export async function runRequestPathBench() {
     console.log(
       `${r.name}: document read at ${((100 * r.read.perSecond) / bare.perSecond).toFixed(0)}% of node:http (goal >= 25%, p99 <= 10 ms); ` +
         `per read: ${r.kvPerRead.toFixed(2)} key-value commands, ${r.dbPerRead.toFixed(2)} database round trips; ` +
+        `server process at ${(100 * r.cpuShare).toFixed(0)}% of a core during the reads; ` +
         `version save (4 KB, one at a time, ${SAVES}): median ${r.saveP50.toFixed(1)} ms, p99 ${r.saveP99.toFixed(1)} ms`,
     );
   }
