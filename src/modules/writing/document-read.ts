@@ -1,4 +1,5 @@
 import { CompiledQuery } from "kysely";
+import { preparedStatement } from "../../platform/database/prepared-statements.ts";
 import { errors } from "../../platform/errors/catalog.ts";
 import type { Principal } from "../../platform/identity/principal.ts";
 import type { Platform } from "../../runtime/platform.ts";
@@ -16,7 +17,8 @@ import { ownerColumn } from "./owner-scope.ts";
  * The statement text depends only on who is asking (a user, an API key that
  * is also held to its organization, or an anonymous session), so its three
  * forms are written once and sent with parameters: no query building or
- * compiling per request.
+ * compiling per request, and on Postgres they are named prepared statements
+ * (planned once per connection).
  */
 function statement(owner: "user_id" | "anonymous_session_id", byOrganization: boolean): string {
   const columns = DOCUMENT_COLUMNS.map((c) => c.slice("documents.".length)).join(", ");
@@ -36,9 +38,9 @@ let statements: { user: string; apiKey: string; anonymous: string } | undefined;
 /** The caller's live document, touched as used; 404 for anyone else's or a deleted one. */
 export async function readOwnedDocument(platform: Platform, principal: Principal, id: string): Promise<DocumentRow> {
   statements ??= {
-    user: statement("user_id", false),
-    apiKey: statement("user_id", true),
-    anonymous: statement("anonymous_session_id", false),
+    user: preparedStatement("document_read_user", statement("user_id", false)),
+    apiKey: preparedStatement("document_read_api_key", statement("user_id", true)),
+    anonymous: preparedStatement("document_read_anonymous", statement("anonymous_session_id", false)),
   };
   const owner = ownerColumn(principal);
   const query = owner.organizationId
