@@ -265,7 +265,11 @@ export class Identity {
     const keys = this.caches.local.cache<ApiKeyRecord>(API_KEYS, { ttlMs: LOOKUP_TTL_MS, max: 10_000 });
     const key = await keys.getOrLoad(prefix, () => findApiKey(this.db, prefix));
     if (!key || !apiKeyMatches(key, token)) throw errors.tokenInvalid();
-    if (await recordApiKeyUse(this.db, key)) keys.set(prefix, { ...key, lastUsedAt: Date.now() });
+    // Refresh the cached copy only if it is still the one this request read:
+    // a revocation that arrived meanwhile must not be overwritten by a live copy.
+    if ((await recordApiKeyUse(this.db, key)) && keys.get(prefix) === key) {
+      keys.set(prefix, { ...key, lastUsedAt: Date.now() });
+    }
     const role = await this.roleOf(key.userId, key.organizationId);
     if (!role) throw errors.tokenInvalid();
     return {
