@@ -97,7 +97,7 @@ export function writingContract(name: string, open: (aiBaseUrl: string) => Promi
         assert.ok(await platform.blobs.head(row.content_key));
       });
 
-      it("reads a document in one statement that checks the owner and touches it at most once a minute", async () => {
+      it("reads a document in one owner-checked statement, touching it at most once a minute", async () => {
         const me = await user();
         const other = await user();
         const doc = await newDoc(me.token, { content: "one statement" });

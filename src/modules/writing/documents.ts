@@ -147,7 +147,7 @@ export async function createDocument(
   return { ...documentView(row), content: input.content };
 }
 
-/** One statement finds, checks and touches the row (document-read.ts); the content usually comes from memory. */
+/** One statement finds and checks the row (document-read.ts), which touches it once a minute; the content usually comes from memory. */
 export async function getDocument(platform: Platform, principal: Principal, id: string) {
   const row = await readOwnedDocument(platform, principal, id);
   const content = await currentContent(platform, row);
