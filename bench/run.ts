@@ -7,12 +7,14 @@
 import { runDiskBench } from "./disk.ts";
 import { runEventLoopBench } from "./event-loop.ts";
 import { runRateLimitBench } from "./rate-limit.ts";
+import { runRequestPathBench } from "./request-path.ts";
 import { runStartupBench } from "./startup.ts";
 import { runVersionsBench } from "./versions.ts";
 
 const benches: Record<string, () => Promise<void>> = {
   startup: runStartupBench,
   "rate-limit": runRateLimitBench,
+  "request-path": runRequestPathBench,
   versions: runVersionsBench,
   "event-loop": runEventLoopBench,
   disk: runDiskBench,

@@ -10,6 +10,12 @@ declare module "fastify" {
   interface FastifyRequest {
     /** Who is calling; null when no Authorization header was sent. Set before any handler runs. */
     principal: Principal | null;
+    /**
+     * For a user's access token, the marker that exists once its session has
+     * ended; checked by the admission hook (rate-limit.ts) in the same round
+     * trip as the rate-limit decision.
+     */
+    revocationMarker: string | null;
   }
   interface FastifyContextConfig {
     /** The route's rate-limit class; `false` for none. Routes under /v1 default to "api". */
@@ -17,11 +23,18 @@ declare module "fastify" {
   }
 }
 
-/** Resolves the caller on every /v1 request. API keys may read with `read`; anything else needs `write`. */
+/**
+ * Resolves the caller on every /v1 request (the session check follows in the
+ * admission hook, registerRateLimits, which runs next). API keys may read
+ * with `read`; anything else needs `write`.
+ */
 export function registerAuthentication(app: App, platform: Platform) {
   app.decorateRequest("principal", null);
+  app.decorateRequest("revocationMarker", null);
   app.addHook("onRequest", async (request) => {
-    request.principal = await platform.identity.authenticate(request.headers.authorization);
+    const resolved = await platform.identity.resolve(request.headers.authorization);
+    request.principal = resolved.principal;
+    request.revocationMarker = resolved.revocationMarker;
     const principal = request.principal;
     if (principal?.kind === "api_key" && request.method !== "GET" && request.method !== "HEAD") {
       if (!principal.scopes.includes("write") && !principal.scopes.includes("admin"))

@@ -1,53 +1,62 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { errors } from "../platform/errors/catalog.ts";
-import { isAdmin, principalKey } from "../platform/identity/principal.ts";
+import { isAdmin, type Principal, principalKey } from "../platform/identity/principal.ts";
 import { KvUnavailableError } from "../platform/kv/kv-store.ts";
-import { FAILS_CLOSED, type LimitClass, limitFor, type Tier } from "../platform/rate-limit/rate-limiter.ts";
+import {
+  type BucketCharge,
+  FAILS_CLOSED,
+  type LimitClass,
+  limitFor,
+  type Tier,
+} from "../platform/rate-limit/rate-limiter.ts";
 import type { Platform } from "../runtime/platform.ts";
 import type { App } from "./app.ts";
 
 /**
- * Applies the route's rate-limit class after authentication. Answers 429
- * with Retry-After when the bucket is empty; sets RateLimit-Limit,
- * RateLimit-Remaining and RateLimit-Reset on every limited route. When the
- * key-value store cannot decide, classes that fail closed answer 503 and the
- * rest let the request through (see rate-limiter.ts for which is which).
+ * Admission, right after authentication and before the body is read: one
+ * key-value round trip checks that the caller's session has not ended and
+ * takes from the route class's bucket(s). Answers 401 session_revoked for an
+ * ended session, 429 with Retry-After when the bucket is empty, and sets
+ * RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset on every limited
+ * route. When the key-value store cannot decide, classes that fail closed
+ * answer 503, and the rest ask Postgres whether the session is still open and
+ * then let the request through unlimited (see rate-limiter.ts for which is which).
  */
 /** How many anonymous sessions' worth of AI requests one client IP may make. */
 const ANONYMOUS_SESSIONS_PER_IP = 3;
 
+const ORGANIZATION_LIMITS = "organization_limits";
+/** The backstop for a missed invalidation (an operator editing a plan directly in the database). */
+const ORGANIZATION_LIMITS_TTL_MS = 30_000;
+
+interface OrganizationLimits {
+  plan: string;
+  isPersonal: boolean;
+  overrides: Record<string, number>;
+}
+
 export function registerRateLimits(app: App, platform: Platform) {
-  app.addHook("preHandler", async (request, reply) => {
+  app.addHook("onRequest", async (request, reply) => {
     const limitClass = request.routeOptions.config.rateLimit ?? "api";
-    if (limitClass === false) return;
-    await enforce(platform, limitClass, request, reply);
+    await admit(platform, limitClass, request, reply);
   });
 }
 
-async function enforce(platform: Platform, limitClass: LimitClass, request: FastifyRequest, reply: FastifyReply) {
+async function admit(platform: Platform, limitClass: LimitClass | false, request: FastifyRequest, reply: FastifyReply) {
   const principal = request.principal;
-  const subject = limitClass === "auth" || !principal ? `ip:${request.ip}` : principalKey(principal);
-  try {
-    const org = principal ? await organizationLimits(platform, principal.organizationId) : null;
-    // The admin tier is for admins of a shared organization (or admin-scoped
-    // keys); everyone owns their personal organization, so that role alone
-    // does not raise a limit.
-    const tier: Tier =
-      !principal || principal.kind === "anonymous"
-        ? "anonymous"
-        : isAdmin(principal) && !org?.isPersonal
-          ? "admin"
-          : "authenticated";
-    const limit = limitFor(limitClass, tier, org?.plan, org?.overrides?.[limitClass]);
-    let decision = await platform.rateLimiter.take(limitClass, subject, limit);
-    if (decision.allowed && limitClass === "ai" && principal?.kind === "anonymous") {
-      // Sessions are free to mint, so anonymous AI use is also capped per client IP.
-      const perIp = await platform.rateLimiter.take(limitClass, `ip:${request.ip}`, {
-        capacity: limit.capacity * ANONYMOUS_SESSIONS_PER_IP,
-        perMinute: limit.perMinute * ANONYMOUS_SESSIONS_PER_IP,
-      });
-      if (!perIp.allowed) decision = perIp;
+  const marker = request.revocationMarker;
+  if (limitClass === false) {
+    if (marker && principal?.kind === "user" && (await platform.identity.isSessionEnded(principal.sessionId))) {
+      throw errors.sessionRevoked();
     }
+    return;
+  }
+  const buckets = await bucketsFor(platform, limitClass, principal, request.ip);
+  try {
+    const admission = await platform.rateLimiter.admit(marker ? [marker] : [], buckets);
+    if (admission.blocked) throw errors.sessionRevoked();
+    const decision = admission.decision;
+    if (!decision) return;
     reply.header("ratelimit-limit", String(decision.limit));
     reply.header("ratelimit-remaining", String(decision.remaining));
     reply.header("ratelimit-reset", String(decision.resetSeconds));
@@ -55,16 +64,54 @@ async function enforce(platform: Platform, limitClass: LimitClass, request: Fast
   } catch (error) {
     if (!(error instanceof KvUnavailableError)) throw error;
     if (FAILS_CLOSED[limitClass]) throw errors.dependencyUnavailable("kv", 2, error);
+    // Postgres always knows whether a session has ended.
+    if (principal?.kind === "user" && (await platform.identity.isSessionEndedInDatabase(principal.sessionId))) {
+      throw errors.sessionRevoked();
+    }
     request.log.warn({ limitClass }, "rate limit skipped: key-value store unavailable");
   }
 }
 
-/** An organization's plan and rate-limit overrides, cached with the user data (900 s). */
-async function organizationLimits(
+async function bucketsFor(
   platform: Platform,
-  organizationId: string,
-): Promise<{ plan: string; isPersonal: boolean; overrides?: Record<string, number> }> {
-  return platform.caches.ns("user").getOrLoad(`org-limits:${organizationId}`, async () => {
+  limitClass: LimitClass,
+  principal: Principal | null,
+  ip: string,
+): Promise<BucketCharge[]> {
+  const subject = limitClass === "auth" || !principal ? `ip:${ip}` : principalKey(principal);
+  const org = principal ? await organizationLimits(platform, principal.organizationId) : null;
+  // The admin tier is for admins of a shared organization (or admin-scoped
+  // keys); everyone owns their personal organization, so that role alone
+  // does not raise a limit.
+  const tier: Tier =
+    !principal || principal.kind === "anonymous"
+      ? "anonymous"
+      : isAdmin(principal) && !org?.isPersonal
+        ? "admin"
+        : "authenticated";
+  const limit = limitFor(limitClass, tier, org?.plan, org?.overrides[limitClass]);
+  const buckets: BucketCharge[] = [{ limitClass, subject, limit }];
+  if (limitClass === "ai" && principal?.kind === "anonymous") {
+    // Sessions are free to mint, so anonymous AI use is also capped per client IP.
+    buckets.push({
+      limitClass,
+      subject: `ip:${ip}`,
+      limit: {
+        capacity: limit.capacity * ANONYMOUS_SESSIONS_PER_IP,
+        perMinute: limit.perMinute * ANONYMOUS_SESSIONS_PER_IP,
+      },
+    });
+  }
+  return buckets;
+}
+
+/** An organization's plan and rate-limit overrides, cached in-process and dropped everywhere on change. */
+async function organizationLimits(platform: Platform, organizationId: string): Promise<OrganizationLimits> {
+  const cache = platform.caches.local.cache<OrganizationLimits>(ORGANIZATION_LIMITS, {
+    ttlMs: ORGANIZATION_LIMITS_TTL_MS,
+    max: 10_000,
+  });
+  const limits = await cache.getOrLoad(organizationId, async () => {
     const row = await platform.database.db
       .selectFrom("organizations")
       .select(["plan", "settings", "is_personal"])
@@ -76,8 +123,13 @@ async function organizationLimits(
       overrides: (row?.settings.rate_limits as Record<string, number>) ?? {},
     };
   });
+  return limits as OrganizationLimits;
 }
 
+/**
+ * Call after an organization's plan or settings change (the API does, and
+ * an operator's tooling should): every process drops its copy at once.
+ */
 export async function forgetOrganizationLimits(platform: Platform, organizationId: string) {
-  await platform.caches.ns("user").invalidate(`org-limits:${organizationId}`);
+  await platform.caches.local.invalidate(ORGANIZATION_LIMITS, organizationId);
 }

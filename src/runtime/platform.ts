@@ -64,7 +64,13 @@ export async function openPlatform(
   try {
     if (!options.metrics) opened.push({ close: async () => metrics.stop() });
     const signingSecret = await resolveSigningSecret(config.signingSecret, config.dataDir);
-    const database = await start("database", databaseTarget(config), () => openDatabase(config.database));
+    const queries = {
+      primary: metrics.databaseQueries.labels("primary"),
+      read: metrics.databaseQueries.labels("read"),
+    };
+    const database = await start("database", databaseTarget(config), () =>
+      openDatabase(config.database, { onQuery: (pool) => queries[pool].inc() }),
+    );
     opened.push(database);
     await database.ping().catch((error) => {
       throw new DependencyStartError("database", databaseTarget(config), error);
@@ -90,6 +96,8 @@ export async function openPlatform(
     if (localData) registerDataDirGauge(metrics.registry, localData);
     const instrumentedKv = instrument(kv, metrics, "kv", kv.driver);
     const caches = new Caches(instrumentedKv, metrics, logger);
+    await caches.local.listen();
+    opened.push(caches.local);
     // Pushed last, so closed first: its running tasks finish before the stores go.
     const compute = new ComputePool({}, metrics);
     opened.push(compute);

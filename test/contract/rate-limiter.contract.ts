@@ -54,5 +54,56 @@ export function rateLimiterContract(name: string, open: () => Promise<KvStore>) 
       const ttl = await kv.ttl(`rate_limit:${a}:ai`);
       assert.ok(ttl > 0 && ttl <= 61_000, `bucket expires once it would be full (${ttl} ms)`);
     });
+
+    describe("admission: the session marker and the buckets in one round trip", () => {
+      it("refuses when a marker exists, and charges nothing", async () => {
+        const subject = randomUUID();
+        const limit = { capacity: 1, perMinute: 1 };
+        await kv.set(`auth:revoked:${subject}`, "1", { ttlMs: 60_000 });
+        const blocked = await limiter.admit([`auth:revoked:${subject}`], [{ limitClass: "api", subject, limit }]);
+        assert.deepEqual(blocked, { blocked: true });
+        assert.equal(await kv.ttl(`rate_limit:${subject}:api`), -2, "no bucket was touched");
+        const open = await limiter.admit([`auth:revoked:${randomUUID()}`], [{ limitClass: "api", subject, limit }]);
+        assert.equal(open.blocked, false);
+        assert.equal(open.blocked === false && open.decision?.allowed, true);
+      });
+
+      it("allows exactly 50 of 200 concurrent admissions on a bucket of 50", async () => {
+        const subject = randomUUID();
+        const marker = `auth:revoked:${randomUUID()}`;
+        const admissions = await Promise.all(
+          Array.from({ length: 200 }, () =>
+            limiter.admit([marker], [{ limitClass: "ai", subject, limit: { capacity: 50, perMinute: 50 } }]),
+          ),
+        );
+        const decisions = admissions.map((a) => (a.blocked ? null : a.decision));
+        assert.equal(decisions.filter((d) => d?.allowed).length, 50);
+        assert.ok(
+          decisions.filter((d) => d && !d.allowed).every((d) => d?.remaining === 0 && d.retryAfterSeconds >= 1),
+        );
+      });
+
+      it("stops at the first bucket that refuses and reports that bucket's limit", async () => {
+        const session = randomUUID();
+        const ip = randomUUID();
+        const buckets = (s: string) => [
+          { limitClass: "ai" as const, subject: s, limit: { capacity: 2, perMinute: 2 } },
+          { limitClass: "ai" as const, subject: ip, limit: { capacity: 3, perMinute: 3 } },
+        ];
+        const results = [];
+        for (const s of [session, session, session, randomUUID()]) results.push(await limiter.admit([], buckets(s)));
+        const decisions = results.map((r) => (r.blocked ? null : r.decision));
+        assert.deepEqual(
+          decisions.map((d) => d?.allowed),
+          [true, true, false, true],
+        );
+        assert.equal(decisions[2]?.limit, 2, "the session's bucket refused, and the IP's was not charged");
+        const fourth = decisions[3];
+        assert.equal(fourth?.limit, 2, "an allowed admission reports the first bucket");
+        const ipOut = await limiter.admit([], buckets(randomUUID()));
+        assert.equal(ipOut.blocked === false && ipOut.decision?.allowed, false, "the IP's bucket (3) is spent");
+        assert.equal(ipOut.blocked === false && ipOut.decision?.limit, 3);
+      });
+    });
   });
 }

@@ -101,6 +101,60 @@ export function writingContract(name: string, open: (aiBaseUrl: string) => Promi
         assert.deepEqual(read.body.history, doc.history);
       });
 
+      it("reads a document in one owner-checked statement, touching it at most once a minute", async () => {
+        const me = await user();
+        const other = await user();
+        const doc = await newDoc(me.token, { content: "one statement" });
+        const lastAccessed = async () =>
+          (await db().selectFrom("documents").select("last_accessed_at").where("id", "=", doc.id).executeTakeFirst())
+            .last_accessed_at as Date;
+        const age = async (interval: string) =>
+          sql`update documents set last_accessed_at = now() - ${interval}::interval where id = ${doc.id}`.execute(db());
+
+        await age("2 minutes");
+        const stale = await lastAccessed();
+        const theirs = await call("GET", `/v1/documents/${doc.id}`, { token: other.token });
+        assert.equal(theirs.status, 404);
+        assert.equal(theirs.body.error.code, "document_not_found");
+        assert.equal((await lastAccessed()).getTime(), stale.getTime(), "another owner's read touches nothing");
+
+        const first = await call("GET", `/v1/documents/${doc.id}`, { token: me.token });
+        assert.equal(first.status, 200);
+        assert.equal(first.body.content, "one statement");
+        const touched = await lastAccessed();
+        assert.ok(touched.getTime() > stale.getTime() + 60_000, "a read after a minute records the access");
+
+        await age("30 seconds");
+        const recent = await lastAccessed();
+        assert.equal((await call("GET", `/v1/documents/${doc.id}`, { token: me.token })).status, 200);
+        assert.equal((await lastAccessed()).getTime(), recent.getTime(), "within a minute it is not written again");
+
+        // Warm now: the read is one database statement and one key-value command
+        // (the session check and the rate-limit decision together).
+        const counted = async (metric: string, labels: Record<string, string> = {}) => {
+          const { values } = await (platform.metrics.registry.getSingleMetric(metric) as any).get();
+          return values
+            .filter((v: any) => !v.metricName || v.metricName === metric || v.metricName.endsWith("_count"))
+            .filter((v: any) => Object.entries(labels).every(([k, want]) => v.labels[k] === want))
+            .reduce((sum: number, v: any) => sum + v.value, 0);
+        };
+        const statements = await counted("strata_db_queries_total");
+        const kvCalls = await counted("strata_dependency_call_duration_seconds", { dependency: "kv" });
+        assert.equal((await call("GET", `/v1/documents/${doc.id}`, { token: me.token })).status, 200);
+        assert.equal((await counted("strata_db_queries_total")) - statements, 1, "one database round trip");
+        assert.equal(
+          (await counted("strata_dependency_call_duration_seconds", { dependency: "kv" })) - kvCalls,
+          1,
+          "one key-value round trip",
+        );
+        await sql`update documents set deleted_at = now() where id = ${doc.id}`.execute(db());
+        assert.equal(
+          (await call("GET", `/v1/documents/${doc.id}`, { token: me.token })).status,
+          404,
+          "deleted is gone",
+        );
+      });
+
       it("lets an anonymous session own documents", async () => {
         const anon = await call("POST", "/v1/auth/anonymous");
         const doc = await newDoc(anon.body.accessToken);

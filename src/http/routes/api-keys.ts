@@ -1,5 +1,5 @@
 import { Type } from "typebox";
-import { createApiKey, listApiKeys, revokeApiKey } from "../../platform/identity/api-keys.ts";
+import { createApiKey, listApiKeys } from "../../platform/identity/api-keys.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import type { App } from "../app.ts";
 import { requireUser } from "../principal.ts";
@@ -68,7 +68,7 @@ export function registerApiKeyRoutes(app: App, platform: Platform) {
       },
     },
     async (request, reply) => {
-      await revokeApiKey(db, requireUser(request), request.params.keyId);
+      await platform.identity.revokeApiKey(requireUser(request), request.params.keyId);
       return reply.status(204).send(null);
     },
   );

@@ -5,6 +5,8 @@ import { AppError } from "../../platform/errors/app-error.ts";
 import { errors } from "../../platform/errors/catalog.ts";
 import type { Principal } from "../../platform/identity/principal.ts";
 import type { Platform } from "../../runtime/platform.ts";
+import { contentMemory } from "./content-memory.ts";
+import { readOwnedDocument } from "./document-read.ts";
 import { authorOf, ownerColumn } from "./owner-scope.ts";
 import { refreshSearchWeights } from "./search-index.ts";
 import { documentContentKey } from "./storage-keys.ts";
@@ -24,7 +26,12 @@ export async function currentContent(
 ): Promise<string> {
   const read = () => readCurrentContent(platform.database.db, platform.blobs, row);
   if (!row.current_version_id || row.content_size > CACHED_CONTENT_BYTES) return read();
-  return platform.caches.ns("doc").getOrLoad(`${row.id}:${row.content_sha256}`, read);
+  const memory = contentMemory(platform);
+  const held = memory.get(row.content_sha256);
+  if (held !== undefined) return held;
+  const content = await platform.caches.ns("doc").getOrLoad(`${row.id}:${row.content_sha256}`, read);
+  memory.set(row.content_sha256, content);
+  return content;
 }
 
 import { type DocumentView, documentView } from "./views.ts";
@@ -66,6 +73,9 @@ export function checkContent(content: string, field = "body.content"): void {
     ]);
   }
 }
+
+/** A document row as ownedDocument and readOwnedDocument return it. */
+export type DocumentRow = Awaited<ReturnType<typeof ownedDocument>>;
 
 /**
  * The caller's document, or 404. Deleted documents are found only when
@@ -140,10 +150,10 @@ export async function createDocument(
   return { ...documentView(row), content: input.content };
 }
 
+/** One statement finds and checks the row (document-read.ts), which touches it once a minute; the content usually comes from memory. */
 export async function getDocument(platform: Platform, principal: Principal, id: string) {
-  const row = await ownedDocument(platform, principal, id);
+  const row = await readOwnedDocument(platform, principal, id);
   const content = await currentContent(platform, row);
-  await touchDocument(platform, id);
   return { ...documentView(row), content };
 }
 

@@ -1,6 +1,7 @@
 import type { KvStore } from "../kv/kv-store.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { Metrics } from "../metrics/metrics.ts";
+import { LocalCaches } from "./local-cache.ts";
 import { CACHE_NAMESPACES, type CacheNamespace } from "./namespaces.ts";
 
 /**
@@ -10,12 +11,16 @@ import { CACHE_NAMESPACES, type CacheNamespace } from "./namespaces.ts";
  */
 export class Caches {
   readonly #namespaces = new Map<CacheNamespace, NamespacedCache>();
+  /** In-process caches for per-request lookups, invalidated across processes (see local-cache.ts). */
+  readonly local: LocalCaches;
 
   constructor(
     private readonly kv: KvStore,
     private readonly metrics: Metrics,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.local = new LocalCaches(kv, metrics, logger);
+  }
 
   ns(name: CacheNamespace): NamespacedCache {
     let cache = this.#namespaces.get(name);

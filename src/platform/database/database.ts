@@ -35,11 +35,25 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export async function openDatabase(config: DatabaseConfig): Promise<Database> {
-  return config.driver === "pglite" ? openPGlite(config) : openPostgres(config);
+export interface DatabaseOptions {
+  /** Called once per statement sent (BEGIN and COMMIT included), for the round-trip count in /metrics. */
+  onQuery?: (pool: "primary" | "read") => void;
 }
 
-async function openPGlite(config: Extract<DatabaseConfig, { driver: "pglite" }>): Promise<Database> {
+export async function openDatabase(config: DatabaseConfig, options: DatabaseOptions = {}): Promise<Database> {
+  return config.driver === "pglite" ? openPGlite(config, options) : openPostgres(config, options);
+}
+
+/** Kysely's log hook, which sees every statement a connection runs. */
+function counting(options: DatabaseOptions, pool: "primary" | "read") {
+  const onQuery = options.onQuery;
+  return onQuery ? { log: () => onQuery(pool) } : {};
+}
+
+async function openPGlite(
+  config: Extract<DatabaseConfig, { driver: "pglite" }>,
+  options: DatabaseOptions,
+): Promise<Database> {
   if (config.dataDir) await mkdir(config.dataDir, { recursive: true });
   const pglite = await PGlite.create(config.dataDir ?? undefined, {
     ...(await pgliteWalOptions(config.dataDir)),
@@ -48,7 +62,7 @@ async function openPGlite(config: Extract<DatabaseConfig, { driver: "pglite" }>)
   });
   await pglite.exec(`set statement_timeout = ${Math.trunc(config.statementTimeoutMs)}`);
   const dialect = new PGliteDialect(pglite);
-  const db = new Kysely<Tables>({ dialect });
+  const db = new Kysely<Tables>({ dialect, ...counting(options, "primary") });
   return {
     driver: "pglite",
     db,
@@ -65,7 +79,10 @@ async function openPGlite(config: Extract<DatabaseConfig, { driver: "pglite" }>)
   };
 }
 
-async function openPostgres(config: Extract<DatabaseConfig, { driver: "postgres" }>): Promise<Database> {
+async function openPostgres(
+  config: Extract<DatabaseConfig, { driver: "postgres" }>,
+  options: DatabaseOptions,
+): Promise<Database> {
   // Loaded here, so the embedded profile never loads the pg driver.
   const { default: pgDriver } = await import("pg");
   const makePool = (connectionString: string) => {
@@ -93,9 +110,13 @@ async function openPostgres(config: Extract<DatabaseConfig, { driver: "postgres"
   const readPool = config.readUrl ? makePool(config.readUrl) : null;
   const db = new Kysely<Tables>({
     dialect: new RetryingPostgresDialect({ pool: discardingBrokenClients(primaryPool) }),
+    ...counting(options, "primary"),
   });
   const read = readPool
-    ? new Kysely<Tables>({ dialect: new RetryingPostgresDialect({ pool: discardingBrokenClients(readPool) }) })
+    ? new Kysely<Tables>({
+        dialect: new RetryingPostgresDialect({ pool: discardingBrokenClients(readPool) }),
+        ...counting(options, "read"),
+      })
     : db;
   const stats = (pool: pg.Pool): PoolStats => ({
     total: pool.totalCount,

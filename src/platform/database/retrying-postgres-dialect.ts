@@ -11,6 +11,7 @@ import {
   type TransactionSettings,
 } from "kysely";
 import type { Pool } from "pg";
+import { preparedStatementName } from "./prepared-statements.ts";
 import { DatabaseUnavailableError, isConnectionFailure } from "./sqlstate.ts";
 
 /**
@@ -140,6 +141,8 @@ export function discardingBrokenClients(pool: Pool): PostgresPool {
       const client = await pool.connect();
       let broken = false;
       const query = (...args: unknown[]) => {
+        const name = typeof args[0] === "string" ? preparedStatementName(args[0]) : undefined;
+        if (name) args = [{ name, text: args[0], values: args[1] }];
         const result = (client.query as (...a: unknown[]) => unknown)(...args);
         if (!(result instanceof Promise)) return result;
         return result.catch((error: unknown) => {

@@ -61,15 +61,16 @@ export async function revokeApiKey(
   db: Kysely<Tables>,
   scope: { userId: string; organizationId: string; role: Role },
   keyId: string,
-): Promise<void> {
+): Promise<{ prefix: string }> {
   let query = db
     .updateTable("api_keys")
     .set({ revoked_at: sql`coalesce(revoked_at, now())` })
     .where("id", "=", keyId)
     .where("organization_id", "=", scope.organizationId);
   if (scope.role === "member") query = query.where("user_id", "=", scope.userId);
-  const result = await query.executeTakeFirst();
-  if (result.numUpdatedRows === 0n) throw errors.notFound("api_key");
+  const row = await query.returning("key_prefix").executeTakeFirst();
+  if (!row) throw errors.notFound("api_key");
+  return { prefix: row.key_prefix };
 }
 
 export interface ResolvedApiKey {
@@ -79,10 +80,22 @@ export interface ResolvedApiKey {
   scopes: ApiKeyScope[];
 }
 
-/** The live key a bearer token names, or null; records when it was last used. */
-export async function resolveApiKey(db: Kysely<Tables>, token: string): Promise<ResolvedApiKey | null> {
+/** What a bearer key's lookup needs, cacheable by its public prefix (the secret is checked on every use). */
+export interface ApiKeyRecord extends ResolvedApiKey {
+  prefix: string;
+  keyHash: string;
+  live: boolean;
+  lastUsedAt: number | null;
+}
+
+/** The prefix of a well-formed key, or null. */
+export function apiKeyPrefix(token: string): string | null {
   const match = /^sk_([A-Za-z0-9_-]{12})_[A-Za-z0-9_-]{43}$/.exec(token);
-  if (!match) return null;
+  return match ? (match[1] as string) : null;
+}
+
+/** The row a key prefix names, whatever its state; undefined when there is none. */
+export async function findApiKey(db: Kysely<Tables>, prefix: string): Promise<ApiKeyRecord | undefined> {
   const row = await db
     .selectFrom("api_keys")
     .innerJoin("users", "users.id", "api_keys.user_id")
@@ -96,13 +109,29 @@ export async function resolveApiKey(db: Kysely<Tables>, token: string): Promise<
       "api_keys.last_used_at",
       "users.status",
     ])
-    .where("api_keys.key_prefix", "=", match[1] as string)
+    .where("api_keys.key_prefix", "=", prefix)
     .executeTakeFirst();
-  if (!row || row.revoked_at !== null || row.status !== "active" || !tokensEqual(row.key_hash, hashToken(token))) {
-    return null;
-  }
-  if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > LAST_USED_RESOLUTION_MS) {
-    await db.updateTable("api_keys").set({ last_used_at: sql`now()` }).where("id", "=", row.id).execute();
-  }
-  return { id: row.id, userId: row.user_id, organizationId: row.organization_id, scopes: row.scopes };
+  if (!row) return undefined;
+  return {
+    id: row.id,
+    userId: row.user_id,
+    organizationId: row.organization_id,
+    scopes: row.scopes,
+    prefix,
+    keyHash: row.key_hash,
+    live: row.revoked_at === null && row.status === "active",
+    lastUsedAt: row.last_used_at?.getTime() ?? null,
+  };
+}
+
+/** Whether `token` is the live key `record` describes (constant-time on the secret). */
+export function apiKeyMatches(record: ApiKeyRecord, token: string): boolean {
+  return record.live && tokensEqual(record.keyHash, hashToken(token));
+}
+
+/** Records use at most once a minute; true when it wrote. */
+export async function recordApiKeyUse(db: Kysely<Tables>, record: ApiKeyRecord, now = Date.now()): Promise<boolean> {
+  if (record.lastUsedAt !== null && now - record.lastUsedAt <= LAST_USED_RESOLUTION_MS) return false;
+  await db.updateTable("api_keys").set({ last_used_at: sql`now()` }).where("id", "=", record.id).execute();
+  return true;
 }

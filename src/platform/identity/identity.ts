@@ -10,12 +10,19 @@ import type { KvStore } from "../kv/kv-store.ts";
 import type { Logger } from "../logging/logger.ts";
 import { createAccount, findUserByEmail, getPreferences, getUser, recordLogin } from "./accounts.ts";
 import { createAnonymousSession, forgetAnonymousToken, resolveAnonymousSession } from "./anonymous-sessions.ts";
-import { resolveApiKey } from "./api-keys.ts";
+import {
+  type ApiKeyRecord,
+  apiKeyMatches,
+  apiKeyPrefix,
+  findApiKey,
+  recordApiKeyUse,
+  revokeApiKey,
+} from "./api-keys.ts";
 import { roleIn } from "./organizations.ts";
 import { OwnershipTransferError, OwnershipTransferHooks } from "./ownership-transfer.ts";
 import { hashPassword, passwordProblems, verifyAgainstDecoy, verifyPassword } from "./passwords.ts";
 import type { Principal } from "./principal.ts";
-import type { Role } from "./tables.ts";
+import type { ApiKeyScope, Role } from "./tables.ts";
 import { opaqueKind, TokenSigner } from "./tokens.ts";
 import {
   endSession,
@@ -27,7 +34,22 @@ import {
 } from "./user-sessions.ts";
 import type { PreferencesView, UserView } from "./views.ts";
 
-const ROLE_CACHE_SECONDS = 60;
+/**
+ * Per-request lookups are cached in-process (see platform/cache/local-cache.ts):
+ * every change is published to all processes at once, and this TTL is only
+ * the backstop for a lost message (for example, a user disabled directly in
+ * the database by an operator).
+ */
+const LOOKUP_TTL_MS = 30_000;
+const MEMBERSHIPS = "membership";
+const API_KEYS = "api_key";
+
+/** What a bearer token resolves to before the session check (see `resolve`). */
+export interface Resolution {
+  principal: Principal | null;
+  /** For a user's access token: the key-value key that exists once its session has ended. */
+  revocationMarker: string | null;
+}
 
 export interface AuthResult {
   user: UserView;
@@ -151,7 +173,21 @@ export class Identity {
    * for a token that is present but unusable; returns null when there is none.
    */
   async authenticate(authorization: string | undefined): Promise<Principal | null> {
-    if (authorization === undefined || authorization === "") return null;
+    const { principal, revocationMarker } = await this.resolve(authorization);
+    if (revocationMarker && principal?.kind === "user" && (await this.isSessionEnded(principal.sessionId))) {
+      throw errors.sessionRevoked();
+    }
+    return principal;
+  }
+
+  /**
+   * `authenticate` without the session check: the caller must refuse the
+   * request when `revocationMarker` exists in the key-value store (the HTTP
+   * layer folds that check into the rate-limit decision's round trip) and,
+   * when the store cannot answer, ask `isSessionEndedInDatabase`.
+   */
+  async resolve(authorization: string | undefined): Promise<Resolution> {
+    if (authorization === undefined || authorization === "") return { principal: null, revocationMarker: null };
     const match = /^Bearer ([\x21-\x7e]{1,4096})$/.exec(authorization);
     if (!match) throw errors.tokenInvalid();
     const token = match[1] as string;
@@ -164,54 +200,90 @@ export class Identity {
           this.settings.anonymousSessionTtlSeconds,
         );
         if (!session) throw errors.anonymousSessionExpired();
-        return { kind: "anonymous", sessionId: session.id, organizationId: session.organizationId };
-      }
-      case "sk": {
-        const key = await resolveApiKey(this.db, token);
-        if (!key) throw errors.tokenInvalid();
-        const role = await this.roleOf(key.userId, key.organizationId);
-        if (!role) throw errors.tokenInvalid();
         return {
-          kind: "api_key",
-          keyId: key.id,
-          userId: key.userId,
-          organizationId: key.organizationId,
-          scopes: key.scopes,
-          role,
+          principal: { kind: "anonymous", sessionId: session.id, organizationId: session.organizationId },
+          revocationMarker: null,
         };
       }
+      case "sk":
+        return { principal: await this.#apiKeyPrincipal(token), revocationMarker: null };
       case "rt":
         throw errors.tokenInvalid();
       default: {
         const verified = await this.signer.verifyAccess(token);
         if (!verified.ok) throw verified.reason === "expired" ? errors.tokenExpired() : errors.tokenInvalid();
         const { sub, sid, org } = verified.claims;
-        if (await this.#isRevoked(sid)) throw errors.sessionRevoked();
         const role = await this.roleOf(sub, org);
         if (!role) throw errors.tokenInvalid();
-        return { kind: "user", userId: sub, sessionId: sid, organizationId: org, role };
+        return {
+          principal: { kind: "user", userId: sub, sessionId: sid, organizationId: org, role },
+          revocationMarker: revocationMarker(sid),
+        };
       }
     }
   }
 
   /**
-   * A user's role in an organization, cached (user namespace) and dropped
-   * when memberships change. Kept one minute rather than the namespace's 15,
-   * which bounds how long a missed invalidation could leave a removed member in.
+   * A user's role in an organization, cached in-process and dropped in every
+   * process when memberships change (forgetRole).
    */
   async roleOf(userId: string, organizationId: string): Promise<Role | null> {
-    const cached = await this.caches
-      .ns("user")
-      .getOrLoad(
-        `membership:${organizationId}:${userId}`,
-        async () => (await roleIn(this.db, userId, organizationId)) ?? "none",
-        ROLE_CACHE_SECONDS,
-      );
-    return cached === "none" ? null : (cached as Role);
+    const cached = await this.#memberships().getOrLoad(
+      `${organizationId}:${userId}`,
+      async () => (await roleIn(this.db, userId, organizationId)) ?? "none",
+    );
+    return cached === "none" || cached === undefined ? null : (cached as Role);
   }
 
   async forgetRole(userId: string, organizationId: string): Promise<void> {
-    await this.caches.ns("user").invalidate(`membership:${organizationId}:${userId}`);
+    await this.caches.local.invalidate(MEMBERSHIPS, `${organizationId}:${userId}`);
+  }
+
+  /** Revokes an API key; every process stops accepting it at once. */
+  async revokeApiKey(scope: { userId: string; organizationId: string; role: Role }, keyId: string): Promise<void> {
+    const { prefix } = await revokeApiKey(this.db, scope, keyId);
+    await this.caches.local.invalidate(API_KEYS, prefix);
+  }
+
+  /** Whether an ended session's marker is set (asking Postgres when the key-value store cannot answer). */
+  async isSessionEnded(sessionId: string): Promise<boolean> {
+    try {
+      return (await this.kv.get(revocationMarker(sessionId))) !== null;
+    } catch {
+      // The key-value store is down: ask Postgres, which always knows.
+      return this.isSessionEndedInDatabase(sessionId);
+    }
+  }
+
+  async isSessionEndedInDatabase(sessionId: string): Promise<boolean> {
+    return !(await isSessionOpen(this.db, sessionId));
+  }
+
+  async #apiKeyPrincipal(token: string): Promise<Principal> {
+    const prefix = apiKeyPrefix(token);
+    if (!prefix) throw errors.tokenInvalid();
+    const keys = this.caches.local.cache<ApiKeyRecord>(API_KEYS, { ttlMs: LOOKUP_TTL_MS, max: 10_000 });
+    const key = await keys.getOrLoad(prefix, () => findApiKey(this.db, prefix));
+    if (!key || !apiKeyMatches(key, token)) throw errors.tokenInvalid();
+    // Refresh the cached copy only if it is still the one this request read:
+    // a revocation that arrived meanwhile must not be overwritten by a live copy.
+    if ((await recordApiKeyUse(this.db, key)) && keys.get(prefix) === key) {
+      keys.set(prefix, { ...key, lastUsedAt: Date.now() });
+    }
+    const role = await this.roleOf(key.userId, key.organizationId);
+    if (!role) throw errors.tokenInvalid();
+    return {
+      kind: "api_key",
+      keyId: key.id,
+      userId: key.userId,
+      organizationId: key.organizationId,
+      scopes: key.scopes as ApiKeyScope[],
+      role,
+    };
+  }
+
+  #memberships() {
+    return this.caches.local.cache<string>(MEMBERSHIPS, { ttlMs: LOOKUP_TTL_MS, max: 50_000 });
   }
 
   /** The profile GET /v1/me shows, cache-aside in seed 000's user: namespace (900 s). */
@@ -306,20 +378,16 @@ export class Identity {
   /** Access tokens of an ended session stop working before they expire: a marker lives as long as they could. */
   async #markRevoked(sessionId: string): Promise<boolean> {
     try {
-      await this.kv.set(`auth:revoked:${sessionId}`, "1", { ttlMs: this.settings.accessTokenTtlSeconds * 1000 });
+      await this.kv.set(revocationMarker(sessionId), "1", { ttlMs: this.settings.accessTokenTtlSeconds * 1000 });
       return true;
     } catch (error) {
       this.logger.error({ err: error, sessionId }, "could not record a revoked session in the key-value store");
       return false;
     }
   }
+}
 
-  async #isRevoked(sessionId: string): Promise<boolean> {
-    try {
-      return (await this.kv.get(`auth:revoked:${sessionId}`)) !== null;
-    } catch {
-      // The key-value store is down: ask Postgres, which always knows.
-      return !(await isSessionOpen(this.db, sessionId));
-    }
-  }
+/** The key-value key that exists once a user session has ended. */
+function revocationMarker(sessionId: string): string {
+  return `auth:revoked:${sessionId}`;
 }

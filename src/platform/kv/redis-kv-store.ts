@@ -22,7 +22,7 @@ export class RedisKvStore implements KvStore {
   readonly driver = "redis";
   #subscriber: Redis | null = null;
   readonly #handlers = new Map<string, Set<(message: string) => void>>();
-  readonly #shas = new Map<string, string>();
+  readonly #shas = new WeakMap<KvScript, string>();
 
   private constructor(
     private readonly redis: Redis,
@@ -176,20 +176,21 @@ export class RedisKvStore implements KvStore {
   }
 
   async runScript(script: KvScript, keys: string[], args: (string | number)[]): Promise<ScriptReply> {
-    let sha = this.#shas.get(script.name);
+    let sha = this.#shas.get(script);
     if (!sha) {
       sha = createHash("sha1").update(script.lua).digest("hex");
-      this.#shas.set(script.name, sha);
+      this.#shas.set(script, sha);
     }
-    const fullKeys = keys.map((k) => this.prefix + k);
+    const command: (string | number)[] = [sha, keys.length];
+    for (const k of keys) command.push(this.prefix + k);
+    for (const a of args) command.push(a);
     try {
-      return (await this.#call(() => this.redis.evalsha(sha, fullKeys.length, ...fullKeys, ...args))) as ScriptReply;
+      return (await this.#call(() => this.redis.evalsha(...(command as [string, number])))) as ScriptReply;
     } catch (error) {
       // NOSCRIPT: the server restarted or flushed its script cache; EVAL loads it again.
       if (!(isReplyError(error) && error.message.startsWith("NOSCRIPT"))) throw error;
-      return (await this.#call(() =>
-        this.redis.eval(script.lua, fullKeys.length, ...fullKeys, ...args),
-      )) as ScriptReply;
+      command[0] = script.lua;
+      return (await this.#call(() => this.redis.eval(...(command as [string, number])))) as ScriptReply;
     }
   }
 
@@ -252,20 +253,12 @@ export class RedisKvStore implements KvStore {
    * refusing the command (WRONGTYPE becomes KvWrongTypeError, anything else
    * passes through); every other error is the connection, so KvUnavailableError.
    */
-  async #call<T>(command: () => Promise<T>): Promise<T> {
-    if (this.redis.status !== "ready") throw new KvUnavailableError(new Error(`connection is ${this.redis.status}`));
-    try {
-      return await command();
-    } catch (error) {
-      if (isReplyError(error)) {
-        const code = error.message.split(" ", 1)[0] ?? "";
-        if (code === "WRONGTYPE") throw new KvWrongTypeError("(redis)");
-        // The server is up but cannot serve writes or reads right now.
-        if (UNAVAILABLE_REPLIES.has(code)) throw new KvUnavailableError(error);
-        throw error;
-      }
-      throw new KvUnavailableError(error);
+  #call<T>(command: () => Promise<T>): Promise<T> {
+    if (this.redis.status !== "ready") {
+      return Promise.reject(new KvUnavailableError(new Error(`connection is ${this.redis.status}`)));
     }
+    // One promise layer: this sits under every request's KV traffic.
+    return command().catch(translateFailure);
   }
 }
 
@@ -285,6 +278,17 @@ const UNAVAILABLE_REPLIES = new Set([
   "CLUSTERDOWN",
   "NOREPLICAS",
 ]);
+
+function translateFailure(error: unknown): never {
+  if (isReplyError(error)) {
+    const code = error.message.split(" ", 1)[0] ?? "";
+    if (code === "WRONGTYPE") throw new KvWrongTypeError("(redis)");
+    // The server is up but cannot serve writes or reads right now.
+    if (UNAVAILABLE_REPLIES.has(code)) throw new KvUnavailableError(error);
+    throw error;
+  }
+  throw new KvUnavailableError(error);
+}
 
 /** The server refused the command (as opposed to the connection failing). */
 function isReplyError(error: unknown): error is Error {

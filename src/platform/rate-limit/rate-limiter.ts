@@ -1,7 +1,8 @@
 import type { KvStore } from "../kv/kv-store.ts";
 import { KvUnavailableError } from "../kv/kv-store.ts";
 import type { Metrics } from "../metrics/metrics.ts";
-import { tokenBucketScript } from "./token-bucket-script.ts";
+import { admissionScript } from "./admission-script.ts";
+import { type TakeReply, tokenBucketScript } from "./token-bucket-script.ts";
 
 /**
  * Route classes and their limits.
@@ -61,7 +62,28 @@ export interface Decision {
   resetSeconds: number;
 }
 
+/** One bucket a request is charged on. */
+export interface BucketCharge {
+  limitClass: LimitClass;
+  subject: string;
+  limit: Limit;
+  cost?: number;
+}
+
+/** What one admission round trip decided. */
+export type Admission = { blocked: true } | { blocked: false; decision: Decision | null };
+
+type Outcome = "allowed" | "limited" | "unavailable";
+
+/** Bounds the memory of refusals (one small entry per refused bucket). */
+const MAX_REMEMBERED_REFUSALS = 10_000;
+
 export class RateLimiter {
+  /** Counter children per class and outcome, looked up once rather than by label hashing per decision. */
+  readonly #counted = new Map<string, { inc(): void }>();
+  /** Buckets known to refuse until a moment (performance.now() clock), by bucket key. */
+  readonly #refused = new Map<string, { until: number; fullAt: number; cost: number; capacity: number }>();
+
   constructor(
     private readonly kv: KvStore,
     private readonly metrics?: Metrics,
@@ -71,35 +93,116 @@ export class RateLimiter {
    * Takes `cost` tokens from the bucket `rate_limit:{subject}:{class}` (seed
    * 003's key) in one atomic script. Throws KvUnavailableError when the store
    * cannot decide; the caller applies the class's fail-open/closed policy.
+   *
+   * A refusal is remembered until the moment it named: a bucket only refills
+   * at its rate (other processes can only take more), so until then a request
+   * of the same or a larger cost is certainly refused too, and is answered
+   * without a round trip. The moment is counted from when the refused call
+   * was sent, which is no later than when the store decided, so the memory
+   * never outlasts the refusal.
    */
   async take(limitClass: LimitClass, subject: string, limit: Limit, cost = 1): Promise<Decision> {
-    const perTokenMs = 60_000 / limit.perMinute;
+    const key = bucketKey(limitClass, subject);
+    const sent = performance.now();
+    const known = this.#refused.get(key);
+    if (known !== undefined) {
+      if (sent < known.until && cost >= known.cost && known.capacity === limit.capacity) {
+        this.#count(limitClass, "limited");
+        return {
+          allowed: false,
+          limit: limit.capacity,
+          remaining: 0,
+          retryAfterSeconds: Math.ceil((known.until - sent) / 1000),
+          resetSeconds: Math.ceil((known.fullAt - sent) / 1000),
+        };
+      }
+      this.#refused.delete(key);
+    }
     try {
       const reply = (await this.kv.runScript(
         tokenBucketScript,
-        [`rate_limit:${subject}:${limitClass}`],
-        [limit.capacity, perTokenMs, cost],
-      )) as number[];
-      const [allowed, remaining, waitMs, fullMs] = reply as [number, number, number, number];
-      const decision: Decision = {
-        allowed: allowed === 1,
-        limit: limit.capacity,
-        remaining,
-        retryAfterSeconds: Math.ceil(waitMs / 1000),
-        resetSeconds: Math.ceil(fullMs / 1000),
-      };
-      this.metrics?.rateLimitDecisions.inc({
-        limit_class: limitClass,
-        outcome: decision.allowed ? "allowed" : "limited",
-      });
+        [key],
+        [limit.capacity, 60_000 / limit.perMinute, cost],
+      )) as TakeReply;
+      const decision = toDecision(reply, limit);
+      if (!decision.allowed) this.#rememberRefusal(key, sent, reply, cost, limit.capacity);
+      this.#count(limitClass, decision.allowed ? "allowed" : "limited");
       return decision;
     } catch (error) {
-      if (error instanceof KvUnavailableError) {
-        this.metrics?.rateLimitDecisions.inc({ limit_class: limitClass, outcome: "unavailable" });
-      }
+      if (error instanceof KvUnavailableError) this.#count(limitClass, "unavailable");
       throw error;
     }
   }
+
+  /**
+   * A request's admission in one round trip: refused (`blocked`) when any of
+   * `absentKeys` exists (an ended session's marker), else charged on each
+   * bucket in order, stopping at the first that refuses. The decision is
+   * that bucket's, or the first bucket's when all allow; null with no
+   * buckets. Throws KvUnavailableError when the store cannot decide.
+   */
+  async admit(absentKeys: readonly string[], buckets: readonly BucketCharge[]): Promise<Admission> {
+    const keys = [...absentKeys];
+    const args: number[] = [absentKeys.length];
+    for (const b of buckets) {
+      keys.push(bucketKey(b.limitClass, b.subject));
+      args.push(b.limit.capacity, 60_000 / b.limit.perMinute, b.cost ?? 1);
+    }
+    const limitClass = buckets[0]?.limitClass;
+    try {
+      const [blocked, decidedBy, ...reply] = (await this.kv.runScript(admissionScript, keys, args)) as [
+        number,
+        number,
+        ...TakeReply,
+      ];
+      if (blocked === 1) return { blocked: true };
+      const bucket = buckets[decidedBy];
+      if (!limitClass || !bucket) return { blocked: false, decision: null };
+      const decision = toDecision(reply, bucket.limit);
+      this.#count(limitClass, decision.allowed ? "allowed" : "limited");
+      return { blocked: false, decision };
+    } catch (error) {
+      if (error instanceof KvUnavailableError && limitClass) this.#count(limitClass, "unavailable");
+      throw error;
+    }
+  }
+
+  #rememberRefusal(key: string, sent: number, [, , waitMs, fullMs]: TakeReply, cost: number, capacity: number) {
+    if (this.#refused.size >= MAX_REMEMBERED_REFUSALS) {
+      const now = performance.now();
+      for (const [k, r] of this.#refused) if (r.until <= now) this.#refused.delete(k);
+      // Still full of live refusals: forget the oldest rather than grow.
+      if (this.#refused.size >= MAX_REMEMBERED_REFUSALS) {
+        this.#refused.delete(this.#refused.keys().next().value as string);
+      }
+    }
+    this.#refused.set(key, { until: sent + waitMs, fullAt: sent + fullMs, cost, capacity });
+  }
+
+  #count(limitClass: LimitClass, outcome: Outcome) {
+    if (!this.metrics) return;
+    const id = `${limitClass}:${outcome}`;
+    let child = this.#counted.get(id);
+    if (!child) {
+      child = this.metrics.rateLimitDecisions.labels({ limit_class: limitClass, outcome });
+      this.#counted.set(id, child);
+    }
+    child.inc();
+  }
+}
+
+export function bucketKey(limitClass: LimitClass, subject: string): string {
+  return `rate_limit:${subject}:${limitClass}`;
+}
+
+function toDecision([allowed, remaining, waitMs, fullMs]: TakeReply, limit: Limit): Decision {
+  return {
+    allowed: allowed === 1,
+    limit: limit.capacity,
+    remaining,
+    retryAfterSeconds: Math.ceil(waitMs / 1000),
+    resetSeconds: Math.ceil(fullMs / 1000),
+  };
 }
 
 /** The limit for a class and tier, scaled by plan and overridden by the organization's own setting. */
