@@ -37,10 +37,7 @@ app.get<{ Params: { documentId: string }; Querystring: { from: string; to: strin
     const from = Number(request.query.from);
     const to = Number(request.query.to);
     const [a, b] = await Promise.all([findVersion(db, documentId, from), findVersion(db, documentId, to)]);
-    const [left, right] = await Promise.all([
-      readVersionContent(db, platform.blobs, a),
-      readVersionContent(db, platform.blobs, b),
-    ]);
+    const [left, right] = await Promise.all([readVersionContent(db, platform, a), readVersionContent(db, platform, b)]);
     const stats = { insertedChars: 0, deletedChars: 0, unchangedChars: 0 };
     const changes = cleanupSemantic(makeDiff(left, right)).map(([op, text]) => {
       if (op === DIFF_INSERT) stats.insertedChars += text.length;

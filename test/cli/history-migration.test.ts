@@ -84,7 +84,7 @@ describe("history migration across a crash (embedded strata serve)", () => {
 
     // 2. The same histories in the earlier storage form, as an older server left them.
     await withPlatform(dataDir, async (platform) => {
-      for (const id of expected.keys()) await rewriteAsLegacyHistory(platform.database.db, platform.blobs, id);
+      for (const id of expected.keys()) await rewriteAsLegacyHistory(platform.database.db, platform, id);
     });
 
     // 3. A server migrating one document per batch, killed with SIGKILL after the third.

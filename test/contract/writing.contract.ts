@@ -535,13 +535,13 @@ export function writingContract(name: string, open: (aiBaseUrl: string) => Promi
             contents.push(text);
             await save(me.token, doc.id, text, i === 3 ? "minor" : "major");
           }
-          await rewriteAsLegacyHistory(db(), platform.blobs, doc.id);
+          await rewriteAsLegacyHistory(db(), platform, doc.id);
           docs.push({ id: doc.id, contents });
         }
         // One more whose old form is damaged: it cannot be checked, so it is left as it is.
         const damaged = await newDoc(me.token, { content: "Damaged history. ".repeat(30) });
         for (let i = 2; i <= 4; i++) await save(me.token, damaged.id, `Damaged history, edit ${i}. `.repeat(30));
-        await rewriteAsLegacyHistory(db(), platform.blobs, damaged.id);
+        await rewriteAsLegacyHistory(db(), platform, damaged.id);
         const damagedFirst = await db()
           .selectFrom("document_versions")
           .select("blob_key")

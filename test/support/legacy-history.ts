@@ -1,9 +1,9 @@
 import { makeDiff, makePatches, stringifyPatches } from "@sanity/diff-match-patch";
 import { type Kysely, sql } from "kysely";
+import type { ContentStorage } from "../../src/modules/writing/content-objects.ts";
 import { applyLegacyPatch } from "../../src/modules/writing/legacy-patch.ts";
 import { ownerKey, versionKey } from "../../src/modules/writing/storage-keys.ts";
 import { readVersionContent } from "../../src/modules/writing/version-store.ts";
-import type { BlobStore } from "../../src/platform/blobs/blob-store.ts";
 import type { Tables } from "../../src/platform/database/tables.ts";
 
 /**
@@ -16,10 +16,11 @@ import type { Tables } from "../../src/platform/database/tables.ts";
  */
 export async function rewriteAsLegacyHistory(
   db: Kysely<Tables>,
-  blobs: BlobStore,
+  storage: ContentStorage,
   documentId: string,
   snapshotEvery = 3,
 ): Promise<void> {
+  const { blobs } = storage;
   const doc = await db
     .selectFrom("documents")
     .select(["id", "user_id", "anonymous_session_id"])
@@ -33,7 +34,7 @@ export async function rewriteAsLegacyHistory(
     .orderBy("version_number")
     .execute();
   const contents = [];
-  for (const version of versions) contents.push(await readVersionContent(db, blobs, version));
+  for (const version of versions) contents.push(await readVersionContent(db, storage, version));
   let snapshot: { id: string; text: string } | null = null;
   for (const [i, version] of versions.entries()) {
     const text = contents[i] as string;

@@ -2,7 +2,9 @@ import { randomUUID } from "node:crypto";
 import { type Kysely, sql } from "kysely";
 import type { BlobStore } from "../../platform/blobs/blob-store.ts";
 import type { Tables } from "../../platform/database/tables.ts";
-import { encodeObject, nextPlacement, type ObjectKind, restoreChain, sha256Hex } from "./object-codec.ts";
+import type { Platform } from "../../runtime/platform.ts";
+import { encodeObjectTask, restoreChainTask } from "./codec-tasks.ts";
+import { nextPlacement, type ObjectKind, sha256Hex } from "./object-codec.ts";
 import { ownerKey, versionKey } from "./storage-keys.ts";
 
 /**
@@ -19,6 +21,13 @@ import { ownerKey, versionKey } from "./storage-keys.ts";
  * - a blob key is used by one object only and never again (fresh id), so a
  *   key queued for deletion cannot come back to life.
  */
+
+/**
+ * Where content objects live (the blob store) and where their CPU-heavy
+ * coding runs (the compute pool: deltas and compression of big documents
+ * take tens to hundreds of milliseconds, which the event loop must not pay).
+ */
+export type ContentStorage = Pick<Platform, "blobs" | "compute">;
 
 /** Deltas up to this size live in the row; keyframes and larger deltas in the blob store. */
 export const INLINE_MAX_BYTES = 32 * 1024;
@@ -60,19 +69,24 @@ async function readChain(db: Kysely<Tables>, documentId: string, sha: string): P
 }
 
 /** Restores the last row of a chain (blob-held bodies read in parallel) and checks its SHA-256. */
-async function restoreRows(blobs: BlobStore, rows: ChainRow[]): Promise<Buffer> {
+async function restoreRows(storage: ContentStorage, rows: ChainRow[]): Promise<Buffer> {
   const bodies = await Promise.all(
-    rows.map((r) => (r.body ? asBuffer(r.body) : readBytes(blobs, r.blob_key as string))),
+    rows.map((r) => (r.body ? asBuffer(r.body) : readBytes(storage.blobs, r.blob_key as string))),
   );
-  const content = await restoreChain(rows.map((r, i) => ({ kind: r.kind, body: bodies[i] as Buffer })));
+  const content = asBuffer(
+    await storage.compute.run(
+      restoreChainTask,
+      rows.map((r, i) => ({ kind: r.kind, body: bodies[i] as Buffer })),
+    ),
+  );
   const sha = (rows.at(-1) as ChainRow).sha256;
   if (sha256Hex(content) !== sha) throw new Error(`content object ${sha} does not match its checksum`);
   return content;
 }
 
 /** The content of one object, checked against its SHA-256. */
-export async function readObjectContent(db: Kysely<Tables>, blobs: BlobStore, documentId: string, sha: string) {
-  return restoreRows(blobs, await readChain(db, documentId, sha));
+export async function readObjectContent(db: Kysely<Tables>, storage: ContentStorage, documentId: string, sha: string) {
+  return restoreRows(storage, await readChain(db, documentId, sha));
 }
 
 export type ObjectPlan =
@@ -98,7 +112,7 @@ export type ObjectPlan =
  */
 export async function planObject(
   db: Kysely<Tables>,
-  blobs: BlobStore,
+  storage: ContentStorage,
   doc: { id: string; user_id: string | null; anonymous_session_id: string | null },
   content: Buffer,
   sha: string,
@@ -123,15 +137,18 @@ export async function planObject(
   let base: { sha256: string; depth: number; run: number; content: Buffer } | null = null;
   if (at && placement === "run") {
     const held = await current?.content?.();
-    const bytes = held && sha256Hex(held) === at.sha256 ? held : await readObjectContent(db, blobs, doc.id, at.sha256);
+    const bytes =
+      held && sha256Hex(held) === at.sha256 ? held : await readObjectContent(db, storage, doc.id, at.sha256);
     base = { sha256: at.sha256, depth: at.depth + 1, run: at.run + 1, content: bytes };
   } else if (at && placement === "anchor") {
     // The run's anchor sits `run` deltas below the current object.
     const rows = (await readChain(db, doc.id, at.sha256)).slice(0, at.depth - at.run + 1);
     const anchor = rows.at(-1) as ChainRow;
-    base = { sha256: anchor.sha256, depth: anchor.depth + 1, run: 0, content: await restoreRows(blobs, rows) };
+    base = { sha256: anchor.sha256, depth: anchor.depth + 1, run: 0, content: await restoreRows(storage, rows) };
   }
-  const encoded = await encodeObject(content, base?.content ?? null);
+  const coded = await storage.compute.run(encodeObjectTask, { content, base: base?.content ?? null });
+  // Structured clone hands a worker's Buffer back as a plain Uint8Array.
+  const encoded = { kind: coded.kind, body: asBuffer(coded.body) };
   const on = encoded.kind === "delta" ? base : null;
   return {
     reuse: false,

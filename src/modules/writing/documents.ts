@@ -24,7 +24,7 @@ export async function currentContent(
   platform: Platform,
   row: Parameters<typeof readCurrentContent>[2] & { content_size: number },
 ): Promise<string> {
-  const read = () => readCurrentContent(platform.database.db, platform.blobs, row);
+  const read = () => readCurrentContent(platform.database.db, platform, row);
   if (!row.current_version_id || row.content_size > CACHED_CONTENT_BYTES) return read();
   const memory = contentMemory(platform);
   const held = memory.get(row.content_sha256);
@@ -139,7 +139,7 @@ export async function createDocument(
       .select(DOCUMENT_COLUMNS)
       .where("id", "=", id)
       .executeTakeFirstOrThrow();
-    await saveVersion(trx, platform.blobs, doc, {
+    await saveVersion(trx, platform, doc, {
       content: input.content,
       kind: "major",
       changeDescription: "Created",
@@ -220,7 +220,7 @@ export async function restoreDocument(platform: Platform, principal: Principal, 
 /** A short-lived link to the current content, after the ownership check. */
 export async function downloadUrl(platform: Platform, principal: Principal, id: string) {
   const row = await ownedDocument(platform, principal, id);
-  await readCurrentContent(platform.database.db, platform.blobs, row); // repairs a stale blob first
+  await readCurrentContent(platform.database.db, platform, row); // repairs a stale blob first
   await touchDocument(platform, id);
   const expiresIn = Math.min(platform.config.signedUrlTtlSeconds, 3600);
   const url = await platform.blobs.signedUrl(row.content_key, {

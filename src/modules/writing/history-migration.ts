@@ -1,9 +1,8 @@
 import { type Kysely, sql } from "kysely";
-import type { BlobStore } from "../../platform/blobs/blob-store.ts";
 import type { Tables } from "../../platform/database/tables.ts";
 import { transaction } from "../../platform/database/transaction.ts";
 import type { Platform } from "../../runtime/platform.ts";
-import { insertObject, planObject, readObjectContent, reclaimObjects } from "./content-objects.ts";
+import { type ContentStorage, insertObject, planObject, readObjectContent, reclaimObjects } from "./content-objects.ts";
 import type { ObjectKind } from "./object-codec.ts";
 import { readLegacyVersion } from "./version-store.ts";
 
@@ -72,7 +71,7 @@ export async function migrateHistoryBatch(platform: Platform, batchSize: number)
   let versions = 0;
   for (const { id } of docs) {
     try {
-      versions += await migrateDocumentHistory(db, platform.blobs, id);
+      versions += await migrateDocumentHistory(db, platform, id);
     } catch (error) {
       if (!(error instanceof CorruptLegacyHistory)) throw error;
       platform.logger.error({ documentId: id, err: error }, "a document's history could not be migrated");
@@ -90,7 +89,8 @@ export async function migrateHistoryBatch(platform: Platform, batchSize: number)
 }
 
 /** Converts one document's history; returns how many versions were converted. */
-export async function migrateDocumentHistory(db: Kysely<Tables>, blobs: BlobStore, documentId: string) {
+export async function migrateDocumentHistory(db: Kysely<Tables>, storage: ContentStorage, documentId: string) {
+  const { blobs } = storage;
   const written: string[] = [];
   try {
     const converted = await transaction(db, async (trx) => {
@@ -128,7 +128,7 @@ export async function migrateDocumentHistory(db: Kysely<Tables>, blobs: BlobStor
           throw new CorruptLegacyHistory(`version ${version.version_number} does not restore`, { cause: error });
         }
         const bytes = Buffer.from(text, "utf8");
-        const plan = await planObject(trx, blobs, doc, bytes, version.content_sha256, current);
+        const plan = await planObject(trx, storage, doc, bytes, version.content_sha256, current);
         if (!plan.reuse) {
           if (plan.blobKey) {
             await blobs.put(plan.blobKey, plan.body, { contentType: "application/octet-stream" });
@@ -142,7 +142,7 @@ export async function migrateDocumentHistory(db: Kysely<Tables>, blobs: BlobStor
       }
 
       // The check before the old form goes: every version, read back from storage.
-      for (const version of live) await readObjectContent(trx, blobs, documentId, version.content_sha256);
+      for (const version of live) await readObjectContent(trx, storage, documentId, version.content_sha256);
 
       const kinds = new Map(
         (

@@ -192,6 +192,11 @@ export async function encodeObject(content: Uint8Array, base: Uint8Array | null)
   return encoded;
 }
 
+/** encodeObject with one argument, as the compute pool calls it. */
+export function encodeObjectFrom(input: { content: Uint8Array; base: Uint8Array | null }): Promise<EncodedObject> {
+  return encodeObject(input.content, input.base);
+}
+
 /** One object's content, given its base's content for a delta. */
 export async function decodeObject(object: EncodedObject, base: Uint8Array | null): Promise<Buffer> {
   const payload = await decompress(object.body);

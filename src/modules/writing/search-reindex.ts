@@ -43,7 +43,7 @@ export async function reindexPendingSearch(platform: Platform, limit = BATCH): P
     .execute();
   let indexed = 0;
   for (const doc of due) {
-    const content = await readCurrentContent(db, platform.blobs, doc);
+    const content = await readCurrentContent(db, platform, doc);
     const done = await transaction(db, async (trx) => {
       const now = await trx
         .selectFrom("documents")

@@ -117,7 +117,7 @@ export async function runSuggestion(
   }
   checkContent(reply.content, "response");
 
-  const version = await saveVersion(platform.database.db, platform.blobs, doc, {
+  const version = await saveVersion(platform.database.db, platform, doc, {
     content: reply.content,
     kind: "ai_suggestion",
     changeDescription: template ? `AI suggestion: ${template.name}` : "AI suggestion: custom prompt",
@@ -198,13 +198,13 @@ export async function acceptSuggestion(platform: Platform, principal: Principal,
     .selectAll()
     .where("id", "=", interaction.suggestion_version_id)
     .executeTakeFirstOrThrow();
-  const content = await readVersionContent(platform.database.db, platform.blobs, suggestion);
+  const content = await readVersionContent(platform.database.db, platform, suggestion);
   return transaction(platform.database.db, async (trx) => {
     // The document row first, as every save takes it: locking the suggestion's
     // version before it could deadlock with an autosave patching against it.
     await trx.selectFrom("documents").select("id").where("id", "=", doc.id).forUpdate().execute();
     await decide(trx, id, suggestion.id, "accepted");
-    const version = await saveVersion(trx, platform.blobs, doc, {
+    const version = await saveVersion(trx, platform, doc, {
       content,
       kind: "major",
       changeDescription: `Accepted AI suggestion (version ${suggestion.version_number})`,

@@ -5,7 +5,7 @@ import { DatabaseUnavailableError } from "../../platform/database/sqlstate.ts";
 import type { Tables } from "../../platform/database/tables.ts";
 import { transaction } from "../../platform/database/transaction.ts";
 import { errors } from "../../platform/errors/catalog.ts";
-import { insertObject, planObject, readBytes, readObjectContent } from "./content-objects.ts";
+import { type ContentStorage, insertObject, planObject, readBytes, readObjectContent } from "./content-objects.ts";
 import { applyLegacyPatch } from "./legacy-patch.ts";
 import { sha256Hex } from "./object-codec.ts";
 import { indexSavedContent } from "./search-index.ts";
@@ -53,11 +53,15 @@ export async function readText(blobs: BlobStore, key: string): Promise<string> {
  * object, or, for a version the history migration has not reached yet, from
  * its snapshot or legacy patch.
  */
-export async function readVersionContent(db: Kysely<Tables>, blobs: BlobStore, version: VersionRow): Promise<string> {
+export async function readVersionContent(
+  db: Kysely<Tables>,
+  storage: ContentStorage,
+  version: VersionRow,
+): Promise<string> {
   if (version.blob_key === null) {
-    return (await readObjectContent(db, blobs, version.document_id, version.content_sha256)).toString("utf8");
+    return (await readObjectContent(db, storage, version.document_id, version.content_sha256)).toString("utf8");
   }
-  return readLegacyVersion(db, blobs, version as VersionRow & { blob_key: string });
+  return readLegacyVersion(db, storage.blobs, version as VersionRow & { blob_key: string });
 }
 
 /** A version in the earlier form: its snapshot, or its snapshot with its diff-match-patch patch applied. */
@@ -124,14 +128,14 @@ export async function findVersion(db: Kysely<Tables>, documentId: string, number
  */
 export async function saveVersion(
   db: Kysely<Tables>,
-  blobs: BlobStore,
+  storage: ContentStorage,
   doc: DocumentRef,
   input: { content: string; kind: VersionKind; changeDescription?: string | null; author: Author },
 ): Promise<SavedVersion> {
   // The object chosen to reuse or to delta against may be reclaimed before
   // the transaction locks the document; then the plan is made again.
   for (let attempt = 1; ; attempt++) {
-    const saved = await trySaveVersion(db, blobs, doc, input);
+    const saved = await trySaveVersion(db, storage, doc, input);
     if (saved !== OBJECT_GONE) return saved;
     if (attempt >= 3) throw new Error("the stored content changed under three attempts to save a version");
   }
@@ -141,10 +145,11 @@ const OBJECT_GONE = Symbol("the planned object or base was reclaimed");
 
 async function trySaveVersion(
   db: Kysely<Tables>,
-  blobs: BlobStore,
+  storage: ContentStorage,
   doc: DocumentRef,
   input: { content: string; kind: VersionKind; changeDescription?: string | null; author: Author },
 ): Promise<SavedVersion | typeof OBJECT_GONE> {
+  const { blobs } = storage;
   const owner = ownerKey(doc);
   const bytes = Buffer.from(input.content, "utf8");
   const contentSha = sha256Hex(bytes);
@@ -158,7 +163,7 @@ async function trySaveVersion(
     .executeTakeFirst();
   const plan = await planObject(
     db,
-    blobs,
+    storage,
     doc,
     bytes,
     contentSha,
@@ -286,10 +291,11 @@ async function trySaveVersion(
  */
 export async function readCurrentContent(
   db: Kysely<Tables>,
-  blobs: BlobStore,
+  storage: ContentStorage,
   doc: DocumentRef & { content_key: string; content_sha256: string; current_version_id: string | null },
 ): Promise<string> {
   if (!doc.current_version_id) return "";
+  const { blobs } = storage;
   try {
     const content = await readText(blobs, doc.content_key);
     if (sha256(content) === doc.content_sha256) return content;
@@ -301,7 +307,7 @@ export async function readCurrentContent(
     .selectAll()
     .where("id", "=", doc.current_version_id)
     .executeTakeFirstOrThrow();
-  const content = await readVersionContent(db, blobs, version);
+  const content = await readVersionContent(db, storage, version);
   // Repair only while this is still the current content: a newer save may
   // have committed since the caller read its row.
   const now = await db.selectFrom("documents").select("content_sha256").where("id", "=", doc.id).executeTakeFirst();

@@ -18,7 +18,7 @@ export async function addVersion(
 ): Promise<SavedVersion> {
   checkContent(input.content);
   const doc = await ownedDocument(platform, principal, documentId);
-  return saveVersion(platform.database.db, platform.blobs, doc, {
+  return saveVersion(platform.database.db, platform, doc, {
     content: input.content,
     kind: input.kind ?? "major",
     changeDescription: input.changeDescription ?? null,
@@ -57,7 +57,7 @@ export async function listVersions(
 export async function getVersion(platform: Platform, principal: Principal, documentId: string, number: number) {
   await ownedDocument(platform, principal, documentId);
   const version = await findVersion(platform.database.db, documentId, number);
-  const content = await readVersionContent(platform.database.db, platform.blobs, version);
+  const content = await readVersionContent(platform.database.db, platform, version);
   return { ...versionView(version), content };
 }
 
@@ -86,8 +86,8 @@ export async function diffVersions(
     findVersion(platform.database.db, documentId, to),
   ]);
   const [before, after] = await Promise.all([
-    readVersionContent(platform.database.db, platform.blobs, a),
-    readVersionContent(platform.database.db, platform.blobs, b),
+    readVersionContent(platform.database.db, platform, a),
+    readVersionContent(platform.database.db, platform, b),
   ]);
   const { changes, stats } = await platform.compute.run(displayDiffTask, { before, after });
   return { from, to, changes, stats };
@@ -97,8 +97,8 @@ export async function diffVersions(
 export async function restoreVersion(platform: Platform, principal: Principal, documentId: string, number: number) {
   const doc = await ownedDocument(platform, principal, documentId);
   const version = await findVersion(platform.database.db, documentId, number);
-  const content = await readVersionContent(platform.database.db, platform.blobs, version);
-  return saveVersion(platform.database.db, platform.blobs, doc, {
+  const content = await readVersionContent(platform.database.db, platform, version);
+  return saveVersion(platform.database.db, platform, doc, {
     content,
     kind: "major",
     changeDescription: `Restored version ${number}`,

@@ -124,7 +124,10 @@ export class ComputePool {
     try {
       const output = task.run(input);
       this.#completed.inline++;
-      end?.();
+      // An async task's time is its promise's; the outcome is still counted as ok
+      // here, and a rejection reaches the caller unchanged.
+      if (output instanceof Promise) output.finally(() => end?.()).catch(() => {});
+      else end?.();
       this.metrics?.computeTasks.inc({ task: task.name, where: "inline", outcome: "ok" });
       return output;
     } catch (error) {
