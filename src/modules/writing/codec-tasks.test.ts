@@ -1,31 +1,30 @@
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { describe, it } from "node:test";
 import { ComputePool } from "../../platform/compute/compute-pool.ts";
 import { CODEC_INLINE_MAX_BYTES, encodeObjectTask, restoreChainTask } from "./codec-tasks.ts";
 import { decodeObject, type EncodedObject, sha256Hex } from "./object-codec.ts";
 
-function text(bytes: number, seed: number): Buffer {
-  const words = ["delta", "keyframe", "version", "文書", "histoire", "🙂", "chain", "restore"];
-  const parts: string[] = [];
-  let n = seed;
-  while (parts.join(" ").length < bytes) {
-    n = (n * 1103515245 + 12345) % 2 ** 31;
-    parts.push(words[n % words.length] as string);
-  }
-  return Buffer.from(parts.join(" ").slice(0, bytes), "utf8");
+/** Random words (some in other scripts), so the content does not compress away. */
+function text(bytes: number): Buffer {
+  const alphabet = "abcdefghijklmnopqrstuvwxyzéü文書歴史 ";
+  const picks = randomBytes(bytes);
+  let out = "";
+  for (const b of picks) out += alphabet[b % alphabet.length];
+  return Buffer.from(out, "utf8").subarray(0, bytes);
 }
 
 describe("content-object coding on the compute pool", () => {
   it("codes ordinary documents inline and large ones on a worker thread, byte for byte", async () => {
     const pool = new ComputePool({ maxThreads: 1 });
     try {
-      const small = text(8_000, 1);
+      const small = text(8_000);
       const smallEdit = Buffer.concat([small, Buffer.from(" an edit")]);
       const inline = await pool.run(encodeObjectTask, { content: smallEdit, base: small });
       assert.equal(pool.stats().completed.pool, 0, "a small document never leaves the event loop's thread");
       assert.equal(inline.kind, "delta");
 
-      const big = text(CODEC_INLINE_MAX_BYTES * 2, 2);
+      const big = text(CODEC_INLINE_MAX_BYTES * 2);
       const bigEdit = Buffer.concat([big.subarray(0, 100_000), Buffer.from(" inserted "), big.subarray(100_000)]);
       const keyframe = await pool.run(encodeObjectTask, { content: big, base: null });
       const delta = await pool.run(encodeObjectTask, { content: bigEdit, base: big });
