@@ -8,8 +8,12 @@ import { Identity } from "../platform/identity/identity.ts";
 import type { KvStore } from "../platform/kv/kv-store.ts";
 import { MemoryKvStore } from "../platform/kv/memory-kv-store.ts";
 import { createLogger, type Logger } from "../platform/logging/logger.ts";
+import { terminalDestination } from "../platform/logging/terminal-destination.ts";
 import { createMetrics, instrument, type Metrics } from "../platform/metrics/metrics.ts";
+import type { Migration } from "../platform/migrations/migration.ts";
 import { RateLimiter } from "../platform/rate-limit/rate-limiter.ts";
+import { type DataDirLock, lockDataDir } from "./data-dir-lock.ts";
+import { type DatabaseOrigin, planDatabaseStart } from "./database-image.ts";
 import { resolveSigningSecret } from "./signing-secret.ts";
 
 /**
@@ -32,7 +36,20 @@ export interface Platform {
   identity: Identity;
   /** Chat completions from the configured provider; null when none is configured. */
   chat: ChatClient | null;
+  /** The embedded data directory's lock, held until close (null when the database is not PGlite on disk). */
+  dataDirLock: DataDirLock | null;
+  /** How the embedded database was opened this time (null on Postgres or in memory). */
+  databaseOrigin: DatabaseOrigin | null;
   close(): Promise<void>;
+}
+
+export interface OpenPlatformOptions {
+  logger?: Logger;
+  metrics?: Metrics;
+  /** What this process is, recorded in the data directory's lock so a refused process can name it. */
+  command?: string;
+  /** Every registered migration: lets a fresh embedded data directory start from the build's database image. */
+  migrations?: readonly Migration[];
 }
 
 /** A dependency could not be reached at start-up; names it and where it was looked for. */
@@ -47,20 +64,35 @@ export class DependencyStartError extends Error {
   }
 }
 
-export async function openPlatform(
-  config: Readonly<Config>,
-  options: { logger?: Logger; metrics?: Metrics } = {},
-): Promise<Platform> {
-  const logger = options.logger ?? createLogger(config.logLevel);
+export async function openPlatform(config: Readonly<Config>, options: OpenPlatformOptions = {}): Promise<Platform> {
+  // A person at a terminal reads lines; anything else (a collector, a file) gets JSON.
+  const logger =
+    options.logger ?? createLogger(config.logLevel, process.stdout.isTTY ? await terminalDestination() : undefined);
   const metrics = options.metrics ?? createMetrics();
   const opened: { close(): Promise<void> }[] = [];
   const closeOpened = async () => {
     for (const dep of opened.reverse()) await dep.close().catch(() => {});
   };
   try {
+    const pgDir = config.database.driver === "pglite" ? config.database.dataDir : null;
+    // The lock comes before anything touches the data directory, and is
+    // released last (opened closes in reverse).
+    const dataDirLock = pgDir ? await lockDataDir(config.dataDir, options.command ?? "strata") : null;
+    if (dataDirLock) opened.push({ close: async () => dataDirLock.release() });
+    if (dataDirLock?.tookOverFrom) {
+      const { pid, command, startedAt } = dataDirLock.tookOverFrom;
+      logger.warn(
+        { previous: { pid, command, startedAt } },
+        "took over the data directory lock of a process that is gone",
+      );
+    }
     const signingSecret = await resolveSigningSecret(config.signingSecret, config.dataDir);
-    const database = await start("database", databaseTarget(config), () => openDatabase(config.database));
+    const plan = pgDir ? await planDatabaseStart(pgDir, options.migrations ?? null) : null;
+    const database = await start("database", databaseTarget(config), () =>
+      openDatabase(config.database, plan?.image ? { image: plan.image } : {}),
+    );
     opened.push(database);
+    if (plan) logger.info({ dataDir: config.dataDir, database: plan.origin }, "database opened");
     await database.ping().catch((error) => {
       throw new DependencyStartError("database", databaseTarget(config), error);
     });
@@ -95,6 +127,8 @@ export async function openPlatform(
       rateLimiter: new RateLimiter(instrumentedKv, metrics),
       identity: new Identity(database.db, instrumentedKv, caches, config.auth, signingSecret, logger),
       chat: config.ai ? (await import("../platform/ai/chat-client.ts")).createChatClient(config.ai) : null,
+      dataDirLock,
+      databaseOrigin: plan?.origin ?? null,
       close: closeOpened,
     };
   } catch (error) {

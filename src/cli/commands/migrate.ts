@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import { loadConfig } from "../../config/config.ts";
 import { modules } from "../../modules/index.ts";
-import { createMigrator } from "../../runtime/migrations.ts";
+import { allMigrations, createMigrator } from "../../runtime/migrations.ts";
 import { openPlatform, type Platform } from "../../runtime/platform.ts";
 
 export function migrateCommand() {
@@ -11,7 +11,7 @@ export function migrateCommand() {
     .command("up")
     .description("apply every pending migration, each in its own transaction")
     .action(() =>
-      withPlatform(async (platform) => {
+      withPlatform("strata migrate up", async (platform) => {
         const run = await createMigrator(platform.database, modules).up();
         if (run.applied.length === 0) process.stdout.write("database is up to date\n");
         for (const m of run.applied) process.stdout.write(`applied ${m.version} ${m.name}\n`);
@@ -23,7 +23,7 @@ export function migrateCommand() {
     .description("revert the most recently applied migrations")
     .argument("[count]", "how many to revert", positiveInteger, 1)
     .action((count: number) =>
-      withPlatform(async (platform) => {
+      withPlatform(`strata migrate down ${count}`, async (platform) => {
         const run = await createMigrator(platform.database, modules).down(count);
         if (run.applied.length === 0) process.stdout.write("nothing to revert\n");
         for (const m of run.applied) process.stdout.write(`reverted ${m.version} ${m.name}\n`);
@@ -34,7 +34,7 @@ export function migrateCommand() {
     .command("status")
     .description("list every migration and whether it is applied")
     .action(() =>
-      withPlatform(async (platform) => {
+      withPlatform("strata migrate status", async (platform) => {
         for (const m of await createMigrator(platform.database, modules).status()) {
           const when = m.appliedAt ? m.appliedAt.toISOString() : "";
           process.stdout.write(`${String(m.version).padStart(5)}  ${m.state.padEnd(8)} ${m.name.padEnd(40)} ${when}\n`);
@@ -45,8 +45,8 @@ export function migrateCommand() {
   return migrate;
 }
 
-async function withPlatform(fn: (platform: Platform) => Promise<void>) {
-  const platform = await openPlatform(loadConfig());
+async function withPlatform(command: string, fn: (platform: Platform) => Promise<void>) {
+  const platform = await openPlatform(loadConfig(), { command, migrations: allMigrations(modules) });
   try {
     await fn(platform);
   } finally {
