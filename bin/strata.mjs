@@ -1,11 +1,18 @@
 #!/usr/bin/env node
-// The `strata` command: runs the compiled build in dist/ (made by `npm install`,
-// refreshed by `npm start` and `npm run build`).
-import { existsSync } from "node:fs";
+// The `strata` command (and `npm start`): runs the compiled build in dist/.
+// `npm install` builds it; when a source is newer than the build (a checkout
+// or an edit since), it is rebuilt first, so what runs always matches src/.
+import { spawnSync } from "node:child_process";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { DIST, isBuildStale, ROOT } from "../scripts/build-state.mjs";
 
-const main = new URL("../dist/cli/main.js", import.meta.url);
-if (!existsSync(main)) {
-  process.stderr.write("strata: the build is missing; run `npm install` (or `npm run build`) first\n");
-  process.exit(1);
+if (await isBuildStale()) {
+  // The build's messages go to stderr, so a command's own output stays clean.
+  const build = spawnSync(process.execPath, [path.join(ROOT, "scripts/build.mjs")], { stdio: ["ignore", 2, 2] });
+  if (build.status !== 0) {
+    process.stderr.write("strata: the build failed; see above\n");
+    process.exit(1);
+  }
 }
-await import(main.href);
+await import(pathToFileURL(path.join(DIST, "cli/main.js")).href);

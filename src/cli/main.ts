@@ -1,11 +1,12 @@
 import { Command } from "commander";
 import { ConfigError } from "../config/config.ts";
 import { DataDirLockedError } from "../runtime/data-dir-lock.ts";
-import { DependencyStartError } from "../runtime/platform.ts";
+import { DependencyStartError } from "../runtime/dependency-start-error.ts";
 import { migrateCommand } from "./commands/migrate.ts";
-import { ListenError, serveCommand } from "./commands/serve.ts";
+import { serveCommand } from "./commands/serve.ts";
 import { workerCommand } from "./commands/worker.ts";
 import { ExitCode } from "./exit-codes.ts";
+import { ListenError } from "./listen-error.ts";
 
 /**
  * The `strata` command. Every sub-command reads the config once from the

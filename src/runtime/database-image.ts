@@ -1,25 +1,32 @@
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { access, mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { access, cp, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Migration } from "../platform/migrations/migration.ts";
 
 /**
- * A pre-initialized, pre-migrated embedded database made at build time, so a
- * fresh data directory starts by unpacking files instead of running initdb
- * and every migration in-process (initdb alone is most of a first start, and
- * leaves its heap behind in the process).
+ * A pre-initialized, pre-migrated embedded database made at build time
+ * (`dist/database-image/pg`), so a fresh data directory starts from a copy
+ * of it instead of running initdb and every migration in-process.
+ *
+ * The image is an ordinary PGlite data directory, made by PGlite itself and
+ * closed cleanly. Copying it, rather than unpacking a dumpDataDir tarball
+ * through PGlite's loadDataDir, keeps the first start identical to every
+ * later one: PGlite opens an existing directory, and nothing of the image
+ * (41 MiB, mostly a preallocated WAL segment) passes through the process's
+ * memory. The copy is made beside the target and renamed into place, so a
+ * crash mid-copy leaves no half-made database behind.
  *
  * The image is only as good as the migrations it was made with: its manifest
  * records a fingerprint of the migration list (every version, name and the
  * text of its up and down functions) and of the PGlite and pgvector builds.
- * A start whose fingerprint differs, or which finds no image, falls back to
+ * A start that finds no image, or one with another fingerprint, falls back to
  * initdb; either way the server then runs the migrator, a no-op on a current
  * image.
  */
 
-export const IMAGE_DIR = path.resolve(import.meta.dirname, "../../dist/database-image");
-const IMAGE_FILE = "pgdata.tar";
+/** Beside the compiled tree (dist/database-image); running from sources there is none, and initdb is used. */
+export const IMAGE_DIR = path.resolve(import.meta.dirname, "../database-image");
 const MANIFEST_FILE = "manifest.json";
 
 export interface ImageManifest {
@@ -44,51 +51,77 @@ export function imageFingerprint(migrations: readonly Migration[]): string {
 }
 
 /**
- * Decides how to open the PGlite directory `pgDir`: as it is when it already
- * holds a database, else from the image when there is a current one, else by
- * initdb. Returns the image's bytes when it is to be used.
+ * Readies the PGlite directory `pgDir` before it is opened: left as it is
+ * when it holds a database; else made a copy of a current image; else left
+ * for PGlite to initdb. The caller holds the data directory's lock.
  */
-export async function planDatabaseStart(
+export async function prepareDatabaseDir(
   pgDir: string,
   migrations: readonly Migration[] | null,
   imageDir = IMAGE_DIR,
-): Promise<{ origin: DatabaseOrigin; image?: Blob }> {
-  if (await exists(path.join(pgDir, "PG_VERSION"))) return { origin: { from: "existing" } };
-  if (!migrations) return { origin: { from: "initdb", reason: "image_missing" } };
+): Promise<DatabaseOrigin> {
+  if (await exists(path.join(pgDir, "PG_VERSION"))) return { from: "existing" };
   let manifest: ImageManifest;
   try {
     manifest = JSON.parse(await readFile(path.join(imageDir, MANIFEST_FILE), "utf8")) as ImageManifest;
   } catch {
-    return { origin: { from: "initdb", reason: "image_missing" } };
+    return { from: "initdb", reason: "image_missing" };
   }
-  if (manifest.fingerprint !== imageFingerprint(migrations)) {
-    return { origin: { from: "initdb", reason: "image_stale" } };
-  }
+  if (!migrations || manifest.fingerprint !== imageFingerprint(migrations))
+    return { from: "initdb", reason: "image_stale" };
+  const copy = `${pgDir}.image-${randomUUID().slice(0, 8)}`;
   try {
-    const image = new Blob([await readFile(path.join(imageDir, IMAGE_FILE))]);
-    return { origin: { from: "image" }, image };
-  } catch {
-    return { origin: { from: "initdb", reason: "image_missing" } };
+    await cp(path.join(imageDir, "pg"), copy, { recursive: true, errorOnExist: true, force: false });
+    // rename(2) replaces an empty directory (say, one made by hand) but
+    // refuses a non-empty one, which is then PGlite's to judge.
+    await rename(copy, pgDir);
+    return { from: "image" };
+  } catch (error) {
+    await rm(copy, { recursive: true, force: true });
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOTEMPTY" || code === "EEXIST") return { from: "initdb", reason: "image_missing" };
+    throw error;
   }
 }
 
-/** Writes an image and its manifest; the manifest goes last, so a half-written image is never used. */
-export async function writeImage(image: Blob, migrations: readonly Migration[], imageDir = IMAGE_DIR) {
+/**
+ * Records `builtDir` (a closed PGlite data directory with `migrations`
+ * applied) as the image. The manifest is written last, so an image whose
+ * build was interrupted is never used.
+ */
+/** True when `imageDir` holds an image made with exactly these migrations. */
+export async function isCurrentImage(imageDir: string, migrations: readonly Migration[]): Promise<boolean> {
+  try {
+    const manifest = JSON.parse(await readFile(path.join(imageDir, MANIFEST_FILE), "utf8")) as ImageManifest;
+    return (
+      manifest.fingerprint === imageFingerprint(migrations) && (await exists(path.join(imageDir, "pg", "PG_VERSION")))
+    );
+  } catch {
+    return false;
+  }
+}
+
+/** Copies a current image from a previous build. */
+export async function reuseImage(previousDir: string, imageDir = IMAGE_DIR) {
+  await rm(imageDir, { recursive: true, force: true });
+  await cp(previousDir, imageDir, { recursive: true });
+}
+
+export async function installImage(builtDir: string, migrations: readonly Migration[], imageDir = IMAGE_DIR) {
+  await rm(imageDir, { recursive: true, force: true });
   await mkdir(imageDir, { recursive: true });
-  await writeFile(path.join(imageDir, IMAGE_FILE), new Uint8Array(await image.arrayBuffer()));
+  await rename(builtDir, path.join(imageDir, "pg"));
   const manifest: ImageManifest = {
     fingerprint: imageFingerprint(migrations),
     migrations: migrations.map((m) => ({ version: m.version, name: m.name })),
     createdAt: new Date().toISOString(),
   };
-  const temp = path.join(imageDir, `${MANIFEST_FILE}.tmp`);
-  await writeFile(temp, `${JSON.stringify(manifest, null, 2)}\n`);
-  await rename(temp, path.join(imageDir, MANIFEST_FILE));
+  await writeFile(path.join(imageDir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
 }
 
 function packageVersion(name: string): string {
   // import.meta.resolve gives the package's entry file; its package.json is
-  // the nearest one above it.
+  // the nearest one above it that carries the package's name.
   let dir = path.dirname(new URL(import.meta.resolve(name)).pathname);
   for (;;) {
     try {

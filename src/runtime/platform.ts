@@ -13,7 +13,11 @@ import { createMetrics, instrument, type Metrics } from "../platform/metrics/met
 import type { Migration } from "../platform/migrations/migration.ts";
 import { RateLimiter } from "../platform/rate-limit/rate-limiter.ts";
 import { type DataDirLock, lockDataDir } from "./data-dir-lock.ts";
-import { type DatabaseOrigin, planDatabaseStart } from "./database-image.ts";
+import { type DatabaseOrigin, prepareDatabaseDir } from "./database-image.ts";
+import { DependencyStartError } from "./dependency-start-error.ts";
+
+export { DependencyStartError };
+
 import { resolveSigningSecret } from "./signing-secret.ts";
 
 /**
@@ -52,18 +56,6 @@ export interface OpenPlatformOptions {
   migrations?: readonly Migration[];
 }
 
-/** A dependency could not be reached at start-up; names it and where it was looked for. */
-export class DependencyStartError extends Error {
-  constructor(
-    readonly dependency: "database" | "kv" | "blobs",
-    readonly target: string,
-    cause: unknown,
-  ) {
-    super(`${dependency} (${target}) is not reachable: ${describeCause(cause)}`, { cause });
-    this.name = "DependencyStartError";
-  }
-}
-
 export async function openPlatform(config: Readonly<Config>, options: OpenPlatformOptions = {}): Promise<Platform> {
   // A person at a terminal reads lines; anything else (a collector, a file) gets JSON.
   const logger =
@@ -87,12 +79,10 @@ export async function openPlatform(config: Readonly<Config>, options: OpenPlatfo
       );
     }
     const signingSecret = await resolveSigningSecret(config.signingSecret, config.dataDir);
-    const plan = pgDir ? await planDatabaseStart(pgDir, options.migrations ?? null) : null;
-    const database = await start("database", databaseTarget(config), () =>
-      openDatabase(config.database, plan?.image ? { image: plan.image } : {}),
-    );
+    const databaseOrigin = pgDir ? await prepareDatabaseDir(pgDir, options.migrations ?? null) : null;
+    const database = await start("database", databaseTarget(config), () => openDatabase(config.database));
     opened.push(database);
-    if (plan) logger.info({ dataDir: config.dataDir, database: plan.origin }, "database opened");
+    if (databaseOrigin) logger.info({ dataDir: config.dataDir, database: databaseOrigin }, "database opened");
     await database.ping().catch((error) => {
       throw new DependencyStartError("database", databaseTarget(config), error);
     });
@@ -128,7 +118,7 @@ export async function openPlatform(config: Readonly<Config>, options: OpenPlatfo
       identity: new Identity(database.db, instrumentedKv, caches, config.auth, signingSecret, logger),
       chat: config.ai ? (await import("../platform/ai/chat-client.ts")).createChatClient(config.ai) : null,
       dataDirLock,
-      databaseOrigin: plan?.origin ?? null,
+      databaseOrigin,
       close: closeOpened,
     };
   } catch (error) {
@@ -168,14 +158,4 @@ export function blobTarget(config: Readonly<Config>): string {
 function safeUrl(raw: string): string {
   const url = new URL(raw);
   return `${url.hostname}:${url.port || "(default port)"}${url.pathname === "/" ? "" : url.pathname}`;
-}
-
-function describeCause(cause: unknown): string {
-  let current = cause as { message?: string; code?: string; cause?: unknown; errors?: unknown[] } | undefined;
-  // Unwrap to the innermost error, which names the real reason (ECONNREFUSED...).
-  while (current?.cause || current?.errors?.length) {
-    current = (current.errors?.[0] ?? current.cause) as typeof current;
-  }
-  if (!current) return String(cause);
-  return [current.code, current.message].filter(Boolean).join(" ") || String(cause);
 }

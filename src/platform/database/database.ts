@@ -34,34 +34,16 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export interface OpenOptions {
-  /**
-   * PGlite only: a data directory image (PGlite's dumpDataDir tarball) to
-   * start a new data directory from instead of running initdb. Ignored by
-   * PGlite when the directory already holds a database.
-   */
-  image?: Blob;
+export async function openDatabase(config: DatabaseConfig): Promise<Database> {
+  return config.driver === "pglite" ? openPGlite(config) : openPostgres(config);
 }
 
-export async function openDatabase(config: DatabaseConfig, options: OpenOptions = {}): Promise<Database> {
-  return config.driver === "pglite" ? openPGlite(config, options) : openPostgres(config);
-}
-
-/** The embedded engine with the extensions and parsers every Strata database uses (also what its image is built with). */
-export function createPGlite(dataDir: string | null, image?: Blob): Promise<PGlite> {
-  return PGlite.create(dataDir ?? undefined, {
+async function openPGlite(config: Extract<DatabaseConfig, { driver: "pglite" }>): Promise<Database> {
+  if (config.dataDir) await mkdir(config.dataDir, { recursive: true });
+  const pglite = await PGlite.create(config.dataDir ?? undefined, {
     extensions: { vector, pg_trgm },
     parsers: { [INT8_OID]: (value: string) => value },
-    ...(image ? { loadDataDir: image } : {}),
   });
-}
-
-async function openPGlite(
-  config: Extract<DatabaseConfig, { driver: "pglite" }>,
-  options: OpenOptions,
-): Promise<Database> {
-  if (config.dataDir) await mkdir(config.dataDir, { recursive: true });
-  const pglite = await createPGlite(config.dataDir, options.image);
   await pglite.exec(`set statement_timeout = ${Math.trunc(config.statementTimeoutMs)}`);
   const dialect = new PGliteDialect(pglite);
   const db = new Kysely<Tables>({ dialect });
