@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import path from "node:path";
 import { after, describe, it } from "node:test";
@@ -118,12 +118,32 @@ describe("data directory lock", () => {
     lock.release();
   });
 
-  it("takes over an unreadable lock file", async () => {
+  it("takes over an unreadable lock file once it has aged, not while it may still be being written", async () => {
     const dir = await freshDir();
-    await writeFile(path.join(dir, LOCK_FILE), "not json");
+    const file = path.join(dir, LOCK_FILE);
+    await writeFile(file, "not json");
+    const old = new Date(Date.now() - 60_000);
+    await utimes(file, old, old);
     const lock = await lockDataDir(dir, "strata serve");
     assert.equal(readHolder(path.join(dir, LOCK_FILE))?.token, lock.holder.token);
     lock.release();
+  });
+
+  it("waits for a lock file that may still be being written rather than taking it over", async () => {
+    const dir = await freshDir();
+    const file = path.join(dir, LOCK_FILE);
+    await writeFile(file, "");
+    const attempt = lockDataDir(dir, "strata serve");
+    // The writer finishes: a live holder (our parent process).
+    const holder = { pid: process.ppid, processStart: null, hostname: hostname(), command: "strata serve" };
+    setTimeout(() => {
+      void writeFile(file, JSON.stringify({ ...holder, startedAt: new Date().toISOString(), token: "writer" }));
+    }, 200);
+    await assert.rejects(attempt, (error: unknown) => {
+      assert.ok(error instanceof DataDirLockedError);
+      assert.equal(error.holder.pid, process.ppid);
+      return true;
+    });
   });
 
   it("never takes over a holder on another host, and says which file to remove", async () => {

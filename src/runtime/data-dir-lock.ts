@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { closeSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { closeSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { hostname } from "node:os";
 import path from "node:path";
@@ -92,14 +92,20 @@ export async function lockDataDir(dataDir: string, command: string): Promise<Dat
   };
   let tookOverFrom: LockHolder | null = null;
   // Each pass either takes the lock, throws, or observed a change made by
-  // another process (a release, a takeover); a handful of passes is plenty.
-  for (let attempt = 0; attempt < 50; attempt++) {
+  // another process (a release, a takeover) or a lock still being written;
+  // a handful of passes is plenty.
+  for (let attempt = 0; attempt < 100; attempt++) {
     if (tryCreate(file, me)) return held(file, me, tookOverFrom);
     const current = readHolder(file);
     if (current === undefined) continue; // released between our create and read
     if (current && isAlive(current)) throw new DataDirLockedError(dataDir, current, file);
-    // Unreadable content is treated as stale: only this module writes the
-    // file, and it writes it whole, so garbage means it was not ours to keep.
+    // Unreadable content is stale once it has aged: only this module writes
+    // the file, whole (or, without hard links, within microseconds), so
+    // garbage that stays garbage was not a holder's.
+    if (current === null && isFresh(file)) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      continue;
+    }
     if (takeOver(file, current, me)) {
       tookOverFrom = current;
       return held(file, me, tookOverFrom);
@@ -132,10 +138,34 @@ function tryCreate(file: string, me: LockHolder): boolean {
     linkSync(temp, file);
     return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") return false;
+    // A file system without hard links: create exclusively and write in
+    // place. A reader may then meet the file empty for a moment, which is
+    // why an unreadable lock is only judged once it has aged (see below).
+    if (code === "EPERM" || code === "ENOTSUP" || code === "ENOSYS" || code === "EOPNOTSUPP") {
+      try {
+        writeFileSync(file, `${JSON.stringify(me)}\n`, { flag: "wx", mode: 0o644 });
+        return true;
+      } catch (inner) {
+        if ((inner as NodeJS.ErrnoException).code === "EEXIST") return false;
+        throw inner;
+      }
+    }
     throw error;
   } finally {
     unlinkQuietly(temp);
+  }
+}
+
+/** An unreadable lock younger than this may be one being written; it is judged only once older. */
+const UNREADABLE_GRACE_MS = 2_000;
+
+function isFresh(file: string): boolean {
+  try {
+    return Date.now() - statSync(file).mtimeMs < UNREADABLE_GRACE_MS;
+  } catch {
+    return false;
   }
 }
 
