@@ -59,7 +59,14 @@ const old = `${DIST}.old-${process.pid}`;
 await rename(DIST, old).catch((error) => {
   if (error.code !== "ENOENT") throw error;
 });
-await rename(next, DIST);
+try {
+  await rename(next, DIST);
+} catch (error) {
+  // Another build (a second `strata` started while the build was stale)
+  // swapped its tree in first; it compiled the same sources, so use it.
+  if (error.code !== "ENOTEMPTY" && error.code !== "EEXIST") throw error;
+  await rm(next, { recursive: true, force: true });
+}
 await rm(old, { recursive: true, force: true });
 process.stderr.write(`strata: compiled ${sources.length} files to dist/ in ${compiledMs} ms\n`);
 
