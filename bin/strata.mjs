@@ -3,6 +3,7 @@
 // `npm install` builds it; when a source is newer than the build (a checkout
 // or an edit since), it is rebuilt first, so what runs always matches src/.
 import { spawnSync } from "node:child_process";
+import module from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { DIST, isBuildStale, ROOT } from "../scripts/build-state.mjs";
@@ -15,4 +16,8 @@ if (await isBuildStale()) {
     process.exit(1);
   }
 }
+// Node 22.1 and later keep V8's compiled code between starts (loading some
+// 500 modules is most of a start beyond PGlite's own); Node 20 has no such
+// cache, and this is a no-op there.
+module.enableCompileCache?.();
 await import(pathToFileURL(path.join(DIST, "cli/main.js")).href);
