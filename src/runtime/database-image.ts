@@ -19,7 +19,8 @@ import type { Migration } from "../platform/migrations/migration.ts";
  *
  * The image is only as good as the migrations it was made with: its manifest
  * records a fingerprint of the migration list (every version, name and the
- * text of its up and down functions) and of the PGlite and pgvector builds.
+ * text of its up and down functions), of the PGlite and pgvector builds, and
+ * of the database module that says how PGlite is created.
  * A start that finds no image, or one with another fingerprint, falls back to
  * initdb; either way the server then runs the migrator, a no-op on a current
  * image.
@@ -28,6 +29,12 @@ import type { Migration } from "../platform/migrations/migration.ts";
 /** Beside the compiled tree (dist/database-image); running from sources there is none, and initdb is used. */
 export const IMAGE_DIR = path.resolve(import.meta.dirname, "../database-image");
 const MANIFEST_FILE = "manifest.json";
+/** The database module beside this one, compiled or not (its extension is this file's). */
+const DATABASE_MODULE = path.resolve(
+  import.meta.dirname,
+  "../platform/database",
+  `database${path.extname(import.meta.filename)}`,
+);
 
 export interface ImageManifest {
   fingerprint: string;
@@ -46,6 +53,10 @@ export function imageFingerprint(migrations: readonly Migration[]): string {
   for (const pkg of ["@electric-sql/pglite", "@electric-sql/pglite-pgvector"]) {
     hash.update(`${pkg}@${packageVersion(pkg)}\n`);
   }
+  // How PGlite is created (extensions, start parameters) lives in the
+  // database module; any change there makes a new image rather than risk
+  // an image made with other settings.
+  hash.update(readFileSync(DATABASE_MODULE));
   for (const m of migrations) hash.update(`${m.version}\n${m.name}\n${m.up.toString()}\n${m.down.toString()}\n`);
   return hash.digest("hex");
 }
