@@ -78,7 +78,7 @@ export interface DataDirLock {
   release(): void;
 }
 
-/** Takes the data directory's lock or throws DataDirLockedError naming the holder. Never waits for it. */
+/** Takes the data directory's lock, or throws DataDirLockedError naming the live holder at once. */
 export async function lockDataDir(dataDir: string, command: string): Promise<DataDirLock> {
   await mkdir(dataDir, { recursive: true });
   const file = path.join(dataDir, LOCK_FILE);
@@ -90,12 +90,11 @@ export async function lockDataDir(dataDir: string, command: string): Promise<Dat
     startedAt: new Date().toISOString(),
     token: randomUUID(),
   };
-  let tookOverFrom: LockHolder | null = null;
   // Each pass either takes the lock, throws, or observed a change made by
   // another process (a release, a takeover) or a lock still being written;
   // a handful of passes is plenty.
   for (let attempt = 0; attempt < 100; attempt++) {
-    if (tryCreate(file, me)) return held(file, me, tookOverFrom);
+    if (tryCreate(file, me)) return held(file, me, null);
     const current = readHolder(file);
     if (current === undefined) continue; // released between our create and read
     if (current && isAlive(current)) throw new DataDirLockedError(dataDir, current, file);
@@ -106,10 +105,7 @@ export async function lockDataDir(dataDir: string, command: string): Promise<Dat
       await new Promise((resolve) => setTimeout(resolve, 100));
       continue;
     }
-    if (takeOver(file, current, me)) {
-      tookOverFrom = current;
-      return held(file, me, tookOverFrom);
-    }
+    if (takeOver(file, current, me)) return held(file, me, current);
     await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 20));
   }
   throw new Error(`could not take the lock ${file}: it kept changing`);
