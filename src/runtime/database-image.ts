@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { access, cp, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { constants, type Dirent, readFileSync } from "node:fs";
+import { access, copyFile, cp, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Migration } from "../platform/migrations/migration.ts";
 
@@ -82,7 +82,7 @@ export async function prepareDatabaseDir(
     return { from: "initdb", reason: "image_stale" };
   const copy = `${pgDir}.image-${randomUUID().slice(0, 8)}`;
   try {
-    await cp(path.join(imageDir, "pg"), copy, { recursive: true, errorOnExist: true, force: false });
+    await copyTree(path.join(imageDir, "pg"), copy);
     // rename(2) replaces an empty directory (say, one made by hand) but
     // refuses a non-empty one, which is then PGlite's to judge.
     await rename(copy, pgDir);
@@ -128,6 +128,31 @@ export async function installImage(builtDir: string, migrations: readonly Migrat
     createdAt: new Date().toISOString(),
   };
   await writeFile(path.join(imageDir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+}
+
+/**
+ * Copies a directory tree, many files at a time: an image is about a
+ * thousand files, and fs.cp's one-at-a-time walk took half again as long.
+ */
+async function copyTree(from: string, to: string) {
+  const entries = await readdir(from, { recursive: true, withFileTypes: true });
+  const relative = (e: Dirent) => path.relative(from, path.join(e.parentPath, e.name));
+  await mkdir(to, { recursive: true });
+  // Parents sort before their children, so each mkdir finds its parent.
+  for (const dir of entries
+    .filter((e) => e.isDirectory())
+    .map(relative)
+    .sort())
+    await mkdir(path.join(to, dir));
+  const files = entries.filter((e) => e.isFile()).map(relative);
+  let next = 0;
+  const copyNext = async () => {
+    while (next < files.length) {
+      const file = files[next++] as string;
+      await copyFile(path.join(from, file), path.join(to, file), constants.COPYFILE_EXCL);
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, copyNext));
 }
 
 function packageVersion(name: string): string {
