@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // Runs a test suite with Node's own test runner over TypeScript (through tsx).
+// The `strata` command itself is tested from its compiled build (dist/).
 //   unit         src/**/*.test.ts and test/cli: needs no server (npm test)
 //   integration  test/integration: needs the real Postgres and Redis servers
 // Node 20's runner does not expand globs itself, so the files are found here.
@@ -26,6 +27,13 @@ if (files.length === 0) {
   console.error(`no test files under ${roots.join(", ")}`);
   process.exit(1);
 }
+
+// test/cli runs the `strata` command as it ships, from the compiled build;
+// build it now (when stale) rather than inside the first test that starts it.
+const build = spawnSync(process.execPath, [path.join(import.meta.dirname, "build.mjs"), "--if-stale"], {
+  stdio: "inherit",
+});
+if (build.status !== 0) process.exit(build.status ?? 1);
 
 const result = spawnSync(
   process.execPath,

@@ -1,8 +1,8 @@
 import type { Logger } from "../platform/logging/logger.ts";
 
 /**
- * On SIGINT or SIGTERM: stop taking work, let what is in flight finish, close
- * connections, exit 0. If that takes longer than the grace period, exit 1.
+ * On SIGINT, SIGTERM or SIGHUP (the terminal it runs in was closed): stop
+ * taking work, let what is in flight finish, close connections, exit 0. If that takes longer than the grace period, exit 1.
  * A second signal exits at once.
  */
 export function onShutdown(logger: Logger, graceMs: number, shutdown: () => Promise<void>) {
@@ -29,4 +29,5 @@ export function onShutdown(logger: Logger, graceMs: number, shutdown: () => Prom
   };
   process.on("SIGINT", handler);
   process.on("SIGTERM", handler);
+  process.on("SIGHUP", handler);
 }

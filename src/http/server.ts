@@ -17,6 +17,7 @@ import { registerHealthRoutes } from "./routes/health.ts";
 import { registerMeRoutes } from "./routes/me.ts";
 import { registerOrganizationRoutes } from "./routes/organizations.ts";
 import { ErrorResponse } from "./schemas.ts";
+import { lazySerializerFactory } from "./serialization.ts";
 import { validatorCompiler } from "./validation.ts";
 
 /**
@@ -43,6 +44,7 @@ export async function buildServer(platform: Platform, modules: readonly StrataMo
     bodyLimit: config.http.bodyLimitBytes,
     return503OnClosing: true,
     trustProxy,
+    schemaController: { compilersFactory: { buildSerializer: lazySerializerFactory } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler());

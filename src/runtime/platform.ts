@@ -9,9 +9,17 @@ import { Identity } from "../platform/identity/identity.ts";
 import type { KvStore } from "../platform/kv/kv-store.ts";
 import { MemoryKvStore } from "../platform/kv/memory-kv-store.ts";
 import { createLogger, type Logger } from "../platform/logging/logger.ts";
+import { terminalDestination } from "../platform/logging/terminal-destination.ts";
 import { dataDirLayout, registerDataDirGauge } from "../platform/metrics/data-dir-size.ts";
 import { createMetrics, instrument, type Metrics } from "../platform/metrics/metrics.ts";
+import type { Migration } from "../platform/migrations/migration.ts";
 import { RateLimiter } from "../platform/rate-limit/rate-limiter.ts";
+import { type DataDirLock, lockDataDir } from "./data-dir-lock.ts";
+import { type DatabaseOrigin, prepareDatabaseDir } from "./database-image.ts";
+import { DependencyStartError } from "./dependency-start-error.ts";
+
+export { DependencyStartError };
+
 import { resolveSigningSecret } from "./signing-secret.ts";
 
 /**
@@ -36,26 +44,26 @@ export interface Platform {
   chat: ChatClient | null;
   /** Worker threads for CPU-heavy pure tasks; threads start on demand. */
   compute: ComputePool;
+  /** The embedded data directory's lock, held until close (null when the database is not PGlite on disk). */
+  dataDirLock: DataDirLock | null;
+  /** How the embedded database was opened this time (null on Postgres or in memory). */
+  databaseOrigin: DatabaseOrigin | null;
   close(): Promise<void>;
 }
 
-/** A dependency could not be reached at start-up; names it and where it was looked for. */
-export class DependencyStartError extends Error {
-  constructor(
-    readonly dependency: "database" | "kv" | "blobs",
-    readonly target: string,
-    cause: unknown,
-  ) {
-    super(`${dependency} (${target}) is not reachable: ${describeCause(cause)}`, { cause });
-    this.name = "DependencyStartError";
-  }
+export interface OpenPlatformOptions {
+  logger?: Logger;
+  metrics?: Metrics;
+  /** What this process is, recorded in the data directory's lock so a refused process can name it. */
+  command?: string;
+  /** Every registered migration: lets a fresh embedded data directory start from the build's database image. */
+  migrations?: readonly Migration[];
 }
 
-export async function openPlatform(
-  config: Readonly<Config>,
-  options: { logger?: Logger; metrics?: Metrics } = {},
-): Promise<Platform> {
-  const logger = options.logger ?? createLogger(config.logLevel);
+export async function openPlatform(config: Readonly<Config>, options: OpenPlatformOptions = {}): Promise<Platform> {
+  // A person at a terminal reads lines; anything else (a collector, a file) gets JSON.
+  const logger =
+    options.logger ?? createLogger(config.logLevel, process.stdout.isTTY ? await terminalDestination() : undefined);
   const metrics = options.metrics ?? createMetrics();
   const opened: { close(): Promise<void> }[] = [];
   const closeOpened = async () => {
@@ -63,7 +71,20 @@ export async function openPlatform(
   };
   try {
     if (!options.metrics) opened.push({ close: async () => metrics.stop() });
+    const pgDir = config.database.driver === "pglite" ? config.database.dataDir : null;
+    // The lock comes before anything touches the data directory, and is
+    // released last (opened closes in reverse).
+    const dataDirLock = pgDir ? await lockDataDir(config.dataDir, options.command ?? "strata") : null;
+    if (dataDirLock) opened.push({ close: async () => dataDirLock.release() });
+    if (dataDirLock?.tookOverFrom) {
+      const { pid, command, startedAt } = dataDirLock.tookOverFrom;
+      logger.warn(
+        { previous: { pid, command, startedAt } },
+        "took over the data directory lock of a process that is gone",
+      );
+    }
     const signingSecret = await resolveSigningSecret(config.signingSecret, config.dataDir);
+    const databaseOrigin = pgDir ? await prepareDatabaseDir(pgDir, options.migrations ?? null) : null;
     const queries = {
       primary: metrics.databaseQueries.labels("primary"),
       read: metrics.databaseQueries.labels("read"),
@@ -72,6 +93,7 @@ export async function openPlatform(
       openDatabase(config.database, { onQuery: (pool) => queries[pool].inc() }),
     );
     opened.push(database);
+    if (databaseOrigin) logger.info({ dataDir: config.dataDir, database: databaseOrigin }, "database opened");
     await database.ping().catch((error) => {
       throw new DependencyStartError("database", databaseTarget(config), error);
     });
@@ -114,6 +136,8 @@ export async function openPlatform(
       identity: new Identity(database.db, instrumentedKv, caches, config.auth, signingSecret, logger),
       chat: config.ai ? (await import("../platform/ai/chat-client.ts")).createChatClient(config.ai) : null,
       compute,
+      dataDirLock,
+      databaseOrigin,
       close: closeOpened,
     };
   } catch (error) {
@@ -153,14 +177,4 @@ export function blobTarget(config: Readonly<Config>): string {
 function safeUrl(raw: string): string {
   const url = new URL(raw);
   return `${url.hostname}:${url.port || "(default port)"}${url.pathname === "/" ? "" : url.pathname}`;
-}
-
-function describeCause(cause: unknown): string {
-  let current = cause as { message?: string; code?: string; cause?: unknown; errors?: unknown[] } | undefined;
-  // Unwrap to the innermost error, which names the real reason (ECONNREFUSED...).
-  while (current?.cause || current?.errors?.length) {
-    current = (current.errors?.[0] ?? current.cause) as typeof current;
-  }
-  if (!current) return String(cause);
-  return [current.code, current.message].filter(Boolean).join(" ") || String(cause);
 }

@@ -24,9 +24,13 @@ export async function startWorkers(
       options.storageHygiene,
     ),
   ];
+  const started: string[] = [];
   for (const module of modules) {
-    if (module.startWorkers) stops.push(await module.startWorkers(platform));
+    if (!module.startWorkers) continue;
+    stops.push(await module.startWorkers(platform));
+    started.push(module.name);
   }
+  platform.logger.info({ modules: started }, "workers started");
   return async () => {
     for (const stop of stops.reverse()) await stop();
   };

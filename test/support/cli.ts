@@ -1,7 +1,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 
+/**
+ * The `strata` command as it ships: bin/strata.mjs runs the compiled build in
+ * dist/ (rebuilt first if a source is newer), so these tests exercise the
+ * built output, not the TypeScript sources.
+ */
 const BIN = path.resolve(import.meta.dirname, "../../bin/strata.mjs");
+export const ROOT = path.resolve(import.meta.dirname, "../..");
 
 export interface CliResult {
   code: number | null;
@@ -40,15 +46,54 @@ export function startCommand(
   env: Record<string, string>,
   ready: RegExp,
 ): Promise<{ child: ChildProcess; match: RegExpExecArray; output: () => string }> {
+  return startProcess(
+    process.execPath,
+    [BIN, ...args],
+    { PATH: process.env.PATH ?? "", LOG_LEVEL: "warn", ...env },
+    ready,
+  );
+}
+
+/** `npm start` in the repository, as a user runs it; resolves once the server says where it listens. */
+export async function startNpmStart(env: Record<string, string>) {
+  const started = await startProcess(
+    "npm",
+    ["start"],
+    { ...process.env, LOG_LEVEL: "warn", ...env } as Record<string, string>,
+    /listening on (http:\/\/\S+:\d+)/,
+    ROOT,
+  );
+  return { child: started.child, url: started.match[1] as string, output: started.output };
+}
+
+/**
+ * `strata ...args` on a pseudo-terminal (util-linux `script`), so the
+ * process sees a TTY on stdout as it does when a person runs it.
+ */
+export function startOnTerminal(args: string[], env: Record<string, string>, ready: RegExp) {
+  const command = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
+  return startProcess(
+    "script",
+    ["-qfec", command, "/dev/null"],
+    { PATH: process.env.PATH ?? "", TERM: "xterm", LOG_LEVEL: "info", ...env },
+    ready,
+  );
+}
+
+function startProcess(
+  file: string,
+  args: string[],
+  env: Record<string, string>,
+  ready: RegExp,
+  cwd?: string,
+): Promise<{ child: ChildProcess; match: RegExpExecArray; output: () => string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "warn", ...env },
-    });
+    const child = spawn(file, args, { env, ...(cwd ? { cwd } : {}) });
     let output = "";
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`strata ${args.join(" ")} did not start:\n${output}`));
-    }, 60_000);
+      reject(new Error(`${file} ${args.join(" ")} did not start:\n${output}`));
+    }, 120_000);
     const onData = (d: Buffer) => {
       output += d;
       const match = ready.exec(output);
@@ -61,7 +106,7 @@ export function startCommand(
     child.stderr.on("data", onData);
     child.on("exit", (code) => {
       clearTimeout(timer);
-      reject(new Error(`strata ${args.join(" ")} exited with ${code}:\n${output}`));
+      reject(new Error(`${file} ${args.join(" ")} exited with ${code}:\n${output}`));
     });
   });
 }

@@ -1,8 +1,5 @@
 import { Command, InvalidArgumentError } from "commander";
-import { loadConfig } from "../../config/config.ts";
-import { modules } from "../../modules/index.ts";
-import { createMigrator } from "../../runtime/migrations.ts";
-import { openPlatform, type Platform } from "../../runtime/platform.ts";
+import type { Platform } from "../../runtime/platform.ts";
 
 export function migrateCommand() {
   const migrate = new Command("migrate").description("Apply, revert or list database migrations.");
@@ -11,8 +8,8 @@ export function migrateCommand() {
     .command("up")
     .description("apply every pending migration, each in its own transaction")
     .action(() =>
-      withPlatform(async (platform) => {
-        const run = await createMigrator(platform.database, modules).up();
+      withPlatform("strata migrate up", async (platform) => {
+        const run = await (await migrator(platform)).up();
         if (run.applied.length === 0) process.stdout.write("database is up to date\n");
         for (const m of run.applied) process.stdout.write(`applied ${m.version} ${m.name}\n`);
       }),
@@ -23,8 +20,8 @@ export function migrateCommand() {
     .description("revert the most recently applied migrations")
     .argument("[count]", "how many to revert", positiveInteger, 1)
     .action((count: number) =>
-      withPlatform(async (platform) => {
-        const run = await createMigrator(platform.database, modules).down(count);
+      withPlatform(`strata migrate down ${count}`, async (platform) => {
+        const run = await (await migrator(platform)).down(count);
         if (run.applied.length === 0) process.stdout.write("nothing to revert\n");
         for (const m of run.applied) process.stdout.write(`reverted ${m.version} ${m.name}\n`);
       }),
@@ -34,8 +31,8 @@ export function migrateCommand() {
     .command("status")
     .description("list every migration and whether it is applied")
     .action(() =>
-      withPlatform(async (platform) => {
-        for (const m of await createMigrator(platform.database, modules).status()) {
+      withPlatform("strata migrate status", async (platform) => {
+        for (const m of await (await migrator(platform)).status()) {
           const when = m.appliedAt ? m.appliedAt.toISOString() : "";
           process.stdout.write(`${String(m.version).padStart(5)}  ${m.state.padEnd(8)} ${m.name.padEnd(40)} ${when}\n`);
         }
@@ -45,8 +42,23 @@ export function migrateCommand() {
   return migrate;
 }
 
-async function withPlatform(fn: (platform: Platform) => Promise<void>) {
-  const platform = await openPlatform(loadConfig());
+// The platform and the modules are loaded on use, so `strata --help` stays light.
+async function migrator(platform: Platform) {
+  const [{ modules }, { createMigrator }] = await Promise.all([
+    import("../../modules/index.ts"),
+    import("../../runtime/migrations.ts"),
+  ]);
+  return createMigrator(platform.database, modules);
+}
+
+async function withPlatform(command: string, fn: (platform: Platform) => Promise<void>) {
+  const [{ loadConfig }, { modules }, { allMigrations }, { openPlatform }] = await Promise.all([
+    import("../../config/config.ts"),
+    import("../../modules/index.ts"),
+    import("../../runtime/migrations.ts"),
+    import("../../runtime/platform.ts"),
+  ]);
+  const platform = await openPlatform(loadConfig(), { command, migrations: allMigrations(modules) });
   try {
     await fn(platform);
   } finally {

@@ -1,24 +1,10 @@
 import { Command } from "commander";
-import { loadConfig } from "../../config/config.ts";
-import { modules } from "../../modules/index.ts";
-import { openPlatform } from "../../runtime/platform.ts";
-import { startWorkers } from "../../runtime/workers.ts";
-import { onShutdown } from "../shutdown.ts";
 
 export function workerCommand() {
   return new Command("worker")
     .description("Run the modules' background workers without the HTTP API (scale these apart from API processes).")
     .action(async () => {
-      const config = loadConfig();
-      const platform = await openPlatform(config);
-      const stop = await startWorkers(platform, modules);
-      // Keep the process alive until a signal, even with no module workers yet.
-      const keepAlive = setInterval(() => {}, 60_000);
-      onShutdown(platform.logger, config.shutdownGraceMs, async () => {
-        clearInterval(keepAlive);
-        await stop();
-        await platform.close();
-      });
-      platform.logger.info({ modules: modules.map((m) => m.name) }, "worker started");
+      const { runWorker } = await import("../actions/worker.ts");
+      await runWorker();
     });
 }
