@@ -27,11 +27,9 @@
  * directory (16 MB WAL segments, before this change) is measured for
  * comparison.
  */
-import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { brotliDecompressSync } from "node:zlib";
 import { PGlite } from "@electric-sql/pglite";
 import { sql } from "kysely";
 import { loadConfig } from "../src/config/config.ts";
@@ -43,29 +41,10 @@ import { DATA_DIR_PARTS, type DataDirSizes, measureDataDir } from "../src/platfo
 import { createMigrator } from "../src/runtime/migrations.ts";
 import { openPlatform } from "../src/runtime/platform.ts";
 import { startWorkers } from "../src/runtime/workers.ts";
+import { readRealHistories } from "../test/support/real-histories.ts";
 
-const repoRoot = path.resolve(import.meta.dirname, "..");
-const HISTORIES = path.resolve(repoRoot, "../shared/data/histories");
 const ROUNDS = Number(process.env.BENCH_DISK_ROUNDS ?? 1);
 const HYGIENE_INTERVAL_MS = 2_000;
-
-interface Revision {
-  path: string;
-  content: string;
-}
-
-function loadHistory(): Map<string, string[]> {
-  const raw = brotliDecompressSync(readFileSync(path.join(HISTORIES, "the-art-of-command-line.ndjson.br")));
-  const byPath = new Map<string, string[]>();
-  for (const line of raw.toString("utf8").split("\n")) {
-    if (!line.trim()) continue;
-    const revision = JSON.parse(line) as Revision;
-    const list = byPath.get(revision.path) ?? [];
-    list.push(revision.content);
-    byPath.set(revision.path, list);
-  }
-  return byPath;
-}
 
 const total = (sizes: DataDirSizes) => DATA_DIR_PARTS.reduce((n, part) => n + sizes[part], 0);
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)}`;
@@ -176,7 +155,7 @@ function percentile(samples: number[], p: number): number {
 }
 
 export async function runDiskBench() {
-  const history = loadHistory();
+  const history = readRealHistories();
   const counts = [...history].map(([file, revisions]) => `${file} ${revisions.length}`).join(", ");
   console.log(
     `replaying ${counts} revisions${ROUNDS > 1 ? `, ${ROUNDS} times` : ""}, through POST /v1/documents/:id/versions`,

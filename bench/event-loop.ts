@@ -22,15 +22,13 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { brotliDecompressSync } from "node:zlib";
+import { readRealHistory } from "../test/support/real-histories.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
-const HISTORY = path.resolve(ROOT, "../shared/data/histories/the-art-of-command-line.ndjson.br");
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const VERSIONS = Number(process.env.BENCH_VERSIONS ?? 30);
 const DIFF_CLIENTS = Number(process.env.BENCH_DIFF_CLIENTS ?? 3);
@@ -59,13 +57,7 @@ function generator(seed: number) {
 
 /** Evenly spaced revisions of README.md from the later part of its history, where it is 30-40 KB. */
 function revisions(count: number): string[] {
-  const all = brotliDecompressSync(readFileSync(HISTORY))
-    .toString("utf8")
-    .trim()
-    .split("\n")
-    .map((line) => JSON.parse(line) as { path: string; content: string })
-    .filter((r) => r.path === "README.md")
-    .map((r) => r.content);
+  const all = readRealHistory("README.md");
   const first = Math.floor(all.length * 0.4);
   const step = (all.length - 1 - first) / (count - 1);
   return Array.from({ length: count }, (_, i) => all[Math.round(first + i * step)] as string);

@@ -23,7 +23,6 @@ import { existsSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { brotliDecompressSync } from "node:zlib";
 import { sql } from "kysely";
 import { loadConfig } from "../src/config/config.ts";
 import { buildServer } from "../src/http/server.ts";
@@ -32,9 +31,9 @@ import { applyDelta, encodeObject, makeDelta } from "../src/modules/writing/obje
 import { createLogger } from "../src/platform/logging/logger.ts";
 import { createMigrator } from "../src/runtime/migrations.ts";
 import { openPlatform } from "../src/runtime/platform.ts";
+import { REAL_HISTORIES_DIR, readRealHistories } from "../test/support/real-histories.ts";
 
-const repoRoot = path.resolve(import.meta.dirname, "..");
-const HISTORIES = path.resolve(repoRoot, "../shared/data/histories");
+const _repoRoot = path.resolve(import.meta.dirname, "..");
 const GENERATED_VERSIONS = Number(process.env.BENCH_VERSIONS ?? 600);
 const RESTORES = Number(process.env.BENCH_RESTORES ?? 100);
 
@@ -54,20 +53,14 @@ function generator(seed: number) {
 }
 
 function realHistories(): History[] {
-  const file = path.join(HISTORIES, "the-art-of-command-line.ndjson.br");
-  if (!existsSync(file)) {
-    console.log(`(no real histories at ${HISTORIES}; only the generated one runs)`);
+  if (!existsSync(REAL_HISTORIES_DIR)) {
+    console.log(`(no real histories at ${REAL_HISTORIES_DIR}; only the generated one runs)`);
     return [];
   }
-  const byPath = new Map<string, string[]>();
-  for (const line of brotliDecompressSync(readFileSync(file)).toString("utf8").split("\n")) {
-    if (!line) continue;
-    const rev = JSON.parse(line) as { path: string; content: string };
-    byPath.set(rev.path, [...(byPath.get(rev.path) ?? []), rev.content]);
-  }
+  const byPath = readRealHistories();
   // "| README.md | 424 | 12,147,199 B | 329,282 B |"
   const packs = new Map<string, number>();
-  const readme = readFileSync(path.join(HISTORIES, "README.md"), "utf8");
+  const readme = readFileSync(path.join(REAL_HISTORIES_DIR, "README.md"), "utf8");
   for (const m of readme.matchAll(/^\|\s*(\S+)\s*\|\s*\d+\s*\|\s*[\d,]+ B\s*\|\s*([\d,]+) B\s*\|/gm)) {
     packs.set(m[1] as string, Number((m[2] as string).replaceAll(",", "")));
   }

@@ -1,10 +1,8 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { brotliDecompressSync } from "node:zlib";
 import { openTestPlatform } from "../../../test/support/embedded.ts";
 import { client } from "../../../test/support/http.ts";
+import { readRealHistory } from "../../../test/support/real-histories.ts";
 import type { App } from "../../http/app.ts";
 import { buildServer } from "../../http/server.ts";
 import { ComputePool } from "../../platform/compute/compute-pool.ts";
@@ -13,20 +11,9 @@ import { createMigrator } from "../../runtime/migrations.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import { writingModule } from "./index.ts";
 
-const HISTORIES = path.resolve(
-  import.meta.dirname,
-  "../../../../shared/data/histories/the-art-of-command-line.ndjson.br",
-);
-
 /** Two far-apart real revisions of a 20-40 KB document. */
 function farApartRevisions(): [string, string] {
-  const revisions = brotliDecompressSync(readFileSync(HISTORIES))
-    .toString("utf8")
-    .trim()
-    .split("\n")
-    .map((line) => JSON.parse(line) as { path: string; content: string })
-    .filter((r) => r.path === "README.md")
-    .map((r) => r.content);
+  const revisions = readRealHistory("README.md");
   return [revisions[100] as string, revisions[400] as string];
 }
 

@@ -1,15 +1,8 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { describe, it } from "node:test";
-import { brotliDecompressSync } from "node:zlib";
+import { readRealHistories } from "../../../test/support/real-histories.ts";
 import { DIFF_INLINE_MAX_SPAN, displayDiffTask } from "./compute-tasks.ts";
 import { changedSpan, type DisplayDiff, displayDiff } from "./display-diff.ts";
-
-const HISTORIES = path.resolve(
-  import.meta.dirname,
-  "../../../../shared/data/histories/the-art-of-command-line.ndjson.br",
-);
 
 function generator(seed: number) {
   let state = seed;
@@ -84,14 +77,6 @@ function assertExact(diff: DisplayDiff, before: string, after: string, label: st
   }
 }
 
-function realHistory(): { path: string; content: string }[] {
-  return brotliDecompressSync(readFileSync(HISTORIES))
-    .toString("utf8")
-    .trim()
-    .split("\n")
-    .map((line) => JSON.parse(line));
-}
-
 describe("display diff", () => {
   it("shows a word inserted in a sentence as that word", () => {
     const diff = displayDiff({ before: "The cat sat on the mat.", after: "The cat sat on the red mat." });
@@ -160,9 +145,9 @@ describe("display diff", () => {
   });
 
   it("rebuilds every revision pair of a real history exactly, and finely", () => {
-    const history = realHistory();
+    const history = readRealHistories();
     for (const file of ["README.md", "README-zh.md"]) {
-      const revisions = history.filter((r) => r.path === file).map((r) => r.content);
+      const revisions = history.get(file) ?? [];
       assert.ok(revisions.length > 100);
       // Consecutive revisions (real edits) and far-apart ones (years of edits).
       for (let i = 1; i < revisions.length; i += 3) {
