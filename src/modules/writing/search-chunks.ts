@@ -14,6 +14,8 @@
  * without spaced ASCII words, such as Chinese prose), it ends at the last
  * whitespace, never inside a token, and only phrase matches across that one
  * boundary may differ; with no whitespace at all it runs on to the next.
+ * Past tsvector's last position (16,383 words) both forms pile positions up
+ * at that limit, not identically; the lexemes, and so what matches, agree.
  */
 export const SEARCH_CHUNK_CHARS = 8 * 1024;
 

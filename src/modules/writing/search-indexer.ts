@@ -49,9 +49,9 @@ export function scheduleSearchIndexing(platform: IndexingPlatform, documentId: s
       do {
         run.again = false;
         try {
-          wrote = await indexQueuedDocument(platform, documentId);
+          // A rerun that finds the document indexed already does not undo the first run's write.
+          wrote = (await indexQueuedDocument(platform, documentId)) || wrote;
         } catch (error) {
-          wrote = false;
           platform.logger.warn({ err: error, documentId }, "search indexing failed; the sweep will retry");
         }
       } while (run.again);
