@@ -53,6 +53,19 @@ export function blobStoreContract(
       assert.ok(got.lastModified instanceof Date);
     });
 
+    it("a put of a derived copy (durability cache) reads back whole, with its metadata, and overwrites", async () => {
+      await blobs.put(k("docs/cache.txt"), "first copy", { durability: "cache" });
+      const info = await blobs.put(k("docs/cache.txt"), "second copy", {
+        contentType: "text/plain",
+        metadata: { derived: "yes" },
+        durability: "cache",
+      });
+      const { info: got, body } = await blobs.get(k("docs/cache.txt"));
+      assert.equal(await text(body), "second copy");
+      assert.equal(got.sha256, info.sha256);
+      assert.deepEqual(got.metadata, { derived: "yes" });
+    });
+
     it("streams a large body in and out", async () => {
       const data = randomBytes(3 * 1024 * 1024 + 17);
       const info = await blobs.put(k("big/bin"), Readable.from(chunks(data, 64 * 1024)));

@@ -9,6 +9,7 @@ import { contentMemory } from "./content-memory.ts";
 import { readOwnedDocument } from "./document-read.ts";
 import { authorOf, ownerColumn } from "./owner-scope.ts";
 import { refreshSearchWeights } from "./search-index.ts";
+import { scheduleSearchIndexing } from "./search-indexer.ts";
 import { documentContentKey } from "./storage-keys.ts";
 import { readCurrentContent, saveVersion } from "./version-store.ts";
 
@@ -139,15 +140,21 @@ export async function createDocument(
       .select(DOCUMENT_COLUMNS)
       .where("id", "=", id)
       .executeTakeFirstOrThrow();
-    await saveVersion(trx, platform, doc, {
+    const saved = await saveVersion(trx, platform, doc, {
       content: input.content,
       kind: "major",
       changeDescription: "Created",
       author: authorOf(principal),
     });
-    return trx.selectFrom("documents").select(DOCUMENT_COLUMNS).where("id", "=", id).executeTakeFirstOrThrow();
+    const created = await trx
+      .selectFrom("documents")
+      .select(DOCUMENT_COLUMNS)
+      .where("id", "=", id)
+      .executeTakeFirstOrThrow();
+    return { created, searchDeferred: saved.searchDeferred };
   });
-  return { ...documentView(row), content: input.content };
+  if (row.searchDeferred) void scheduleSearchIndexing(platform, id);
+  return { ...documentView(row.created), content: input.content };
 }
 
 /** One statement finds and checks the row (document-read.ts), which touches it once a minute; the content usually comes from memory. */

@@ -14,6 +14,7 @@ import {
   updateDocument,
 } from "./documents.ts";
 import { createTemplate, listTemplates } from "./prompt-templates.ts";
+import { awaitSearchIndexing } from "./search-indexer.ts";
 import {
   acceptSuggestion,
   checkSuggestionRequest,
@@ -21,6 +22,7 @@ import {
   requestSuggestion,
   runSuggestion,
 } from "./suggestions.ts";
+import type { SavedVersion } from "./version-store.ts";
 import { addVersion, diffVersions, getVersion, listVersions, restoreVersion } from "./versions.ts";
 
 const Id = Type.String({ format: "uuid" });
@@ -111,6 +113,8 @@ const tags = ["writing"];
 
 /** The writing module's HTTP API (seed 000). Anonymous sessions may use all of it but templates of their own. */
 export function registerWritingRoutes(app: App, platform: Platform) {
+  // Indexing scheduled after a save's commit finishes before the stores close.
+  app.addHook("onClose", () => awaitSearchIndexing(platform));
   app.post(
     "/documents",
     {
@@ -237,7 +241,7 @@ export function registerWritingRoutes(app: App, platform: Platform) {
     },
     async (request, reply) => {
       const saved = await addVersion(platform, requirePrincipal(request), request.params.documentId, request.body);
-      return reply.status(201).send({ ...saved, createdAt: saved.createdAt.toISOString() });
+      return reply.status(201).send(savedView(saved));
     },
   );
 
@@ -323,7 +327,7 @@ export function registerWritingRoutes(app: App, platform: Platform) {
         request.params.documentId,
         request.params.number,
       );
-      return reply.status(201).send({ ...saved, createdAt: saved.createdAt.toISOString() });
+      return reply.status(201).send(savedView(saved));
     },
   );
 
@@ -440,4 +444,8 @@ export function registerWritingRoutes(app: App, platform: Platform) {
     async (request, reply) =>
       reply.status(201).send(await createTemplate(platform, requireAccount(request), request.body)),
   );
+}
+
+function savedView(saved: SavedVersion) {
+  return { id: saved.id, number: saved.number, kind: saved.kind, createdAt: saved.createdAt.toISOString() };
 }

@@ -14,6 +14,8 @@ import { createLogger } from "../../platform/logging/logger.ts";
 import { createMigrator } from "../../runtime/migrations.ts";
 import { openPlatform, type Platform } from "../../runtime/platform.ts";
 import { writingModule } from "./index.ts";
+import { SEARCH_CHUNK_CHARS, splitForIndexing } from "./search-chunks.ts";
+import { awaitSearchIndexing, scheduleSearchIndexing, textVector } from "./search-indexer.ts";
 import { reindexPendingSearch } from "./search-reindex.ts";
 
 async function serve(platform: Platform) {
@@ -149,6 +151,7 @@ describe("search entries apart from the document row", () => {
       const res = await call("POST", `/v1/documents/${doc.id}/versions`, { token, body: { content: words(i) } });
       assert.equal(res.status, 201);
       if (i % 20 === 0) {
+        await awaitSearchIndexing(opened.platform);
         await runStorageHygiene(db());
         if (i === 20) settled = await size("document_search");
       }
@@ -159,10 +162,158 @@ describe("search entries apart from the document row", () => {
     // Vacuumed every 20 saves, the search table reuses its space: 40 more
     // large saves leave it near its size after the first 20 (without vacuum
     // it would about triple).
+    await awaitSearchIndexing(opened.platform);
     const final = await size("document_search");
     assert.ok(final <= settled * 1.5, `document_search grew from ${settled} to ${final}`);
     const found = await search(call, token, "edit61x3");
     assert.ok(found.some((d) => d.id === doc.id));
+  });
+});
+
+/** About `chars` of English prose with stop words, markdown, markup, links and a Chinese paragraph. */
+function mixedText(chars: number, seed: number): string {
+  let state = seed;
+  const next = () => {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    return state / 2 ** 31;
+  };
+  const words =
+    "the of and to in is it that for on with as was at by an be this from or are not but have which were all their they there can will would should about into through over under again very just now don't it's storage version history delta keyframe compress readme command line shell grep awk sed find xargs files".split(
+      " ",
+    );
+  const extras = [
+    '<img src="https://example.com/a b.png" alt="a picture of the shell">',
+    "[a link](https://github.com/jlevy/the-art-of-command-line)",
+    "`ls -la | grep foo`",
+    "user@example.com",
+    "3.14 v2.0.1 2026-11-30",
+    "\n\n## A heading\n\n",
+    "命令行 的 艺术 熟练 使用 命令行 是 一种 常常 被 忽视",
+    "self-contained well-kept",
+  ];
+  const parts: string[] = [];
+  let length = 0;
+  while (length < chars) {
+    const part =
+      next() < 0.08
+        ? (extras[Math.floor(next() * extras.length)] as string)
+        : (words[Math.floor(next() * words.length)] as string);
+    parts.push(part);
+    length += part.length + 1;
+  }
+  return parts.join(next() < 0.5 ? " " : "\n");
+}
+
+describe("indexing large texts in pieces", () => {
+  let opened: Awaited<ReturnType<typeof openTestPlatform>>;
+  let app: App;
+  let call: ReturnType<typeof client>;
+  let token: string;
+
+  before(async () => {
+    opened = await openTestPlatform({ BODY_LIMIT_BYTES: String(4 * 1024 * 1024) });
+    ({ app, call } = await serve(opened.platform));
+    token = (await call("POST", "/v1/auth/anonymous")).body.accessToken;
+  });
+  after(async () => {
+    await app?.close();
+    await opened?.dispose();
+  });
+
+  const db = () => opened.platform.database.db;
+
+  it("splits at whitespace into pieces of at most 8 KiB that join back to the text", () => {
+    const text = mixedText(100_000, 3);
+    const pieces = splitForIndexing(text);
+    assert.ok(pieces.length >= 12, `${pieces.length} pieces`);
+    assert.equal(pieces.join(""), text);
+    for (const [i, piece] of pieces.entries()) {
+      assert.ok(piece.length <= SEARCH_CHUNK_CHARS, `piece ${i}: ${piece.length}`);
+      if (i > 0) assert.match(piece, /^\s/, "a piece after the first starts at whitespace, never inside a token");
+    }
+    // No whitespace at all for longer than a piece: the piece runs on to the next whitespace.
+    const run = `${"字".repeat(10_000)} tail`;
+    assert.deepEqual(splitForIndexing(run), [run.slice(0, 10_000), " tail"]);
+  });
+
+  it("computes the same vector as whole-text to_tsvector, so search, rank and snippets are unchanged", async () => {
+    const texts = [
+      mixedText(40_000, 1),
+      mixedText(70_000, 2),
+      Array.from({ length: 3000 }, (_, i) => (i % 7 === 0 ? "the" : `word${i}`)).join(" "),
+    ];
+    for (const text of texts) {
+      const whole = (await sql<{ v: string }>`select to_tsvector('english', ${text})::text as v`.execute(db())).rows[0]
+        ?.v;
+      assert.equal(await textVector(opened.platform, text), whole);
+    }
+  });
+
+  it("indexes a large save after commit, off the save's transaction, and the entry matches whole-text indexing", async () => {
+    const first = `${mixedText(30_000, 7)} quokka`;
+    const doc = (await call("POST", "/v1/documents", { token, body: { title: "Large", content: first } })).body;
+    await awaitSearchIndexing(opened.platform);
+    assert.deepEqual(
+      (await search(call, token, "quokka")).map((d) => d.id),
+      [doc.id],
+    );
+    // Several large saves in a row, none awaited: the entry ends with the last one.
+    const saves = [8, 9, 10].map((seed) => `${mixedText(30_000, seed)} wombat${seed}`);
+    for (const content of saves) {
+      const res = await call("POST", `/v1/documents/${doc.id}/versions`, { token, body: { content } });
+      assert.equal(res.status, 201);
+    }
+    await awaitSearchIndexing(opened.platform);
+    assert.equal((await search(call, token, "wombat10")).length, 1);
+    assert.equal((await search(call, token, "wombat8")).length, 0);
+    assert.equal((await search(call, token, "quokka")).length, 0);
+    const pending = await db().selectFrom("document_search_pending").select("document_id").execute();
+    assert.equal(pending.length, 0, "indexed documents leave the queue");
+    const q = sql`websearch_to_tsquery('english', 'keyframe compress "command line"')`;
+    const { rows } = await sql<{ same: boolean; rank: number; whole_rank: number; snippet: string }>`
+      select s.search_vector = w.v as same,
+        ts_rank_cd(s.search_vector, ${q})::float8 as rank,
+        ts_rank_cd(w.v, ${q})::float8 as whole_rank,
+        ts_headline('english', s.search_text, ${q}) as snippet
+      from document_search s join documents d on d.id = s.document_id,
+        lateral (select setweight(to_tsvector('english', d.title), 'A') ||
+          setweight(to_tsvector('english', coalesce(d.description, '')), 'B') ||
+          setweight(to_tsvector('english', s.search_text), 'C') as v) w
+      where s.document_id = ${doc.id}`.execute(db());
+    assert.equal(rows[0]?.same, true, "the entry's vector is the whole text's");
+    assert.equal(rows[0]?.rank, rows[0]?.whole_rank);
+    const found = await search(call, token, 'keyframe compress "command line"');
+    assert.deepEqual(
+      found.map((d) => d.id),
+      [doc.id],
+    );
+    assert.match(found[0]?.highlights.snippet ?? "", /<mark>(keyframe|compress|command)<\/mark>/);
+  });
+
+  it("runs one indexing of a document at a time, and the sweep indexes a queued document nobody scheduled", async () => {
+    const doc = (await call("POST", "/v1/documents", { token, body: { title: "Queued", content: "small start" } }))
+      .body;
+    await awaitSearchIndexing(opened.platform);
+    // As after a crash between a large save's commit and its indexing.
+    const content = `${mixedText(20_000, 11)} platypus`;
+    const res = await call("POST", `/v1/documents/${doc.id}/versions`, { token, body: { content } });
+    assert.equal(res.status, 201);
+    await awaitSearchIndexing(opened.platform);
+    await sql`insert into document_search_pending (document_id) values (${doc.id})`.execute(db());
+    await sql`update document_search set text_sha256 = 'stale', search_vector = ''::tsvector,
+      indexed_at = now() - interval '31 seconds' where document_id = ${doc.id}`.execute(db());
+    assert.equal((await search(call, token, "platypus")).length, 0);
+    const a = scheduleSearchIndexing(opened.platform, doc.id);
+    const b = scheduleSearchIndexing(opened.platform, doc.id);
+    assert.equal(a, b, "asked again while running, the same run continues (once more) instead of a second one");
+    assert.equal(await a, true);
+    assert.equal((await search(call, token, "platypus")).length, 1);
+
+    await sql`insert into document_search_pending (document_id) values (${doc.id})`.execute(db());
+    await sql`update document_search set text_sha256 = 'stale', search_vector = ''::tsvector,
+      indexed_at = now() - interval '31 seconds' where document_id = ${doc.id}`.execute(db());
+    assert.equal(await reindexPendingSearch(opened.platform), 1);
+    assert.equal((await search(call, token, "platypus")).length, 1);
   });
 });
 

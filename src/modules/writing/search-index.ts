@@ -15,8 +15,16 @@ import type { VersionKind } from "./tables.ts";
  * copy of both behind. Here an entry is rewritten only when what is
  * searchable changes, and at most once per SEARCH_COALESCE_MS for autosaves:
  * - a save whose content is what the entry already holds writes nothing;
- * - a major save (and a restore, an accepted suggestion, a new document) is
- *   indexed in its own transaction, so it is searchable once acknowledged;
+ * - a major save (and a restore, an accepted suggestion, a new document) of
+ *   a text up to INLINE_INDEX_BYTES is indexed in its own transaction, so it
+ *   is searchable once acknowledged;
+ * - a larger one only queues the document in `document_search_pending`, in
+ *   its transaction, and is indexed right after commit, in bounded steps
+ *   (search-indexer.ts): to_tsvector of a 40 KB text costs 7-28 ms, which on
+ *   PGlite is the event loop's time, and would hold the document row's lock
+ *   for as long. Staleness bound: searchable within the time those steps take
+ *   (tens of milliseconds for 40 KB) after the save is acknowledged; after a
+ *   crash, by the sweep below;
  * - a minor save (autosave) within SEARCH_COALESCE_MS of the entry's last
  *   indexing only queues the document in `document_search_pending`, in the
  *   save's transaction, so the queue survives a crash. The writing worker
@@ -27,17 +35,27 @@ import type { VersionKind } from "./tables.ts";
  */
 export const SEARCH_TEXT_LIMIT = 200_000;
 export const SEARCH_COALESCE_MS = 30_000;
+/**
+ * Texts up to this size are indexed inside the save's transaction (about
+ * 1-2 ms for 8 KiB); larger ones after commit, in bounded steps.
+ */
+export const INLINE_INDEX_BYTES = 8 * 1024;
 
 type Db = Kysely<Tables>;
 
-/** Keeps the search entry in step with a save; runs inside the save's transaction, after the document row moved forward. */
+/**
+ * Keeps the search entry in step with a save; runs inside the save's
+ * transaction, after the document row moved forward. Returns true when the
+ * document was queued for indexing after commit (scheduleSearchIndexing),
+ * false when the entry is done or waits for the coalescing sweep.
+ */
 export async function indexSavedContent(
   trx: Db,
   doc: { id: string },
   input: { content: string; kind: VersionKind },
-): Promise<void> {
+): Promise<boolean> {
   // A suggestion does not become the current content until it is accepted (a save of its own).
-  if (input.kind === "ai_suggestion") return;
+  if (input.kind === "ai_suggestion") return false;
   const text = input.content.slice(0, SEARCH_TEXT_LIMIT);
   const digest = textDigest(text);
   const entry = await trx
@@ -50,28 +68,32 @@ export async function indexSavedContent(
     .executeTakeFirst();
   if (entry?.text_sha256 === digest) {
     await clearPending(trx, doc.id);
-    return;
+    return false;
   }
-  if (input.kind === "minor" && entry?.fresh) {
+  const coalesced = input.kind === "minor" && entry?.fresh === true;
+  if (coalesced || Buffer.byteLength(text) > INLINE_INDEX_BYTES) {
     await trx
       .insertInto("document_search_pending")
       .values({ document_id: doc.id })
       .onConflict((oc) => oc.column("document_id").doNothing())
       .execute();
-    return;
+    return !coalesced;
   }
   await writeSearchEntry(trx, doc.id, text);
+  return false;
 }
 
 /**
  * Writes the entry from `text` (already cut to SEARCH_TEXT_LIMIT) and the
  * document's title and description as they are in this transaction, and
- * takes the document off the pending queue.
+ * takes the document off the pending queue. `textVector` is the text's
+ * to_tsvector('english') when it was computed beforehand, in steps.
  */
-export async function writeSearchEntry(trx: Db, documentId: string, text: string): Promise<void> {
+export async function writeSearchEntry(trx: Db, documentId: string, text: string, textVector?: string): Promise<void> {
+  const body = textVector === undefined ? sql`to_tsvector('english', b.body)` : sql`${textVector}::tsvector`;
   await sql`
     insert into document_search (document_id, organization_id, search_text, text_sha256, search_vector, indexed_at)
-    select d.id, d.organization_id, b.body, ${textDigest(text)}, ${weightedVector(sql`d.title`, sql`d.description`, sql`b.body`)}, now()
+    select d.id, d.organization_id, b.body, ${textDigest(text)}, ${weightedVector(sql`d.title`, sql`d.description`, body)}, now()
     from documents d, (select ${text}::text as body) b
     where d.id = ${documentId}
     on conflict (document_id) do update set
@@ -87,7 +109,7 @@ export async function writeSearchEntry(trx: Db, documentId: string, text: string
 export async function refreshSearchWeights(trx: Db, documentId: string): Promise<void> {
   await sql`
     update document_search s
-    set search_vector = ${weightedVector(sql`d.title`, sql`d.description`, sql`s.search_text`)}
+    set search_vector = ${weightedVector(sql`d.title`, sql`d.description`, sql`to_tsvector('english', s.search_text)`)}
     from documents d
     where d.id = s.document_id and s.document_id = ${documentId}`.execute(trx);
 }
@@ -96,16 +118,17 @@ async function clearPending(trx: Db, documentId: string): Promise<void> {
   await trx.deleteFrom("document_search_pending").where("document_id", "=", documentId).execute();
 }
 
+/** `bodyVector` is a tsvector expression for the text. */
 function weightedVector(
   title: ReturnType<typeof sql>,
   description: ReturnType<typeof sql>,
-  body: ReturnType<typeof sql>,
+  bodyVector: ReturnType<typeof sql>,
 ) {
   return sql`setweight(to_tsvector('english', ${title}), 'A') ||
     setweight(to_tsvector('english', coalesce(${description}, '')), 'B') ||
-    setweight(to_tsvector('english', ${body}), 'C')`;
+    setweight(${bodyVector}, 'C')`;
 }
 
-function textDigest(text: string): string {
+export function textDigest(text: string): string {
   return createHash("sha256").update(text).digest("hex");
 }

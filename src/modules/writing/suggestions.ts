@@ -10,6 +10,7 @@ import type { Platform } from "../../runtime/platform.ts";
 import { checkContent, currentContent, ownedDocument, touchDocument } from "./documents.ts";
 import { authorOf, ownerColumn } from "./owner-scope.ts";
 import { usableTemplate } from "./prompt-templates.ts";
+import { scheduleSearchIndexing } from "./search-indexer.ts";
 import { readVersionContent, saveVersion } from "./version-store.ts";
 
 const TEMPERATURE = 0.3;
@@ -199,7 +200,7 @@ export async function acceptSuggestion(platform: Platform, principal: Principal,
     .where("id", "=", interaction.suggestion_version_id)
     .executeTakeFirstOrThrow();
   const content = await readVersionContent(platform.database.db, platform, suggestion);
-  return transaction(platform.database.db, async (trx) => {
+  const accepted = await transaction(platform.database.db, async (trx) => {
     // The document row first, as every save takes it: locking the suggestion's
     // version before it could deadlock with an autosave patching against it.
     await trx.selectFrom("documents").select("id").where("id", "=", doc.id).forUpdate().execute();
@@ -210,8 +211,13 @@ export async function acceptSuggestion(platform: Platform, principal: Principal,
       changeDescription: `Accepted AI suggestion (version ${suggestion.version_number})`,
       author: authorOf(principal),
     });
-    return { suggestionId: id, status: "accepted" as const, version: { id: version.id, number: version.number } };
+    return {
+      searchDeferred: version.searchDeferred,
+      view: { suggestionId: id, status: "accepted" as const, version: { id: version.id, number: version.number } },
+    };
   });
+  if (accepted.searchDeferred) void scheduleSearchIndexing(platform, doc.id);
+  return accepted.view;
 }
 
 export async function rejectSuggestion(platform: Platform, principal: Principal, id: string) {

@@ -9,6 +9,7 @@ import { type ContentStorage, insertObject, planObject, readBytes, readObjectCon
 import { applyLegacyPatch } from "./legacy-patch.ts";
 import { sha256Hex } from "./object-codec.ts";
 import { indexSavedContent } from "./search-index.ts";
+import { type IndexingPlatform, scheduleSearchIndexing } from "./search-indexer.ts";
 import { documentContentKey, ownerKey } from "./storage-keys.ts";
 import type { DocumentVersionsTable, VersionKind } from "./tables.ts";
 
@@ -38,6 +39,13 @@ export interface SavedVersion {
   number: number;
   kind: VersionKind;
   createdAt: Date;
+  /**
+   * The search entry is to be written after commit (a large text, see
+   * search-index.ts). saveVersion schedules that itself when it ran its own
+   * transaction; a caller that passed its transaction schedules it after
+   * its commit (scheduleSearchIndexing).
+   */
+  searchDeferred: boolean;
 }
 
 export function sha256(text: string): string {
@@ -124,11 +132,12 @@ export async function findVersion(db: Kysely<Tables>, documentId: string, number
  * commit order, and a row never points at a missing blob. If the
  * transaction fails the new blob is deleted. The document's current content
  * blob is refreshed after commit; readers check it against the row's
- * checksum, so a crash between the two is repaired on the next read.
+ * checksum, so a crash between the two is repaired on the next read. Being
+ * a derived copy, it is written without an fsync (durability "cache").
  */
 export async function saveVersion(
   db: Kysely<Tables>,
-  storage: ContentStorage,
+  storage: IndexingPlatform,
   doc: DocumentRef,
   input: { content: string; kind: VersionKind; changeDescription?: string | null; author: Author },
 ): Promise<SavedVersion> {
@@ -145,7 +154,7 @@ const OBJECT_GONE = Symbol("the planned object or base was reclaimed");
 
 async function trySaveVersion(
   db: Kysely<Tables>,
-  storage: ContentStorage,
+  storage: IndexingPlatform,
   doc: DocumentRef,
   input: { content: string; kind: VersionKind; changeDescription?: string | null; author: Author },
 ): Promise<SavedVersion | typeof OBJECT_GONE> {
@@ -263,8 +272,8 @@ async function trySaveVersion(
         })
         .where("id", "=", doc.id)
         .execute();
-      await indexSavedContent(trx, doc, input);
-      return { id, number, kind: input.kind, createdAt: row.created_at };
+      const searchDeferred = await indexSavedContent(trx, doc, input);
+      return { id, number, kind: input.kind, createdAt: row.created_at, searchDeferred };
     });
   } catch (error) {
     // When the commit's outcome is unknown (the connection dropped), the row
@@ -276,11 +285,12 @@ async function trySaveVersion(
   if (saved === OBJECT_GONE) return OBJECT_GONE;
   if (input.kind !== "ai_suggestion") {
     await blobs
-      .put(documentContentKey(owner, doc.id), bytes, { contentType: "text/plain; charset=utf-8" })
+      .put(documentContentKey(owner, doc.id), bytes, { contentType: "text/plain; charset=utf-8", durability: "cache" })
       .catch(() => {
         // The row already points at the new version; the next read rebuilds this blob.
       });
   }
+  if (saved.searchDeferred && !db.isTransaction) void scheduleSearchIndexing(storage, doc.id);
   return saved;
 }
 
@@ -312,7 +322,9 @@ export async function readCurrentContent(
   // have committed since the caller read its row.
   const now = await db.selectFrom("documents").select("content_sha256").where("id", "=", doc.id).executeTakeFirst();
   if (now?.content_sha256 === doc.content_sha256) {
-    await blobs.put(doc.content_key, content, { contentType: "text/plain; charset=utf-8" }).catch(() => {});
+    await blobs
+      .put(doc.content_key, content, { contentType: "text/plain; charset=utf-8", durability: "cache" })
+      .catch(() => {});
   }
   return content;
 }

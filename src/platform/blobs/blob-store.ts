@@ -26,6 +26,14 @@ export interface PutOptions {
   contentType?: string;
   /** Small string pairs stored with the object (S3 user metadata). */
   metadata?: Record<string, string>;
+  /**
+   * "durable" (the default): once put resolves, the object survives a crash
+   * or power loss. "cache": the object is a derived copy its owner can
+   * rebuild (and checks before trusting), so the filesystem store skips the
+   * fsync; after a power loss it may be missing or older, never partial. The
+   * S3 store ignores it (every put is durable). Never for an only copy.
+   */
+  durability?: "durable" | "cache";
 }
 
 export interface SignedUrlOptions {

@@ -70,7 +70,7 @@ export class FsBlobStore implements BlobStore {
         sha256: digest.sha256(),
         metadata: { ...options.metadata },
       };
-      await appendTrailer(tmp, trailer);
+      await appendTrailer(tmp, trailer, options.durability !== "cache");
       await mkdir(path.dirname(file), { recursive: true });
       await rename(tmp, file);
       const { mtime } = await stat(file);
@@ -183,7 +183,7 @@ export class FsBlobStore implements BlobStore {
   }
 }
 
-async function appendTrailer(file: string, trailer: Trailer) {
+async function appendTrailer(file: string, trailer: Trailer, sync: boolean) {
   const json = Buffer.from(JSON.stringify(trailer));
   if (json.length > MAX_TRAILER_BYTES) throw new Error("blob metadata is too large");
   const footer = Buffer.alloc(FOOTER_BYTES);
@@ -191,7 +191,7 @@ async function appendTrailer(file: string, trailer: Trailer) {
   const handle = await open(file, "a");
   try {
     await handle.write(Buffer.concat([json, footer]));
-    await handle.sync();
+    if (sync) await handle.sync();
   } finally {
     await handle.close();
   }
