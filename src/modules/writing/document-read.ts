@@ -3,7 +3,7 @@ import { preparedStatement } from "../../platform/database/prepared-statements.t
 import { errors } from "../../platform/errors/catalog.ts";
 import type { Principal } from "../../platform/identity/principal.ts";
 import type { Platform } from "../../runtime/platform.ts";
-import { documentRowCache, rowCacheKey } from "./document-row-cache.ts";
+import { documentRowCache, rowCacheKey, shareRow } from "./document-row-cache.ts";
 import { DOCUMENT_COLUMNS, type DocumentRow, touchDocument } from "./documents.ts";
 import { ownerColumn } from "./owner-scope.ts";
 
@@ -40,7 +40,7 @@ function statement(owner: "user_id" | "anonymous_session_id", byOrganization: bo
 where id = $1 and ${owner} = $2${byOrganization ? " and organization_id = $3" : ""} and deleted_at is null`;
 }
 
-// Written on first use: documents.ts (which holds the column list) imports this file.
+// Written on first use, once the column list's module has finished loading.
 let statements: { user: string; apiKey: string; anonymous: string; byId: string } | undefined;
 
 /** The caller's live document, touched as used; 404 for anyone else's or a deleted one. */
@@ -61,8 +61,7 @@ export async function readOwnedDocument(platform: Platform, principal: Principal
     const byId = statements.byId;
     const cached = await cache.getOrLoad(key, async () => {
       const { rows } = await platform.database.db.executeQuery<DocumentRow>(CompiledQuery.raw(byId, [key]));
-      // Shared by every read from now on: nobody may change it in place.
-      return rows[0] ? Object.freeze(rows[0]) : undefined;
+      return rows[0] ? shareRow(rows[0]) : undefined;
     });
     // The statement's conditions, on the row: another owner's (or a deleted) document is a 404.
     if (

@@ -98,8 +98,22 @@ describe("document row cache (embedded)", () => {
     const me = await user();
     const id = await newDoc(me.token, "x".repeat(4096));
     await warm(me.token, id);
+    const cold = await app.inject({
+      method: "GET",
+      url: `/v1/documents/${id}`,
+      headers: { authorization: `Bearer ${me.token}` },
+    });
     const before = await queries();
-    for (let i = 0; i < 5; i++) assert.equal((await read(me.token, id)).body.content.length, 4096);
+    for (let i = 0; i < 5; i++) {
+      const warmRead = await app.inject({
+        method: "GET",
+        url: `/v1/documents/${id}`,
+        headers: { authorization: `Bearer ${me.token}` },
+      });
+      assert.equal(warmRead.headers["content-type"], "application/json; charset=utf-8");
+      assert.equal(warmRead.body, cold.body, "the body made for the cached row is sent again as it was");
+      assert.equal(JSON.parse(warmRead.body).content.length, 4096);
+    }
     assert.equal((await queries()) - before, 0);
   });
 

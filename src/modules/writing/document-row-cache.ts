@@ -86,6 +86,24 @@ function startListening(
   });
 }
 
+/** Rows the cache hands out: the same object to every read until the row changes. */
+const sharedRows = new WeakSet<DocumentRow>();
+
+/** Marks a row loaded for the cache as shared: frozen, since every read from now on gets this object. */
+export function shareRow(row: DocumentRow): DocumentRow {
+  sharedRows.add(row);
+  return Object.freeze(row);
+}
+
+/**
+ * Whether `row` is a cached one: while it stays in the cache, nothing about
+ * the document has changed, so whatever is derived from it alone (its
+ * serialized response) may be reused for exactly as long as this object.
+ */
+export function isSharedRow(row: DocumentRow): boolean {
+  return sharedRows.has(row);
+}
+
 /** The cache key for `id`, or null when `id` is not spelled as the trigger will announce it. */
 export function rowCacheKey(id: string): string | null {
   return CANONICAL_UUID.test(id) ? id : null;
