@@ -90,6 +90,15 @@ export function migrationsContract(name: string, fresh: () => Promise<FreshDatab
         );
         const afterUp = await schemaSnapshot(db);
         assert.ok(afterUp.some((line) => line.startsWith("trigger CREATE TRIGGER fixture_notes_touch")));
+        // The embedded document row cache is invalidated by this trigger (writing migration 120).
+        assert.ok(
+          afterUp.some((line) =>
+            line.startsWith(
+              "trigger CREATE TRIGGER documents_notify_changed AFTER DELETE OR UPDATE ON public.documents",
+            ),
+          ),
+          afterUp.filter((line) => line.startsWith("trigger ")).join("\n"),
+        );
         assert.ok(afterUp.includes("extension pg_trgm"));
 
         const down = await migrator.down(migrations.length);

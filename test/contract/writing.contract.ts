@@ -129,8 +129,9 @@ export function writingContract(name: string, open: (aiBaseUrl: string) => Promi
         assert.equal((await call("GET", `/v1/documents/${doc.id}`, { token: me.token })).status, 200);
         assert.equal((await lastAccessed()).getTime(), recent.getTime(), "within a minute it is not written again");
 
-        // Warm now: the read is one database statement and one key-value command
-        // (the session check and the rate-limit decision together).
+        // Warm now: the read is one key-value command (the session check and
+        // the rate-limit decision together) and one database statement, or
+        // none on the embedded profile, whose row cache the read above filled.
         const counted = async (metric: string, labels: Record<string, string> = {}) => {
           const { values } = await (platform.metrics.registry.getSingleMetric(metric) as any).get();
           return values
@@ -141,7 +142,8 @@ export function writingContract(name: string, open: (aiBaseUrl: string) => Promi
         const statements = await counted("strata_db_queries_total");
         const kvCalls = await counted("strata_dependency_call_duration_seconds", { dependency: "kv" });
         assert.equal((await call("GET", `/v1/documents/${doc.id}`, { token: me.token })).status, 200);
-        assert.equal((await counted("strata_db_queries_total")) - statements, 1, "one database round trip");
+        const expected = platform.database.driver === "pglite" ? 0 : 1;
+        assert.equal((await counted("strata_db_queries_total")) - statements, expected, "database round trips");
         assert.equal(
           (await counted("strata_dependency_call_duration_seconds", { dependency: "kv" })) - kvCalls,
           1,

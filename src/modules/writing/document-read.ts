@@ -3,6 +3,7 @@ import { preparedStatement } from "../../platform/database/prepared-statements.t
 import { errors } from "../../platform/errors/catalog.ts";
 import type { Principal } from "../../platform/identity/principal.ts";
 import type { Platform } from "../../runtime/platform.ts";
+import { documentRowCache, rowCacheKey, shareRow } from "./document-row-cache.ts";
 import { DOCUMENT_COLUMNS, type DocumentRow, touchDocument } from "./documents.ts";
 import { ownerColumn } from "./owner-scope.ts";
 
@@ -25,6 +26,11 @@ import { ownerColumn } from "./owner-scope.ts";
  * forms are written once and sent with parameters: no query building or
  * compiling per request, and on Postgres they are named prepared statements
  * (planned once per connection).
+ *
+ * On the embedded profile the row usually comes from this process's row
+ * cache (document-row-cache.ts), which the database invalidates on every
+ * write, so a warm read sends no statement at all; the cached row is loaded
+ * by id alone and held to exactly the statement's conditions here.
  */
 const TOUCH_AFTER_MS = 60_000;
 
@@ -34,8 +40,8 @@ function statement(owner: "user_id" | "anonymous_session_id", byOrganization: bo
 where id = $1 and ${owner} = $2${byOrganization ? " and organization_id = $3" : ""} and deleted_at is null`;
 }
 
-// Written on first use: documents.ts (which holds the column list) imports this file.
-let statements: { user: string; apiKey: string; anonymous: string } | undefined;
+// Written on first use, once the column list's module has finished loading.
+let statements: { user: string; apiKey: string; anonymous: string; byId: string } | undefined;
 
 /** The caller's live document, touched as used; 404 for anyone else's or a deleted one. */
 export async function readOwnedDocument(platform: Platform, principal: Principal, id: string): Promise<DocumentRow> {
@@ -43,8 +49,33 @@ export async function readOwnedDocument(platform: Platform, principal: Principal
     user: preparedStatement("document_read_user", statement("user_id", false)),
     apiKey: preparedStatement("document_read_api_key", statement("user_id", true)),
     anonymous: preparedStatement("document_read_anonymous", statement("anonymous_session_id", false)),
+    byId: preparedStatement(
+      "document_read_by_id",
+      `select ${DOCUMENT_COLUMNS.map((c) => c.slice("documents.".length)).join(", ")} from documents where id = $1`,
+    ),
   };
   const owner = ownerColumn(principal);
+  const cache = documentRowCache(platform);
+  const key = cache ? rowCacheKey(id) : null;
+  if (cache && key) {
+    const byId = statements.byId;
+    const cached = await cache.getOrLoad(key, async () => {
+      const { rows } = await platform.database.db.executeQuery<DocumentRow>(CompiledQuery.raw(byId, [key]));
+      return rows[0] ? shareRow(rows[0]) : undefined;
+    });
+    // The statement's conditions, on the row: another owner's (or a deleted) document is a 404.
+    if (
+      !cached ||
+      cached[owner.column] !== owner.value ||
+      (owner.organizationId !== null && cached.organization_id !== owner.organizationId) ||
+      cached.deleted_at !== null
+    ) {
+      throw errors.notFound("document");
+    }
+    // The touch is a write: its trigger drops the entry, and the next read loads the touched row.
+    if (Date.now() - cached.last_accessed_at.getTime() > TOUCH_AFTER_MS) await touchDocument(platform, id);
+    return cached;
+  }
   const query = owner.organizationId
     ? CompiledQuery.raw(statements.apiKey, [id, owner.value, owner.organizationId])
     : CompiledQuery.raw(owner.column === "user_id" ? statements.user : statements.anonymous, [id, owner.value]);

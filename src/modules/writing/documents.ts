@@ -6,7 +6,6 @@ import { errors } from "../../platform/errors/catalog.ts";
 import type { Principal } from "../../platform/identity/principal.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import { contentMemory } from "./content-memory.ts";
-import { readOwnedDocument } from "./document-read.ts";
 import { authorOf, ownerColumn } from "./owner-scope.ts";
 import { refreshSearchWeights } from "./search-index.ts";
 import { scheduleSearchIndexing } from "./search-indexer.ts";
@@ -155,13 +154,6 @@ export async function createDocument(
   });
   if (row.searchDeferred) void scheduleSearchIndexing(platform, id);
   return { ...documentView(row.created), content: input.content };
-}
-
-/** One statement finds and checks the row (document-read.ts), which touches it once a minute; the content usually comes from memory. */
-export async function getDocument(platform: Platform, principal: Principal, id: string) {
-  const row = await readOwnedDocument(platform, principal, id);
-  const content = await currentContent(platform, row);
-  return { ...documentView(row), content };
 }
 
 /**

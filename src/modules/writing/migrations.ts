@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import type { Migration } from "../../platform/migrations/migration.ts";
+import { documentChangeMigration } from "./document-change-migration.ts";
 import { documentSearchMigration } from "./search-table-migration.ts";
 import { SYSTEM_TEMPLATES } from "./system-templates.ts";
 
@@ -241,4 +242,5 @@ export const writingMigrations: Migration[] = [
     },
   },
   documentSearchMigration,
+  documentChangeMigration,
 ];

@@ -5,14 +5,8 @@ import { requireAccount, requirePrincipal } from "../../http/principal.ts";
 import { listQuery, pageOf, StrictObject } from "../../http/schemas.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import { listDocuments } from "./document-list.ts";
-import {
-  createDocument,
-  deleteDocument,
-  downloadUrl,
-  getDocument,
-  restoreDocument,
-  updateDocument,
-} from "./documents.ts";
+import { documentReadBody } from "./document-read-response.ts";
+import { createDocument, deleteDocument, downloadUrl, restoreDocument, updateDocument } from "./documents.ts";
 import { createTemplate, listTemplates } from "./prompt-templates.ts";
 import { awaitSearchIndexing } from "./search-indexer.ts";
 import {
@@ -165,7 +159,18 @@ export function registerWritingRoutes(app: App, platform: Platform) {
   app.get(
     "/documents/:documentId",
     { schema: { tags, params: DocParams, response: { 200: DocumentWithContent, 404: Type.Ref("ErrorResponse") } } },
-    async (request) => getDocument(platform, requirePrincipal(request), request.params.documentId),
+    async (request, reply) => {
+      // Already JSON from the route's own serializer (document-read-response.ts): sent as it is.
+      const json = await documentReadBody(
+        platform,
+        requirePrincipal(request),
+        request.params.documentId,
+        (payload) =>
+          // fast-json-stringify, the route's serializer, returns strings.
+          reply.serialize(payload) as string,
+      );
+      return reply.type("application/json; charset=utf-8").send(json);
+    },
   );
 
   app.patch(

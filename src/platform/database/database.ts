@@ -32,6 +32,17 @@ export interface Database {
   /** Round trip to the primary; resolves to the latency in milliseconds. */
   ping(): Promise<number>;
   pools(): { primary: PoolStats; read: PoolStats | null };
+  /**
+   * LISTEN on the embedded database (null on Postgres). PGlite hands a
+   * committed transaction's notifications to their callbacks on microtasks
+   * queued while it parses the COMMIT's (or the lone statement's) reply, so
+   * by the time the writer's `await` returns, every callback has run: a
+   * cache dropped here can never be read stale by the writer or anyone after
+   * it. Postgres delivers NOTIFY on another connection, after the writer's
+   * reply, which cannot promise that (docs/architecture.md, hot path).
+   * Resolves once the LISTEN is in effect; the returned function stops it.
+   */
+  readonly listen: ((channel: string, onPayload: (payload: string) => void) => Promise<() => Promise<void>>) | null;
   close(): Promise<void>;
 }
 
@@ -63,6 +74,10 @@ async function openPGlite(
   await pglite.exec(`set statement_timeout = ${Math.trunc(config.statementTimeoutMs)}`);
   const dialect = new PGliteDialect(pglite);
   const db = new Kysely<Tables>({ dialect, ...counting(options, "primary") });
+  const listeners = new Map<string, Set<(payload: string) => void>>();
+  pglite.onNotification((channel, payload) => {
+    for (const listener of listeners.get(channel) ?? []) listener(payload);
+  });
   return {
     driver: "pglite",
     db,
@@ -71,6 +86,25 @@ async function openPGlite(
     pools: () => {
       const inUse = dialect.inUse;
       return { primary: { total: 1, idle: inUse === 0 ? 1 : 0, waiting: Math.max(0, inUse - 1) }, read: null };
+    },
+    async listen(channel, onPayload) {
+      let channelListeners = listeners.get(channel);
+      if (!channelListeners) {
+        channelListeners = new Set();
+        listeners.set(channel, channelListeners);
+      }
+      channelListeners.add(onPayload);
+      // Sent through the dialect's queue, never PGlite's own listen(): on the
+      // one connection, a LISTEN sent beside the queue could land inside
+      // someone else's open transaction and vanish with its rollback.
+      await sql`listen ${sql.id(channel)}`.execute(db);
+      return async () => {
+        channelListeners.delete(onPayload);
+        if (channelListeners.size === 0) {
+          listeners.delete(channel);
+          await sql`unlisten ${sql.id(channel)}`.execute(db);
+        }
+      };
     },
     async close() {
       await db.destroy();
@@ -129,6 +163,7 @@ async function openPostgres(
     read,
     ping: () => timed(async () => void (await sql`select 1`.execute(db))),
     pools: () => ({ primary: stats(primaryPool), read: readPool ? stats(readPool) : null }),
+    listen: null,
     async close() {
       await db.destroy();
       if (read !== db) await read.destroy();

@@ -1,0 +1,53 @@
+import { LRUCache } from "lru-cache";
+import type { Principal } from "../../platform/identity/principal.ts";
+import type { Platform } from "../../runtime/platform.ts";
+import { readOwnedDocument } from "./document-read.ts";
+import { isSharedRow } from "./document-row-cache.ts";
+import { currentContent, type DocumentRow } from "./documents.ts";
+import { documentView } from "./views.ts";
+
+/**
+ * GET /v1/documents/:id's response body, serialized once per cached row.
+ *
+ * The body is a function of the row alone (its view, and the content its
+ * SHA-256 names), and a row from the embedded row cache stays the same
+ * object until the database says the document changed (document-row-cache.ts),
+ * so the JSON made for that object can be sent again as it is: a warm read
+ * then neither builds the view nor runs the schema serializer over the
+ * content (escaping 4 KB of text was the largest part of the handler's CPU).
+ * Keyed by the row object, an entry for a changed document is never hit again
+ * and ages out; the whole is bounded by size. Rows read by statement (the
+ * server profile) are fresh objects every time and are not kept.
+ */
+const MAX_BYTES = 32 * 1024 * 1024;
+
+const perPlatform = new WeakMap<Platform, LRUCache<DocumentRow, string>>();
+
+function bodies(platform: Platform): LRUCache<DocumentRow, string> {
+  let held = perPlatform.get(platform);
+  if (!held) {
+    held = new LRUCache<DocumentRow, string>({
+      maxSize: MAX_BYTES,
+      sizeCalculation: (json) => Math.max(1, json.length * 2),
+    });
+    perPlatform.set(platform, held);
+  }
+  return held;
+}
+
+/** The caller's document as the route's JSON, `serialize` being the route's own response serializer. */
+export async function documentReadBody(
+  platform: Platform,
+  principal: Principal,
+  id: string,
+  serialize: (payload: unknown) => string,
+): Promise<string> {
+  const row = await readOwnedDocument(platform, principal, id);
+  const shared = isSharedRow(row);
+  const held = shared ? bodies(platform).get(row) : undefined;
+  if (held !== undefined) return held;
+  const content = await currentContent(platform, row);
+  const json = serialize({ ...documentView(row), content });
+  if (shared) bodies(platform).set(row, json);
+  return json;
+}
