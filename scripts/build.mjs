@@ -20,15 +20,14 @@ import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { buildStamp, DIST, isBuildStale, SRC, STAMP, sourceFiles } from "./build-state.mjs";
 
-// Packages that find files of their own at run time (wasm and data files,
-// static assets, worker-thread scripts, native addons) stay in node_modules,
-// as do the server profile's drivers, loaded only when configured, and the
-// build's own tools. Every other dependency is bundled: Node then loads a few
+// Packages that find files of their own at run time by other means than
+// __dirname (wasm and data files, worker-thread scripts, native addons) stay
+// in node_modules, as do the server profile's drivers, loaded only when
+// configured, and the build's own tools. Every other dependency is bundled: Node then loads a few
 // files at start instead of some 500.
 const EXTERNAL = [
   "@electric-sql/pglite",
   "@electric-sql/pglite-pgvector",
-  "@fastify/swagger-ui",
   "piscina",
   "pino",
   "pino-pretty",
@@ -52,6 +51,21 @@ const EXTERNAL = [
 const moduleLocation = {
   name: "strata-module-location",
   setup(build) {
+    // A bundled CommonJS package that finds its own files through __dirname
+    // (@fastify/swagger-ui's static assets) gets the directory it has in
+    // node_modules, placed relative to dist/ like the rest.
+    build.onLoad({ filter: /[\\/]node_modules[\\/].*\.c?js$/ }, async ({ path: file }) => {
+      const text = await readFile(file, "utf8");
+      if (!text.includes("__dirname") && !text.includes("__filename")) return undefined;
+      const relative = path.relative(DIST, file).split(path.sep).join("/");
+      const filename = `__strataFileURLToPath(new URL(${JSON.stringify(relative)}, __strataRoot))`;
+      return {
+        loader: "js",
+        contents: text
+          .replace(/\b__filename\b/g, filename)
+          .replace(/\b__dirname\b/g, `__strataDirname(${filename})`),
+      };
+    });
     build.onLoad({ filter: /\.ts$/ }, async ({ path: file }) => {
       const text = await readFile(file, "utf8");
       if (!file.startsWith(SRC + path.sep) || !text.includes("import.meta.")) return { contents: text, loader: "ts" };
