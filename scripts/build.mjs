@@ -61,9 +61,7 @@ const moduleLocation = {
       const filename = `__strataFileURLToPath(new URL(${JSON.stringify(relative)}, __strataRoot))`;
       return {
         loader: "js",
-        contents: text
-          .replace(/\b__filename\b/g, filename)
-          .replace(/\b__dirname\b/g, `__strataDirname(${filename})`),
+        contents: text.replace(/\b__filename\b/g, filename).replace(/\b__dirname\b/g, `__strataDirname(${filename})`),
       };
     });
     build.onLoad({ filter: /\.ts$/ }, async ({ path: file }) => {
