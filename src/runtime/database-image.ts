@@ -29,12 +29,12 @@ import type { Migration } from "../platform/migrations/migration.ts";
 /** Beside the compiled tree (dist/database-image); running from sources there is none, and initdb is used. */
 export const IMAGE_DIR = path.resolve(import.meta.dirname, "../database-image");
 const MANIFEST_FILE = "manifest.json";
-/** The database module beside this one, compiled or not (its extension is this file's). */
-const DATABASE_MODULE = path.resolve(
-  import.meta.dirname,
-  "../platform/database",
-  `database${path.extname(import.meta.filename)}`,
-);
+/**
+ * The database module's source, read from src/ whether this runs from source
+ * or from the bundled build (dist/ sits beside src/, and its bundles hold no
+ * file of that module's own).
+ */
+const DATABASE_MODULE = path.resolve(import.meta.dirname, "../../src/platform/database/database.ts");
 
 export interface ImageManifest {
   fingerprint: string;
