@@ -49,10 +49,21 @@ export function splitForIndexing(text: string, maxChars = SEARCH_CHUNK_CHARS): s
 function splitPoint(text: string, start: number, maxChars: number): number {
   const window = text.slice(start, start + maxChars);
   let best = -1;
+  // The last `<` and `>` before the match, carried forward in one pass, so the
+  // whole window costs linear time (a lastIndexOf per match was quadratic,
+  // and this runs on the event loop).
+  let scanned = 0;
+  let lastOpen = -1;
+  let lastClose = -1;
   for (const match of window.matchAll(PLAIN_WORD_BEFORE_SPACE)) {
     const at = match.index as number;
+    for (; scanned < at; scanned++) {
+      const c = window.charCodeAt(scanned);
+      if (c === 0x3c /* < */) lastOpen = scanned;
+      else if (c === 0x3e /* > */) lastClose = scanned;
+    }
     // Inside what may be a markup tag (`<img alt="a b">` is one token to the parser), a word is not a token of its own.
-    if (window.lastIndexOf("<", at) > window.lastIndexOf(">", at)) continue;
+    if (lastOpen > lastClose) continue;
     if (!ENGLISH_STOP_WORDS.has((match[1] as string).toLowerCase())) best = at + (match[1] as string).length;
   }
   if (best > 0) return start + best;
