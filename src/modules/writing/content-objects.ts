@@ -89,6 +89,17 @@ export async function readObjectContent(db: Kysely<Tables>, storage: ContentStor
   return restoreRows(storage, await readChain(db, documentId, sha));
 }
 
+/** The kind of a document's object with this SHA-256, or undefined when it has none. */
+export async function objectKind(db: Kysely<Tables>, documentId: string, sha: string): Promise<ObjectKind | undefined> {
+  const row = await db
+    .selectFrom("document_objects")
+    .select("kind")
+    .where("document_id", "=", documentId)
+    .where("sha256", "=", sha)
+    .executeTakeFirst();
+  return row?.kind;
+}
+
 export type ObjectPlan =
   | { reuse: true; sha256: string; kind: ObjectKind }
   | {
@@ -118,13 +129,8 @@ export async function planObject(
   sha: string,
   current: { sha256: string; content?: () => Promise<Buffer | null> } | null,
 ): Promise<ObjectPlan> {
-  const existing = await db
-    .selectFrom("document_objects")
-    .select("kind")
-    .where("document_id", "=", doc.id)
-    .where("sha256", "=", sha)
-    .executeTakeFirst();
-  if (existing) return { reuse: true, sha256: sha, kind: existing.kind };
+  const existing = await objectKind(db, doc.id, sha);
+  if (existing) return { reuse: true, sha256: sha, kind: existing };
   const at = current
     ? await db
         .selectFrom("document_objects")

@@ -91,24 +91,18 @@ export async function transferDocuments(
         .where("id", "=", doc.id)
         .execute();
     }
-    await trx
-      .updateTable("document_versions")
-      .set({ organization_id: toOrganizationId })
-      .where(
-        "document_id",
-        "in",
-        docs.map((d) => d.id),
-      )
-      .execute();
-    await trx
-      .updateTable("document_search")
-      .set({ organization_id: toOrganizationId })
-      .where(
-        "document_id",
-        "in",
-        docs.map((d) => d.id),
-      )
-      .execute();
+    // The tenant key every owned row carries moves with its document.
+    for (const table of ["document_versions", "document_search"] as const) {
+      await trx
+        .updateTable(table)
+        .set({ organization_id: toOrganizationId })
+        .where(
+          "document_id",
+          "in",
+          docs.map((d) => d.id),
+        )
+        .execute();
+    }
     await trx
       .updateTable("ai_interactions")
       .set({ user_id: userId, anonymous_session_id: null, organization_id: toOrganizationId })

@@ -5,7 +5,14 @@ import { DatabaseUnavailableError } from "../../platform/database/sqlstate.ts";
 import type { Tables } from "../../platform/database/tables.ts";
 import { transaction } from "../../platform/database/transaction.ts";
 import { errors } from "../../platform/errors/catalog.ts";
-import { type ContentStorage, insertObject, planObject, readBytes, readObjectContent } from "./content-objects.ts";
+import {
+  type ContentStorage,
+  insertObject,
+  objectKind,
+  planObject,
+  readBytes,
+  readObjectContent,
+} from "./content-objects.ts";
 import { applyLegacyPatch } from "./legacy-patch.ts";
 import { sha256Hex } from "./object-codec.ts";
 import { indexSavedContent } from "./search-index.ts";
@@ -205,27 +212,19 @@ async function trySaveVersion(
       let addedBytes = 0;
       const needed = plan.reuse ? plan.sha256 : plan.baseSha;
       if (needed) {
-        const still = await trx
-          .selectFrom("document_objects")
-          .select("kind")
-          .where("document_id", "=", doc.id)
-          .where("sha256", "=", needed)
-          .executeTakeFirst();
+        const still = await objectKind(trx, doc.id, needed);
         if (!still) return OBJECT_GONE;
-        if (plan.reuse) kind = still.kind;
+        if (plan.reuse) kind = still;
       }
       if (!plan.reuse) {
         if (await insertObject(trx, doc.id, plan)) {
           addedBytes = plan.body.byteLength;
         } else {
           duplicate = true;
-          const other = await trx
-            .selectFrom("document_objects")
-            .select("kind")
-            .where("document_id", "=", doc.id)
-            .where("sha256", "=", contentSha)
-            .executeTakeFirstOrThrow();
-          kind = other.kind;
+          // Stored by a concurrent save of the same content, committed before this one took the lock.
+          const other = await objectKind(trx, doc.id, contentSha);
+          if (!other) throw new Error("a content object vanished under the document lock");
+          kind = other;
         }
       }
       const number = locked.last_version_number + 1;
