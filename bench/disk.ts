@@ -41,6 +41,7 @@ import { DATA_DIR_PARTS, type DataDirSizes, measureDataDir } from "../src/platfo
 import { createMigrator } from "../src/runtime/migrations.ts";
 import { openPlatform } from "../src/runtime/platform.ts";
 import { startWorkers } from "../src/runtime/workers.ts";
+import { httpClient } from "../test/support/http.ts";
 import { readRealHistories } from "../test/support/real-histories.ts";
 
 const ROUNDS = Number(process.env.BENCH_DISK_ROUNDS ?? 1);
@@ -86,14 +87,9 @@ async function replay(history: Map<string, string[]>, withHygiene: boolean): Pro
       : async () => {};
 
     const post = async (url: string, token: string | null, body: unknown) => {
-      const res = await fetch(base + url, {
-        method: "POST",
-        headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-        body: JSON.stringify(body),
-      });
-      const json = (await res.json()) as Record<string, any>;
-      if (res.status !== 201) throw new Error(`${url}: ${res.status} ${JSON.stringify(json)}`);
-      return json;
+      const res = await httpClient(base, { token: token ?? undefined })("POST", url, body);
+      if (res.status !== 201) throw new Error(`${url}: ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body;
     };
     const registered = await post("/v1/auth/register", null, {
       email: "bench@example.com",

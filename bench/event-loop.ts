@@ -26,6 +26,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
+import { httpClient } from "../test/support/http.ts";
 import { readRealHistory } from "../test/support/real-histories.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
@@ -97,17 +98,7 @@ function percentile(samples: number[], p: number): number {
 export async function runEventLoopBench() {
   const dir = await mkdtemp(path.join(tmpdir(), "strata-bench-event-loop-"));
   const server = await startServer(path.join(dir, "data"));
-  const headers = { authorization: `Bearer ${server.token}`, "content-type": "application/json" };
-  const call = async (method: string, url: string, body?: unknown) => {
-    const res = await fetch(`${server.url}${url}`, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
-  };
+  const call = httpClient(server.url, { token: server.token, timeoutMs: REQUEST_TIMEOUT_MS });
   try {
     const texts = revisions(VERSIONS);
     const created = await call("POST", "/v1/documents", { title: "Event loop", content: texts[0] });

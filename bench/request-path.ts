@@ -38,6 +38,7 @@ import { writingModule } from "../src/modules/writing/index.ts";
 import { createLogger } from "../src/platform/logging/logger.ts";
 import { createMigrator } from "../src/runtime/migrations.ts";
 import { openPlatform, type Platform } from "../src/runtime/platform.ts";
+import { httpClient } from "../test/support/http.ts";
 import { createScratchDatabase } from "../test/support/postgres.ts";
 import { TEST_SIGNING_SECRET } from "../test/support/services.ts";
 
@@ -142,14 +143,7 @@ async function profile(name: string, env: Record<string, string>, cleanup: () =>
     await createMigrator(platform.database, [writingModule]).up();
     const app = await buildServer(platform, [writingModule]);
     const base = await app.listen({ port: 0, host: "127.0.0.1" });
-    const post = async (url: string, body: unknown, token?: string) => {
-      const response = await fetch(`${base}${url}`, {
-        method: "POST",
-        headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-        body: JSON.stringify(body),
-      });
-      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-    };
+    const post = (url: string, body: unknown, token?: string) => httpClient(base, { token })("POST", url, body);
     const registered = await post("/v1/auth/register", {
       email: `bench-${randomUUID().slice(0, 8)}@example.com`,
       password: "correct horse battery staple 42",

@@ -32,6 +32,7 @@ import { awaitSearchIndexing } from "../src/modules/writing/search-indexer.ts";
 import { createLogger } from "../src/platform/logging/logger.ts";
 import { createMigrator } from "../src/runtime/migrations.ts";
 import { openPlatform } from "../src/runtime/platform.ts";
+import { httpClient } from "../test/support/http.ts";
 import { REAL_HISTORIES_DIR, readRealHistories } from "../test/support/real-histories.ts";
 
 const _repoRoot = path.resolve(import.meta.dirname, "..");
@@ -151,17 +152,9 @@ export async function runVersionsBench() {
     const address = app.server.address();
     const base = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
     const call = async (method: string, url: string, token?: string, body?: unknown) => {
-      const res = await fetch(`${base}${url}`, {
-        method,
-        headers: {
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-          ...(body ? { "content-type": "application/json" } : {}),
-        },
-        body: body ? JSON.stringify(body) : undefined,
-      });
-      const json = (await res.json()) as any;
-      if (res.status >= 300) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(json)}`);
-      return json;
+      const res = await httpClient(base, { token })(method, url, body);
+      if (res.status >= 300) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body;
     };
     const reg = await call("POST", "/v1/auth/register", undefined, {
       email: "bench@example.com",

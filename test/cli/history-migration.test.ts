@@ -7,6 +7,7 @@ import { loadConfig } from "../../src/config/config.ts";
 import { createLogger } from "../../src/platform/logging/logger.ts";
 import { openPlatform } from "../../src/runtime/platform.ts";
 import { exitOf, startCommand, startServe } from "../support/cli.ts";
+import { httpClient } from "../support/http.ts";
 import { rewriteAsLegacyHistory } from "../support/legacy-history.ts";
 
 const DOCUMENTS = 12;
@@ -37,17 +38,7 @@ describe("history migration across a crash (embedded strata serve)", () => {
 
   it("survives kill -9 mid-way and finishes on restart with every version intact", async () => {
     const env = { PORT: "0", HOST: "127.0.0.1", STRATA_DATA_DIR: dataDir };
-    const api = (base: string, token?: string) => async (method: string, url: string, body?: unknown) => {
-      const res = await fetch(`${base}${url}`, {
-        method,
-        headers: {
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-          ...(body ? { "content-type": "application/json" } : {}),
-        },
-        body: body ? JSON.stringify(body) : undefined,
-      });
-      return { status: res.status, body: (await res.json()) as any };
-    };
+    const api = (base: string, token?: string) => httpClient(base, { token });
 
     // 1. Histories written through the API, by a real server.
     const expected = new Map<string, string[]>();

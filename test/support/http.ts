@@ -36,3 +36,24 @@ function randomLoopback(): string {
   const octet = () => Math.floor(Math.random() * 254) + 1;
   return `127.${octet()}.${octet()}.${octet()}`;
 }
+
+/**
+ * The same over a real socket, for a server listening at `base` (a spawned
+ * `strata serve`, or a benchmark's): JSON in, status and JSON out, as the
+ * caller identified by `token`.
+ */
+export function httpClient(base: string, options: { token?: string; timeoutMs?: number } = {}) {
+  return async function call(method: string, url: string, body?: unknown) {
+    const res = await fetch(`${base}${url}`, {
+      method,
+      headers: {
+        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+        ...(body !== undefined ? { "content-type": "application/json" } : {}),
+      },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+      signal: options.timeoutMs ? AbortSignal.timeout(options.timeoutMs) : undefined,
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text ? safeJson(text) : null) as any };
+  };
+}

@@ -9,18 +9,23 @@ import type { Platform } from "../../runtime/platform.ts";
  * read of a document whose content has not changed. Bounded by size (the
  * UTF-16 length JavaScript holds the text in), least recently read first out.
  */
-const MAX_BYTES = 64 * 1024 * 1024;
+export const contentMemory = textMemoryPerPlatform<string>(64 * 1024 * 1024);
 
-const perPlatform = new WeakMap<Platform, LRUCache<string, string>>();
-
-export function contentMemory(platform: Platform): LRUCache<string, string> {
-  let memory = perPlatform.get(platform);
-  if (!memory) {
-    memory = new LRUCache<string, string>({
-      maxSize: MAX_BYTES,
-      sizeCalculation: (text) => Math.max(1, text.length * 2),
-    });
-    perPlatform.set(platform, memory);
-  }
-  return memory;
+/**
+ * One size-bounded LRU of strings per platform (tests run several side by
+ * side), created on first use; sizes count the UTF-16 bytes a string holds.
+ */
+export function textMemoryPerPlatform<K extends {}>(maxBytes: number): (platform: Platform) => LRUCache<K, string> {
+  const perPlatform = new WeakMap<Platform, LRUCache<K, string>>();
+  return (platform) => {
+    let memory = perPlatform.get(platform);
+    if (!memory) {
+      memory = new LRUCache<K, string>({
+        maxSize: maxBytes,
+        sizeCalculation: (text) => Math.max(1, text.length * 2),
+      });
+      perPlatform.set(platform, memory);
+    }
+    return memory;
+  };
 }

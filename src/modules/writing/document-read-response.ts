@@ -1,6 +1,6 @@
-import { LRUCache } from "lru-cache";
 import type { Principal } from "../../platform/identity/principal.ts";
 import type { Platform } from "../../runtime/platform.ts";
+import { textMemoryPerPlatform } from "./content-memory.ts";
 import { readOwnedDocument } from "./document-read.ts";
 import { isSharedRow } from "./document-row-cache.ts";
 import { currentContent, type DocumentRow } from "./documents.ts";
@@ -19,21 +19,7 @@ import { documentView } from "./views.ts";
  * and ages out; the whole is bounded by size. Rows read by statement (the
  * server profile) are fresh objects every time and are not kept.
  */
-const MAX_BYTES = 32 * 1024 * 1024;
-
-const perPlatform = new WeakMap<Platform, LRUCache<DocumentRow, string>>();
-
-function bodies(platform: Platform): LRUCache<DocumentRow, string> {
-  let held = perPlatform.get(platform);
-  if (!held) {
-    held = new LRUCache<DocumentRow, string>({
-      maxSize: MAX_BYTES,
-      sizeCalculation: (json) => Math.max(1, json.length * 2),
-    });
-    perPlatform.set(platform, held);
-  }
-  return held;
-}
+const bodies = textMemoryPerPlatform<DocumentRow>(32 * 1024 * 1024);
 
 /** The caller's document as the route's JSON, `serialize` being the route's own response serializer. */
 export async function documentReadBody(
