@@ -34,10 +34,13 @@ import { ownerColumn } from "./owner-scope.ts";
  */
 const TOUCH_AFTER_MS = 60_000;
 
+/** The document row by id; the owner's conditions are appended to it. */
+function byIdStatement(): string {
+  return `select ${DOCUMENT_COLUMNS.map((c) => c.slice("documents.".length)).join(", ")} from documents where id = $1`;
+}
+
 function statement(owner: "user_id" | "anonymous_session_id", byOrganization: boolean): string {
-  const columns = DOCUMENT_COLUMNS.map((c) => c.slice("documents.".length)).join(", ");
-  return `select ${columns} from documents
-where id = $1 and ${owner} = $2${byOrganization ? " and organization_id = $3" : ""} and deleted_at is null`;
+  return `${byIdStatement()} and ${owner} = $2${byOrganization ? " and organization_id = $3" : ""} and deleted_at is null`;
 }
 
 // Written on first use, once the column list's module has finished loading.
@@ -49,10 +52,7 @@ export async function readOwnedDocument(platform: Platform, principal: Principal
     user: preparedStatement("document_read_user", statement("user_id", false)),
     apiKey: preparedStatement("document_read_api_key", statement("user_id", true)),
     anonymous: preparedStatement("document_read_anonymous", statement("anonymous_session_id", false)),
-    byId: preparedStatement(
-      "document_read_by_id",
-      `select ${DOCUMENT_COLUMNS.map((c) => c.slice("documents.".length)).join(", ")} from documents where id = $1`,
-    ),
+    byId: preparedStatement("document_read_by_id", byIdStatement()),
   };
   const owner = ownerColumn(principal);
   const cache = documentRowCache(platform);
