@@ -28,7 +28,6 @@ import { loadConfig } from "../src/config/config.ts";
 import { buildServer } from "../src/http/server.ts";
 import { writingModule } from "../src/modules/writing/index.ts";
 import { applyDelta, encodeObject, makeDelta } from "../src/modules/writing/object-codec.ts";
-import { awaitSearchIndexing } from "../src/modules/writing/search-indexer.ts";
 import { createLogger } from "../src/platform/logging/logger.ts";
 import { createMigrator } from "../src/runtime/migrations.ts";
 import { openPlatform } from "../src/runtime/platform.ts";
@@ -197,18 +196,6 @@ export async function runVersionsBench() {
         restores.push(performance.now() - t);
         restored.push([v.number, n]);
       }
-      // The same, with the previous restore's search indexing (which runs
-      // after its commit, on the same single PGlite backend) finished first:
-      // the restore's own latency rather than back-to-back throughput.
-      const settled: number[] = [];
-      for (let i = 0; i < RESTORES; i++) {
-        const n = 1 + Math.floor(random() * history.revisions.length);
-        await awaitSearchIndexing(platform);
-        const t = performance.now();
-        const v = await call("POST", `/v1/documents/${doc.id}/versions/${n}/restore`, token);
-        settled.push(performance.now() - t);
-        restored.push([v.number, n]);
-      }
       const afterRestores = (await call("GET", `/v1/documents/${doc.id}`, token)).history.storedBytes as number;
       for (const [number, from] of restored) {
         const v = await call("GET", `/v1/documents/${doc.id}/versions/${number}`, token);
@@ -243,9 +230,6 @@ export async function runVersionsBench() {
       );
       console.log(
         `  restore p50 ${ms(percentile(restores, 0.5))} ms  p99 ${ms(percentile(restores, 0.99))} ms  (goal p99 <= 20 ms; ${RESTORES} random, back to back, byte-exact; added ${afterRestores - stored} B)`,
-      );
-      console.log(
-        `  restore p50 ${ms(percentile(settled, 0.5))} ms  p99 ${ms(percentile(settled, 0.99))} ms  (${RESTORES} more, each after the previous one's search indexing settled)`,
       );
     }
 

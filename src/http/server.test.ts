@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Type } from "typebox";
 import { openTestPlatform } from "../../test/support/embedded.ts";
+import { httpClient } from "../../test/support/http.ts";
 import type { StrataModule } from "../runtime/module.ts";
 import type { Platform } from "../runtime/platform.ts";
 import type { App } from "./app.ts";
@@ -12,7 +13,7 @@ import { buildServer } from "./server.ts";
 const probe: StrataModule = {
   name: "probe",
   migrations: [],
-  routes(app) {
+  routes(app, platform) {
     app.post(
       "/probes",
       {
@@ -26,6 +27,7 @@ const probe: StrataModule = {
       },
       async (request, reply) => reply.status(201).send({ received: request.body }),
     );
+    app.get("/probes/in-flight", async () => ({ inFlight: platform.database.foreground.inFlight }));
     app.get("/probes/boom", async () => {
       throw new Error("secret internals: password=hunter2");
     });
@@ -57,6 +59,19 @@ describe("HTTP server", () => {
   after(async () => {
     await app.close();
     await dispose();
+  });
+
+  it("counts requests in flight over a real socket, so background steps on the embedded database wait for a gap", async () => {
+    await app.listen({ port: 0, host: "127.0.0.1" });
+    const address = app.server.address();
+    const base = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+    const [a, b] = await Promise.all([
+      httpClient(base)("GET", "/v1/probes/in-flight"),
+      httpClient(base)("GET", "/v1/probes/in-flight"),
+    ]);
+    assert.ok(a.body.inFlight >= 1 && b.body.inFlight >= 1, JSON.stringify([a.body, b.body]));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(platform.database.foreground.inFlight, 0, "every finished response left");
   });
 
   it("answers liveness", async () => {

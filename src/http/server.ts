@@ -52,6 +52,11 @@ export async function buildServer(platform: Platform, modules: readonly StrataMo
   app.setNotFoundHandler((request) => {
     throw errors.routeNotFound(request.method, request.url.split("?")[0] ?? request.url);
   });
+  // Background steps on the embedded database wait for a gap between requests (foreground.ts).
+  const foreground = platform.database.foreground;
+  if (foreground.yields) {
+    app.server.on("request", (_request, response) => response.once("close", foreground.enter()));
+  }
   app.addHook("onSend", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });

@@ -15,7 +15,12 @@ import { createMigrator } from "../../runtime/migrations.ts";
 import { openPlatform, type Platform } from "../../runtime/platform.ts";
 import { writingModule } from "./index.ts";
 import { SEARCH_CHUNK_CHARS, splitForIndexing } from "./search-chunks.ts";
-import { awaitSearchIndexing, scheduleSearchIndexing, textVector } from "./search-indexer.ts";
+import {
+  awaitSearchIndexing,
+  SEARCH_REINDEX_INTERVAL_MS,
+  scheduleSearchIndexing,
+  textVector,
+} from "./search-indexer.ts";
 import { reindexPendingSearch } from "./search-reindex.ts";
 
 async function serve(platform: Platform) {
@@ -314,6 +319,64 @@ describe("indexing large texts in pieces", () => {
       indexed_at = now() - interval '31 seconds' where document_id = ${doc.id}`.execute(db());
     assert.equal(await reindexPendingSearch(opened.platform), 1);
     assert.equal((await search(call, token, "platypus")).length, 1);
+  });
+  it("indexes a document at most once per interval: saves in quick succession are indexed once, for the last", async () => {
+    const doc = (await call("POST", "/v1/documents", { token, body: { title: "Rapid", content: "small start" } })).body;
+    await awaitSearchIndexing(opened.platform);
+    const started = performance.now();
+    const first = await call("POST", `/v1/documents/${doc.id}/versions`, {
+      token,
+      body: { content: `${mixedText(20_000, 21)} numbat` },
+    });
+    assert.equal(first.status, 201);
+    await awaitSearchIndexing(opened.platform);
+    assert.equal((await search(call, token, "numbat")).length, 1, "the first large save is indexed at once");
+    // Three more within the interval: one indexing, after the interval, of the last.
+    for (const seed of [22, 23, 24]) {
+      const res = await call("POST", `/v1/documents/${doc.id}/versions`, {
+        token,
+        body: { content: `${mixedText(20_000, seed)} quoll${seed}` },
+      });
+      assert.equal(res.status, 201);
+    }
+    await awaitSearchIndexing(opened.platform);
+    assert.ok(
+      performance.now() - started >= SEARCH_REINDEX_INTERVAL_MS,
+      "the second indexing began no sooner than the interval after the first",
+    );
+    assert.equal((await search(call, token, "quoll24")).length, 1);
+    assert.equal((await search(call, token, "quoll22")).length, 0);
+    assert.equal((await search(call, token, "numbat")).length, 0);
+  });
+
+  it("restores a large version by reference: no new object, exact content, searchable once indexed", async () => {
+    const texts = [25, 26].map((seed) => `${mixedText(20_000, seed)} dingo${seed}`);
+    const doc = (await call("POST", "/v1/documents", { token, body: { title: "Restore", content: texts[0] } })).body;
+    await call("POST", `/v1/documents/${doc.id}/versions`, { token, body: { content: texts[1] } });
+    await awaitSearchIndexing(opened.platform);
+    const objects = async () =>
+      Number(
+        (
+          await db()
+            .selectFrom("document_objects")
+            .select(sql<number>`count(*)`.as("n"))
+            .where("document_id", "=", doc.id)
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    const before = await objects();
+    const restored = await call("POST", `/v1/documents/${doc.id}/versions/1/restore`, { token });
+    assert.equal(restored.status, 201);
+    assert.equal(await objects(), before, "the restore refers to the stored object");
+    // The current-content copy is rebuilt from the object on the next read.
+    const read = await call("GET", `/v1/documents/${doc.id}`, { token });
+    assert.equal(read.body.content, texts[0]);
+    assert.equal(read.body.history.versions, 3);
+    const version = await call("GET", `/v1/documents/${doc.id}/versions/${restored.body.number}`, { token });
+    assert.equal(version.body.content, texts[0]);
+    await awaitSearchIndexing(opened.platform);
+    assert.equal((await search(call, token, "dingo25")).length, 1);
+    assert.equal((await search(call, token, "dingo26")).length, 0);
   });
 });
 

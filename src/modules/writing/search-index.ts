@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { type Kysely, sql } from "kysely";
+import { type Kysely, type RawBuilder, sql } from "kysely";
 import type { Tables } from "../../platform/database/tables.ts";
 import type { VersionKind } from "./tables.ts";
 
@@ -52,12 +52,20 @@ type Db = Kysely<Tables>;
 export async function indexSavedContent(
   trx: Db,
   doc: { id: string },
-  input: { content: string; kind: VersionKind },
+  saved: {
+    kind: VersionKind;
+    /** The content, or null when the save reused a stored object without reading it (a restore). */
+    text: string | null;
+    /** The content's SHA-256 and UTF-8 size. */
+    sha256: string;
+    size: number;
+  },
 ): Promise<boolean> {
   // A suggestion does not become the current content until it is accepted (a save of its own).
-  if (input.kind === "ai_suggestion") return false;
-  const text = input.content.slice(0, SEARCH_TEXT_LIMIT);
-  const digest = textDigest(text);
+  if (saved.kind === "ai_suggestion") return false;
+  const text = saved.text?.slice(0, SEARCH_TEXT_LIMIT) ?? null;
+  // Content within the limit is indexed whole, so the text's digest is the content's.
+  const digest = text !== null ? textDigest(text) : saved.size <= SEARCH_TEXT_LIMIT ? saved.sha256 : null;
   const entry = await trx
     .selectFrom("document_search")
     .select([
@@ -66,12 +74,12 @@ export async function indexSavedContent(
     ])
     .where("document_id", "=", doc.id)
     .executeTakeFirst();
-  if (entry?.text_sha256 === digest) {
+  if (digest !== null && entry?.text_sha256 === digest) {
     await clearPending(trx, doc.id);
     return false;
   }
-  const coalesced = input.kind === "minor" && entry?.fresh === true;
-  if (coalesced || Buffer.byteLength(text) > INLINE_INDEX_BYTES) {
+  const coalesced = saved.kind === "minor" && entry?.fresh === true;
+  if (coalesced || text === null || Buffer.byteLength(text) > INLINE_INDEX_BYTES) {
     await trx
       .insertInto("document_search_pending")
       .values({ document_id: doc.id })
@@ -86,11 +94,17 @@ export async function indexSavedContent(
 /**
  * Writes the entry from `text` (already cut to SEARCH_TEXT_LIMIT) and the
  * document's title and description as they are in this transaction, and
- * takes the document off the pending queue. `textVector` is the text's
- * to_tsvector('english') when it was computed beforehand, in steps.
+ * takes the document off the pending queue. `textVector` is an expression
+ * for the text's to_tsvector('english') when it was computed beforehand, in
+ * steps (search-indexer.ts).
  */
-export async function writeSearchEntry(trx: Db, documentId: string, text: string, textVector?: string): Promise<void> {
-  const body = textVector === undefined ? sql`to_tsvector('english', b.body)` : sql`${textVector}::tsvector`;
+export async function writeSearchEntry(
+  trx: Db,
+  documentId: string,
+  text: string,
+  textVector?: RawBuilder<unknown>,
+): Promise<void> {
+  const body = textVector ?? sql`to_tsvector('english', b.body)`;
   await sql`
     insert into document_search (document_id, organization_id, search_text, text_sha256, search_vector, indexed_at)
     select d.id, d.organization_id, b.body, ${textDigest(text)}, ${weightedVector(sql`d.title`, sql`d.description`, body)}, now()

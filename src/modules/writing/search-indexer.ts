@@ -16,6 +16,39 @@ interface Run {
 
 // Per database (one per platform): the indexing in flight for each document.
 const inFlight = new WeakMap<object, Map<string, Run>>();
+// Per database: when each document's last indexing began (performance.now()).
+const lastStarted = new WeakMap<object, Map<string, number>>();
+
+/**
+ * A document is indexed after commit at most once per this interval: saves
+ * in quick succession (an editor saving as the user types, a script
+ * replaying a history, restores clicked through one after another) are
+ * indexed once for the last of them, as a search engine's refresh interval
+ * does, instead of once each. A document not indexed within the interval is
+ * indexed at once.
+ */
+export const SEARCH_REINDEX_INTERVAL_MS = 1_000;
+
+function startedOf(platform: IndexingPlatform): Map<string, number> {
+  let started = lastStarted.get(platform.database);
+  if (!started) {
+    started = new Map();
+    lastStarted.set(platform.database, started);
+  }
+  return started;
+}
+
+/** Waits out the rest of the document's interval, then marks its indexing as begun. */
+async function takeTurn(platform: IndexingPlatform, documentId: string): Promise<void> {
+  const started = startedOf(platform);
+  const wait = (started.get(documentId) ?? Number.NEGATIVE_INFINITY) + SEARCH_REINDEX_INTERVAL_MS - performance.now();
+  if (wait > 0) await new Promise<void>((resolve) => setTimeout(resolve, wait));
+  const now = performance.now();
+  if (started.size >= 10_000) {
+    for (const [id, at] of started) if (now - at >= SEARCH_REINDEX_INTERVAL_MS) started.delete(id);
+  }
+  started.set(documentId, now);
+}
 
 function runsOf(platform: IndexingPlatform): Map<string, Run> {
   let runs = inFlight.get(platform.database);
@@ -29,9 +62,10 @@ function runsOf(platform: IndexingPlatform): Map<string, Run> {
 /**
  * Indexes a queued document soon, without the caller waiting; called after
  * a save's commit (search-index.ts) and by the sweep. At most one indexing
- * of a document runs at a time in this process: asked again while one runs,
- * it runs once more afterwards, since the document may have changed after
- * the running one read it. Failures are logged and left to the sweep (the
+ * of a document runs at a time in this process, and at most one begins per
+ * SEARCH_REINDEX_INTERVAL_MS: asked again while one waits or runs, it runs
+ * once more afterwards, since the document may have changed after the
+ * running one read it. Failures are logged and left to the sweep (the
  * document stays in `document_search_pending`). The promise tells whether
  * the last run wrote the entry; it never rejects.
  */
@@ -47,6 +81,8 @@ export function scheduleSearchIndexing(platform: IndexingPlatform, documentId: s
     let wrote = false;
     try {
       do {
+        await takeTurn(platform, documentId);
+        // Asked again before this point: this run reads the document after it, and covers that.
         run.again = false;
         try {
           // A rerun that finds the document indexed already does not undo the first run's write.
@@ -97,9 +133,12 @@ async function indexQueuedDocument(platform: IndexingPlatform, documentId: strin
     .where("p.document_id", "=", documentId)
     .executeTakeFirst();
   if (!doc) return false;
+  // Reading may mean restoring the content from its chain (after a restore): a step of its own.
+  await platform.database.foreground.quiet();
   const text = (await readCurrentContent(db, platform, doc)).slice(0, SEARCH_TEXT_LIMIT);
   // The entry already holds this text (a re-save, a restore of the current content): only the queue is cleared.
-  const vector = doc.text_sha256 === textDigest(text) ? undefined : await textVector(platform, text);
+  const vectors = doc.text_sha256 === textDigest(text) ? undefined : await pieceVectors(platform, text);
+  await platform.database.foreground.quiet();
   return transaction(db, async (trx) => {
     const now = await trx
       .selectFrom("documents")
@@ -108,23 +147,46 @@ async function indexQueuedDocument(platform: IndexingPlatform, documentId: strin
       .forUpdate()
       .executeTakeFirst();
     if (now?.content_sha256 !== doc.content_sha256) return false;
-    if (vector === undefined) {
+    if (vectors === undefined) {
       await trx.deleteFrom("document_search_pending").where("document_id", "=", documentId).execute();
     } else {
-      await writeSearchEntry(trx, documentId, text, vector);
+      await writeSearchEntry(trx, documentId, text, joinedVector(vectors));
     }
     return true;
   });
 }
 
-/** to_tsvector('english', text), a piece per statement, joined with `||` (which shifts positions as whole-text indexing counts them). */
-export async function textVector(platform: Pick<Platform, "database">, text: string): Promise<string> {
-  let vector = "";
+/**
+ * to_tsvector('english') of each piece of the text (search-chunks.ts), one
+ * statement per piece, each after a gap between requests on the embedded
+ * database (foreground.ts). Joined with `||` in the statement that writes
+ * the entry (joinedVector), they give the whole text's vector.
+ */
+export async function pieceVectors(platform: Pick<Platform, "database">, text: string): Promise<string[]> {
+  const vectors: string[] = [];
   for (const piece of splitForIndexing(text)) {
     await new Promise<void>((resolve) => setImmediate(resolve));
-    const { rows } = await sql<{ v: string }>`
-      select (${vector}::tsvector || to_tsvector('english', ${piece}))::text as v`.execute(platform.database.db);
-    vector = (rows[0] as { v: string }).v;
+    await platform.database.foreground.quiet();
+    const { rows } = await sql<{ v: string }>`select to_tsvector('english', ${piece})::text as v`.execute(
+      platform.database.db,
+    );
+    vectors.push((rows[0] as { v: string }).v);
   }
-  return vector;
+  return vectors;
+}
+
+/** The pieces' vectors as one tsvector expression (empty text: the empty vector). */
+export function joinedVector(vectors: readonly string[]) {
+  if (vectors.length === 0) return sql`''::tsvector`;
+  return sql.join(
+    vectors.map((v) => sql`${v}::tsvector`),
+    sql` || `,
+  );
+}
+
+/** The whole text's vector, computed a piece at a time (what the indexer writes), as text. */
+export async function textVector(platform: Pick<Platform, "database">, text: string): Promise<string> {
+  const vectors = await pieceVectors(platform, text);
+  const { rows } = await sql<{ v: string }>`select (${joinedVector(vectors)})::text as v`.execute(platform.database.db);
+  return (rows[0] as { v: string }).v;
 }

@@ -8,6 +8,7 @@ import { errors } from "../../platform/errors/catalog.ts";
 import {
   type ContentStorage,
   insertObject,
+  type ObjectPlan,
   objectKind,
   planObject,
   readBytes,
@@ -142,17 +143,29 @@ export async function findVersion(db: Kysely<Tables>, documentId: string, number
  * checksum, so a crash between the two is repaired on the next read. Being
  * a derived copy, it is written without an fsync (durability "cache").
  */
+/**
+ * What a save stores: new content, or content the document already holds,
+ * named by the object's SHA-256 and size (a restore), which needs neither
+ * reading nor encoding.
+ */
+export type SaveInput = { kind: VersionKind; changeDescription?: string | null; author: Author } & (
+  | { content: string }
+  | { held: { sha256: string; size: number } }
+);
+
 export async function saveVersion(
   db: Kysely<Tables>,
   storage: IndexingPlatform,
   doc: DocumentRef,
-  input: { content: string; kind: VersionKind; changeDescription?: string | null; author: Author },
+  input: SaveInput,
 ): Promise<SavedVersion> {
   // The object chosen to reuse or to delta against may be reclaimed before
   // the transaction locks the document; then the plan is made again.
   for (let attempt = 1; ; attempt++) {
     const saved = await trySaveVersion(db, storage, doc, input);
     if (saved !== OBJECT_GONE) return saved;
+    // A held object is a live version's: it went with that version, pruned meanwhile.
+    if ("held" in input) throw errors.notFound("version");
     if (attempt >= 3) throw new Error("the stored content changed under three attempts to save a version");
   }
 }
@@ -163,33 +176,17 @@ async function trySaveVersion(
   db: Kysely<Tables>,
   storage: IndexingPlatform,
   doc: DocumentRef,
-  input: { content: string; kind: VersionKind; changeDescription?: string | null; author: Author },
+  input: SaveInput,
 ): Promise<SavedVersion | typeof OBJECT_GONE> {
   const { blobs } = storage;
   const owner = ownerKey(doc);
-  const bytes = Buffer.from(input.content, "utf8");
-  const contentSha = sha256Hex(bytes);
-  const contentSize = bytes.byteLength;
-  // The history continues from the current version's object; its content
-  // is usually at hand in the current-content blob (checked by planObject).
-  const current = await db
-    .selectFrom("documents")
-    .select(["content_sha256", "content_key"])
-    .where("id", "=", doc.id)
-    .executeTakeFirst();
-  const plan = await planObject(
-    db,
-    storage,
-    doc,
-    bytes,
-    contentSha,
-    current?.content_sha256
-      ? {
-          sha256: current.content_sha256,
-          content: () => readBytes(blobs, current.content_key).catch(() => null),
-        }
-      : null,
-  );
+  const bytes = "content" in input ? Buffer.from(input.content, "utf8") : null;
+  const { sha256: contentSha, size: contentSize } =
+    "held" in input ? input.held : { sha256: sha256Hex(bytes as Buffer), size: (bytes as Buffer).byteLength };
+  // Held content is reused as it is (its kind is read under the lock below).
+  const plan: ObjectPlan = bytes
+    ? await planNewContent(db, storage, doc, bytes, contentSha)
+    : { reuse: true, sha256: contentSha, kind: "delta" };
   const blobKey = plan.reuse ? null : plan.blobKey;
   if (!plan.reuse && blobKey) {
     await blobs.put(blobKey, plan.body, { contentType: "application/octet-stream" });
@@ -271,7 +268,12 @@ async function trySaveVersion(
         })
         .where("id", "=", doc.id)
         .execute();
-      const searchDeferred = await indexSavedContent(trx, doc, input);
+      const searchDeferred = await indexSavedContent(trx, doc, {
+        kind: input.kind,
+        text: "content" in input ? input.content : null,
+        sha256: contentSha,
+        size: contentSize,
+      });
       return { id, number, kind: input.kind, createdAt: row.created_at, searchDeferred };
     });
   } catch (error) {
@@ -282,7 +284,9 @@ async function trySaveVersion(
   }
   if (blobKey && (saved === OBJECT_GONE || duplicate)) await blobs.delete(blobKey).catch(() => {});
   if (saved === OBJECT_GONE) return OBJECT_GONE;
-  if (input.kind !== "ai_suggestion") {
+  // Held content is not at hand: the blob is rebuilt by the next reader
+  // (readCurrentContent), usually the search indexing that follows.
+  if (input.kind !== "ai_suggestion" && bytes) {
     await blobs
       .put(documentContentKey(owner, doc.id), bytes, { contentType: "text/plain; charset=utf-8", durability: "cache" })
       .catch(() => {
@@ -291,6 +295,38 @@ async function trySaveVersion(
   }
   if (saved.searchDeferred && !db.isTransaction) void scheduleSearchIndexing(storage, doc.id);
   return saved;
+}
+
+/**
+ * How to store new content: the history continues from the current
+ * version's object, whose content is usually at hand in the current-content
+ * blob (checked by planObject).
+ */
+async function planNewContent(
+  db: Kysely<Tables>,
+  storage: IndexingPlatform,
+  doc: DocumentRef,
+  bytes: Buffer,
+  sha: string,
+): Promise<ObjectPlan> {
+  const current = await db
+    .selectFrom("documents")
+    .select(["content_sha256", "content_key"])
+    .where("id", "=", doc.id)
+    .executeTakeFirst();
+  return planObject(
+    db,
+    storage,
+    doc,
+    bytes,
+    sha,
+    current?.content_sha256
+      ? {
+          sha256: current.content_sha256,
+          content: () => readBytes(storage.blobs, current.content_key).catch(() => null),
+        }
+      : null,
+  );
 }
 
 /**

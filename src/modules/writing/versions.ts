@@ -6,6 +6,7 @@ import { displayDiffTask } from "./compute-tasks.ts";
 import type { DisplayDiff } from "./display-diff.ts";
 import { checkContent, ownedDocument } from "./documents.ts";
 import { authorOf } from "./owner-scope.ts";
+import { INLINE_INDEX_BYTES } from "./search-index.ts";
 import type { VersionKind } from "./tables.ts";
 import { findVersion, readVersionContent, type SavedVersion, saveVersion } from "./version-store.ts";
 import { type VersionView, versionView } from "./views.ts";
@@ -93,17 +94,30 @@ export async function diffVersions(
   return { from, to, changes, stats };
 }
 
-/** Restores an old version by saving its content as a new major version; history is never rewritten. */
+/**
+ * Restores an old version by saving its content as a new major version;
+ * history is never rewritten. The content is already a stored object of
+ * the document, so the new version refers to it without reading or
+ * encoding it; only a small text is read, to be searchable as soon as the
+ * restore is acknowledged (search-index.ts), and a version the history
+ * migration has not reached yet has no object to refer to.
+ */
 export async function restoreVersion(platform: Platform, principal: Principal, documentId: string, number: number) {
   const doc = await ownedDocument(platform, principal, documentId);
   const version = await findVersion(platform.database.db, documentId, number);
-  const content = await readVersionContent(platform.database.db, platform, version);
-  return saveVersion(platform.database.db, platform, doc, {
-    content,
-    kind: "major",
+  const common = {
+    kind: "major" as const,
     changeDescription: `Restored version ${number}`,
     author: authorOf(principal),
-  });
+  };
+  if (version.blob_key === null && version.content_size > INLINE_INDEX_BYTES) {
+    return saveVersion(platform.database.db, platform, doc, {
+      ...common,
+      held: { sha256: version.content_sha256, size: version.content_size },
+    });
+  }
+  const content = await readVersionContent(platform.database.db, platform, version);
+  return saveVersion(platform.database.db, platform, doc, { ...common, content });
 }
 
 function decodeNumberCursor(raw: string | undefined): number | null {
