@@ -129,16 +129,16 @@ export async function planObject(
   sha: string,
   current: { sha256: string; content?: () => Promise<Buffer | null> } | null,
 ): Promise<ObjectPlan> {
-  const existing = await objectKind(db, doc.id, sha);
-  if (existing) return { reuse: true, sha256: sha, kind: existing };
-  const at = current
-    ? await db
-        .selectFrom("document_objects")
-        .select(["sha256", "depth", "run"])
-        .where("document_id", "=", doc.id)
-        .where("sha256", "=", current.sha256)
-        .executeTakeFirst()
-    : undefined;
+  // The content's own object, if the document has it already, and the current one, in one query.
+  const found = await db
+    .selectFrom("document_objects")
+    .select(["sha256", "kind", "depth", "run"])
+    .where("document_id", "=", doc.id)
+    .where("sha256", "in", current ? [sha, current.sha256] : [sha])
+    .execute();
+  const existing = found.find((o) => o.sha256 === sha);
+  if (existing) return { reuse: true, sha256: sha, kind: existing.kind };
+  const at = current ? found.find((o) => o.sha256 === current.sha256) : undefined;
   const placement = nextPlacement(at ?? null);
   let base: { sha256: string; depth: number; run: number; content: Buffer } | null = null;
   if (at && placement === "run") {

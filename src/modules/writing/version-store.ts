@@ -40,6 +40,13 @@ export interface DocumentRef {
   user_id: string | null;
   anonymous_session_id: string | null;
   organization_id: string;
+  /**
+   * The current content's checksum and blob, as the caller read the row
+   * (to delta against without reading the row again). A save committed
+   * since only makes the new object a delta on an older one.
+   */
+  content_sha256?: string;
+  content_key?: string;
 }
 
 export interface SavedVersion {
@@ -197,9 +204,22 @@ async function trySaveVersion(
   let saved: SavedVersion | typeof OBJECT_GONE;
   try {
     saved = await transaction(db, async (trx) => {
+      // The object reused, or the base, is checked in the same statement:
+      // objects are reclaimed only under this lock (content-objects.ts).
+      const needed = plan.reuse ? plan.sha256 : plan.baseSha;
       const locked = await trx
         .selectFrom("documents")
-        .select(["last_version_number", "current_version_id"])
+        .select([
+          "last_version_number",
+          "current_version_id",
+          (eb) =>
+            eb
+              .selectFrom("document_objects")
+              .select("kind")
+              .where("document_id", "=", doc.id)
+              .where("sha256", "=", needed ?? "")
+              .as("needed_kind"),
+        ])
         .where("id", "=", doc.id)
         .forUpdate()
         .executeTakeFirst();
@@ -207,11 +227,9 @@ async function trySaveVersion(
       if (!locked) throw errors.notFound("document");
       let kind = plan.kind;
       let addedBytes = 0;
-      const needed = plan.reuse ? plan.sha256 : plan.baseSha;
       if (needed) {
-        const still = await objectKind(trx, doc.id, needed);
-        if (!still) return OBJECT_GONE;
-        if (plan.reuse) kind = still;
+        if (!locked.needed_kind) return OBJECT_GONE;
+        if (plan.reuse) kind = locked.needed_kind;
       }
       if (!plan.reuse) {
         if (await insertObject(trx, doc.id, plan)) {
@@ -309,11 +327,14 @@ async function planNewContent(
   bytes: Buffer,
   sha: string,
 ): Promise<ObjectPlan> {
-  const current = await db
-    .selectFrom("documents")
-    .select(["content_sha256", "content_key"])
-    .where("id", "=", doc.id)
-    .executeTakeFirst();
+  const current =
+    doc.content_sha256 !== undefined && doc.content_key !== undefined
+      ? { content_sha256: doc.content_sha256, content_key: doc.content_key }
+      : await db
+          .selectFrom("documents")
+          .select(["content_sha256", "content_key"])
+          .where("id", "=", doc.id)
+          .executeTakeFirst();
   return planObject(
     db,
     storage,
