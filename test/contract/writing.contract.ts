@@ -4,6 +4,7 @@ import { after, before, describe, it } from "node:test";
 import { sql } from "kysely";
 import type { App } from "../../src/http/app.ts";
 import { buildServer } from "../../src/http/server.ts";
+import { readBytes, readObjectContent } from "../../src/modules/writing/content-objects.ts";
 import { writingModule } from "../../src/modules/writing/index.ts";
 import { runWritingMaintenance } from "../../src/modules/writing/maintenance.ts";
 import { createMigrator } from "../../src/runtime/migrations.ts";
@@ -433,6 +434,77 @@ export function writingContract(name: string, open: (aiBaseUrl: string) => Promi
         const full = contents.reduce((sum, c) => sum + Buffer.byteLength(c), 0);
         assert.equal(h.versions, 76);
         assert.ok(h.storedBytes < full / 20, `history of ${h.storedBytes} bytes for ${full} bytes of versions`);
+      });
+
+      it("reads a chain only down to the nearest version already read, and restores large versions by reference", async () => {
+        const me = await user();
+        let text = "A paragraph of a long document, with enough words to pass the inline limit. ".repeat(140);
+        const doc = await newDoc(me.token, { content: text });
+        const contents = [text];
+        for (let i = 1; i <= 5; i++) {
+          text = text.replace("long document", `long document (edit ${i})`);
+          contents.push(text);
+          await save(me.token, doc.id, text);
+        }
+        assert.equal((await version(me.token, doc.id, 3)).content, contents[2]);
+        // Without the keyframe, only a read that stops at version 3 can still succeed.
+        const keyframe = (await objectsOf(doc.id)).find((o: { kind: string }) => o.kind === "keyframe");
+        const kept = await readBytes(platform.blobs, keyframe.blob_key);
+        await platform.blobs.delete(keyframe.blob_key);
+        try {
+          assert.equal((await version(me.token, doc.id, 5)).content, contents[4], "read from version 3 up");
+          const v5 = (await objectsOf(doc.id)).find((o: { depth: number }) => o.depth === 4);
+          await assert.rejects(
+            readObjectContent(platform.database.db, platform, doc.id, v5.sha256, { fresh: true }),
+            "a fresh read goes down to the keyframe",
+          );
+        } finally {
+          await platform.blobs.put(keyframe.blob_key, kept);
+        }
+        const before = await history(me.token, doc.id);
+        const restored = await call("POST", `/v1/documents/${doc.id}/versions/2/restore`, { token: me.token });
+        assert.equal(restored.status, 201, JSON.stringify(restored.body));
+        assert.deepEqual(await history(me.token, doc.id), { versions: 7, storedBytes: before.storedBytes });
+        const current = await call("GET", `/v1/documents/${doc.id}`, { token: me.token });
+        assert.equal(current.body.content, contents[1], "the current content follows the restored object");
+        assert.equal((await version(me.token, doc.id, 7)).content, contents[1]);
+      });
+
+      it("starts a new anchor from the previous anchor's content kept since its save, reading no chain", async () => {
+        const me = await user();
+        let text = "Anchors are deltas against the run's first object. ".repeat(120);
+        const doc = await newDoc(me.token, { content: text });
+        const contents = [text];
+        const edit = (i: number) => {
+          text = `${text.slice(0, 200)}[edit ${i}]${text.slice(200)}`;
+          contents.push(text);
+          return save(me.token, doc.id, text);
+        };
+        for (let i = 1; i <= 16; i++) await edit(i);
+        // The keyframe's blob gone: only its content kept in memory lets the anchor be made.
+        const keyframe = (await objectsOf(doc.id)).find((o: { kind: string }) => o.kind === "keyframe");
+        const kept = await readBytes(platform.blobs, keyframe.blob_key);
+        await platform.blobs.delete(keyframe.blob_key);
+        try {
+          await edit(17);
+        } finally {
+          await platform.blobs.put(keyframe.blob_key, kept);
+        }
+        const anchors = await db()
+          .selectFrom("document_objects")
+          .select(["depth", "run", "base_sha256"])
+          .where("document_id", "=", doc.id)
+          .where("run", "=", 0)
+          .where("kind", "=", "delta")
+          .execute();
+        assert.deepEqual(
+          anchors.map((a: { depth: number; base_sha256: string }) => [a.depth, a.base_sha256]),
+          [[1, keyframe.sha256]],
+          "the 17th save is an anchor on the keyframe",
+        );
+        for (let n = 1; n <= contents.length; n++) {
+          assert.equal((await version(me.token, doc.id, n)).content, contents[n - 1], `version ${n}`);
+        }
       });
 
       it("prunes versions without deleting objects that live versions or deltas still need", async () => {

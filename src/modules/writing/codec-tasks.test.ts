@@ -39,7 +39,7 @@ describe("content-object coding on the compute pool", () => {
         { kind: "keyframe", body: Buffer.from(keyframe.body) },
         { kind: "delta", body: Buffer.from(delta.body) },
       ];
-      const restored = await pool.run(restoreChainTask, chain);
+      const restored = await pool.run(restoreChainTask, { start: null, objects: chain });
       assert.equal(pool.stats().completed.pool, 3, "a chain under a large keyframe is restored on the pool");
       assert.equal(sha256Hex(restored), sha256Hex(bigEdit));
     } finally {

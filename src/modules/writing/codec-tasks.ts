@@ -1,5 +1,5 @@
 import { defineComputeTask, siblingModule } from "../../platform/compute/compute-task.ts";
-import { type EncodedObject, encodeObjectFrom, restoreChain } from "./object-codec.ts";
+import { type EncodedObject, encodeObjectFrom, restoreFrom } from "./object-codec.ts";
 
 /**
  * Content-object coding runs inline for documents of ordinary size (a 40 KB
@@ -20,12 +20,17 @@ export const encodeObjectTask = defineComputeTask<
   runsInline: ({ content, base }) => content.byteLength + (base?.byteLength ?? 0) <= CODEC_INLINE_MAX_BYTES,
 });
 
-export const restoreChainTask = defineComputeTask<EncodedObject[], Promise<Uint8Array>>({
+export const restoreChainTask = defineComputeTask<
+  { start: Uint8Array | null; objects: EncodedObject[] },
+  Promise<Uint8Array>
+>({
   name: "writing.restore_chain",
   file: siblingModule(import.meta.url, "./object-codec"),
-  exportName: "restoreChain",
-  run: restoreChain,
+  exportName: "restoreFrom",
+  run: restoreFrom,
   // Compressed sizes: the keyframe dominates, and restored content is
-  // typically three to five times its compressed keyframe.
-  runsInline: (chain) => chain.reduce((n, o) => n + o.body.byteLength, 0) <= CODEC_INLINE_MAX_BYTES / 4,
+  // typically three to five times its compressed keyframe. From a known
+  // start, only range-copying deltas remain (well under a millisecond).
+  runsInline: ({ start, objects }) =>
+    start !== null || objects.reduce((n, o) => n + o.body.byteLength, 0) <= CODEC_INLINE_MAX_BYTES / 4,
 });

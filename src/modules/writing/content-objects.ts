@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { type Kysely, sql } from "kysely";
+import { LRUCache } from "lru-cache";
 import type { BlobStore } from "../../platform/blobs/blob-store.ts";
 import type { Tables } from "../../platform/database/tables.ts";
 import type { Platform } from "../../runtime/platform.ts";
@@ -51,8 +52,88 @@ function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/** The chain from an object down to its keyframe, keyframe first, in one query. */
-async function readChain(db: Kysely<Tables>, documentId: string, sha: string): Promise<ChainRow[]> {
+/**
+ * Contents of objects recently restored, per blob store (one per platform),
+ * keyed by document and SHA-256: git's delta base cache. A chain being read
+ * stops at the first object found here and applies only the deltas above
+ * it. A SHA-256 names the bytes, so an entry can never be stale, in this
+ * process or because of another: it needs no invalidation. Only reads fill
+ * it (a save's content is at hand in the current-content blob), bounded by
+ * size, least recently used out first.
+ */
+const OBJECT_MEMORY_BYTES = 32 * 1024 * 1024;
+
+interface ObjectMemory {
+  contents: LRUCache<string, Buffer>;
+  /** The SHA-256s held for each document, for the chain query's stop list. */
+  held: Map<string, Set<string>>;
+}
+
+const memories = new WeakMap<object, ObjectMemory>();
+
+function memoryOf(storage: ContentStorage): ObjectMemory {
+  let memory = memories.get(storage.blobs);
+  if (!memory) {
+    const held = new Map<string, Set<string>>();
+    const contents = new LRUCache<string, Buffer>({
+      maxSize: OBJECT_MEMORY_BYTES,
+      sizeCalculation: (bytes) => Math.max(1, bytes.byteLength),
+      dispose: (_bytes, key) => {
+        const [documentId, sha] = key.split(":") as [string, string];
+        const shas = held.get(documentId);
+        shas?.delete(sha);
+        if (shas?.size === 0) held.delete(documentId);
+      },
+    });
+    memory = { contents, held };
+    memories.set(storage.blobs, memory);
+  }
+  return memory;
+}
+
+/** Empties the memory (the versions benchmark measures cold reads with it). */
+export function forgetObjectContents(storage: ContentStorage): void {
+  memories.delete(storage.blobs);
+}
+
+/**
+ * Keeps a saved object's content in memory when later saves will delta
+ * against it: a keyframe or an anchor is the base of the next anchor, 16
+ * saves on (object-codec.ts), which then needs no chain read.
+ */
+export function rememberObjectContent(
+  storage: ContentStorage,
+  documentId: string,
+  object: { sha256: string; kind: ObjectKind; run: number },
+  content: Buffer,
+): void {
+  if (object.kind === "keyframe" || object.run === 0) remember(storage, documentId, object.sha256, content);
+}
+
+function remember(storage: ContentStorage, documentId: string, sha: string, content: Buffer): void {
+  // Larger contents would push out many ordinary ones for one document.
+  if (content.byteLength > OBJECT_MEMORY_BYTES / 16) return;
+  const memory = memoryOf(storage);
+  memory.contents.set(`${documentId}:${sha}`, content);
+  let shas = memory.held.get(documentId);
+  if (!shas) {
+    shas = new Set();
+    memory.held.set(documentId, shas);
+  }
+  shas.add(sha);
+}
+
+/**
+ * The chain from an object down to its keyframe, or down to the first
+ * object in `stopAt` (whose content the caller holds), base first, in one
+ * query.
+ */
+async function readChain(
+  db: Kysely<Tables>,
+  documentId: string,
+  sha: string,
+  stopAt: readonly string[] = [],
+): Promise<ChainRow[]> {
   const { rows } = await sql<ChainRow>`
     with recursive chain as (
       select sha256, base_sha256, kind, depth, body, blob_key from document_objects
@@ -60,33 +141,89 @@ async function readChain(db: Kysely<Tables>, documentId: string, sha: string): P
       union all
       select o.sha256, o.base_sha256, o.kind, o.depth, o.body, o.blob_key
       from document_objects o join chain c on o.sha256 = c.base_sha256
-      where o.document_id = ${documentId} and c.depth > 0
+      where o.document_id = ${documentId} and c.depth > 0 and c.sha256 <> all(${stopAt as string[]}::text[])
     )
     select sha256, kind, depth, body, blob_key from chain order by depth`.execute(db);
   if (rows.length === 0) throw new Error(`content object ${sha} of document ${documentId} is missing`);
-  if (rows.some((r, i) => r.depth !== i)) throw new Error(`content object ${sha} has a broken chain`);
+  const first = (rows[0] as ChainRow).depth;
+  if (rows.some((r, i) => r.depth !== first + i)) throw new Error(`content object ${sha} has a broken chain`);
   return rows;
 }
 
-/** Restores the last row of a chain (blob-held bodies read in parallel) and checks its SHA-256. */
-async function restoreRows(storage: ContentStorage, rows: ChainRow[]): Promise<Buffer> {
+/**
+ * Restores the last row of a chain (blob-held bodies read in parallel) and
+ * checks its SHA-256. The first row is the chain's keyframe, or an object
+ * whose content is `start` (then only the rows above it are decoded).
+ */
+async function restoreRows(storage: ContentStorage, rows: ChainRow[], start: Buffer | null = null): Promise<Buffer> {
+  const coded = start ? rows.slice(1) : rows;
   const bodies = await Promise.all(
-    rows.map((r) => (r.body ? asBuffer(r.body) : readBytes(storage.blobs, r.blob_key as string))),
+    coded.map((r) => (r.body ? asBuffer(r.body) : readBytes(storage.blobs, r.blob_key as string))),
   );
   const content = asBuffer(
-    await storage.compute.run(
-      restoreChainTask,
-      rows.map((r, i) => ({ kind: r.kind, body: bodies[i] as Buffer })),
-    ),
+    await storage.compute.run(restoreChainTask, {
+      start,
+      objects: coded.map((r, i) => ({ kind: r.kind, body: bodies[i] as Buffer })),
+    }),
   );
   const sha = (rows.at(-1) as ChainRow).sha256;
   if (sha256Hex(content) !== sha) throw new Error(`content object ${sha} does not match its checksum`);
   return content;
 }
 
-/** The content of one object, checked against its SHA-256. */
-export async function readObjectContent(db: Kysely<Tables>, storage: ContentStorage, documentId: string, sha: string) {
-  return restoreRows(storage, await readChain(db, documentId, sha));
+/**
+ * The content of one object, checked against its SHA-256: from memory, or
+ * from its chain down to the nearest object in memory. `fresh` reads every
+ * object of the chain from the database and leaves the memory alone (the
+ * history migration's check of what it stored).
+ */
+export async function readObjectContent(
+  db: Kysely<Tables>,
+  storage: ContentStorage,
+  documentId: string,
+  sha: string,
+  options: { fresh?: boolean } = {},
+): Promise<Buffer> {
+  if (options.fresh) return restoreRows(storage, await readChain(db, documentId, sha));
+  const memory = memoryOf(storage);
+  const held = memory.contents.get(`${documentId}:${sha}`);
+  if (held) return held;
+  const rows = await readChain(db, documentId, sha, [...(memory.held.get(documentId) ?? [])]);
+  const base = rows[0] as ChainRow;
+  const start = memory.contents.get(`${documentId}:${base.sha256}`) ?? null;
+  // The object the chain stopped at was pushed out meanwhile: read it whole.
+  if (start === null && base.depth !== 0) return readObjectContent(db, storage, documentId, sha, { fresh: true });
+  const content = await restoreRows(storage, rows, start);
+  remember(storage, documentId, sha, content);
+  return content;
+}
+
+/**
+ * The object at `depth` on the chain below `sha`, with its content. Its
+ * content is usually in memory (an anchor or keyframe since it was saved,
+ * rememberObjectContent), and the chain is then read only down to it.
+ */
+async function contentBelow(
+  db: Kysely<Tables>,
+  storage: ContentStorage,
+  documentId: string,
+  sha: string,
+  depth: number,
+): Promise<{ sha256: string; depth: number; content: Buffer }> {
+  const memory = memoryOf(storage);
+  let rows = await readChain(db, documentId, sha, [...(memory.held.get(documentId) ?? [])]);
+  let start = memory.contents.get(`${documentId}:${(rows[0] as ChainRow).sha256}`) ?? null;
+  const first = rows[0] as ChainRow;
+  // Stopped above that depth (at a version read lately), or at an object
+  // pushed out of memory meanwhile: the whole chain then.
+  if (first.depth > depth || (start === null && first.depth > 0)) {
+    rows = await readChain(db, documentId, sha);
+    start = null;
+  }
+  const upTo = rows.slice(0, depth - (rows[0] as ChainRow).depth + 1);
+  const target = upTo.at(-1) as ChainRow;
+  if (target.depth !== depth) throw new Error(`content object ${sha} has no object ${depth} deep below it`);
+  return { sha256: target.sha256, depth, content: await restoreRows(storage, upTo, start) };
 }
 
 /** The kind of a document's object with this SHA-256, or undefined when it has none. */
@@ -148,9 +285,8 @@ export async function planObject(
     base = { sha256: at.sha256, depth: at.depth + 1, run: at.run + 1, content: bytes };
   } else if (at && placement === "anchor") {
     // The run's anchor sits `run` deltas below the current object.
-    const rows = (await readChain(db, doc.id, at.sha256)).slice(0, at.depth - at.run + 1);
-    const anchor = rows.at(-1) as ChainRow;
-    base = { sha256: anchor.sha256, depth: anchor.depth + 1, run: 0, content: await restoreRows(storage, rows) };
+    const anchor = await contentBelow(db, storage, doc.id, at.sha256, at.depth - at.run);
+    base = { sha256: anchor.sha256, depth: anchor.depth + 1, run: 0, content: anchor.content };
   }
   const coded = await storage.compute.run(encodeObjectTask, { content, base: base?.content ?? null });
   // Structured clone hands a worker's Buffer back as a plain Uint8Array.

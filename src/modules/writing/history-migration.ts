@@ -142,7 +142,9 @@ export async function migrateDocumentHistory(db: Kysely<Tables>, storage: Conten
       }
 
       // The check before the old form goes: every version, read back from storage.
-      for (const version of live) await readObjectContent(trx, storage, documentId, version.content_sha256);
+      for (const version of live) {
+        await readObjectContent(trx, storage, documentId, version.content_sha256, { fresh: true });
+      }
 
       const kinds = new Map(
         (

@@ -13,6 +13,7 @@ import {
   planObject,
   readBytes,
   readObjectContent,
+  rememberObjectContent,
 } from "./content-objects.ts";
 import { applyLegacyPatch } from "./legacy-patch.ts";
 import { sha256Hex } from "./object-codec.ts";
@@ -302,6 +303,7 @@ async function trySaveVersion(
   }
   if (blobKey && (saved === OBJECT_GONE || duplicate)) await blobs.delete(blobKey).catch(() => {});
   if (saved === OBJECT_GONE) return OBJECT_GONE;
+  if (!plan.reuse && !duplicate && bytes) rememberObjectContent(storage, doc.id, plan, bytes);
   // Held content is not at hand: the blob is rebuilt by the next reader
   // (readCurrentContent), usually the search indexing that follows.
   if (input.kind !== "ai_suggestion" && bytes) {
