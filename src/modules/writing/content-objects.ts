@@ -65,6 +65,13 @@ const OBJECT_MEMORY_BYTES = 32 * 1024 * 1024;
 
 interface ObjectMemory {
   contents: LRUCache<string, Buffer>;
+  /**
+   * Each document's latest saved content, by document: the base of its next
+   * save, which then reads no blob. Apart from `contents`, so saves do not
+   * fill the read cache (and the versions benchmark's reads are not served
+   * from what its saves just wrote).
+   */
+  latest: LRUCache<string, { sha256: string; bytes: Buffer }>;
   /** The SHA-256s held for each document, for the chain query's stop list. */
   held: Map<string, Set<string>>;
 }
@@ -85,7 +92,11 @@ function memoryOf(storage: ContentStorage): ObjectMemory {
         if (shas?.size === 0) held.delete(documentId);
       },
     });
-    memory = { contents, held };
+    const latest = new LRUCache<string, { sha256: string; bytes: Buffer }>({
+      maxSize: OBJECT_MEMORY_BYTES / 2,
+      sizeCalculation: (entry) => Math.max(1, entry.bytes.byteLength),
+    });
+    memory = { contents, held, latest };
     memories.set(storage.blobs, memory);
   }
   return memory;
@@ -94,6 +105,18 @@ function memoryOf(storage: ContentStorage): ObjectMemory {
 /** Empties the memory (the versions benchmark measures cold reads with it). */
 export function forgetObjectContents(storage: ContentStorage): void {
   memories.delete(storage.blobs);
+}
+
+/** Notes a document's newly saved content as the base of its next save. */
+export function rememberLatestContent(storage: ContentStorage, documentId: string, sha: string, bytes: Buffer): void {
+  if (bytes.byteLength > OBJECT_MEMORY_BYTES / 16) return;
+  memoryOf(storage).latest.set(documentId, { sha256: sha, bytes });
+}
+
+/** The document's latest saved content, if it is the one with this SHA-256 and still in memory. */
+export function latestContent(storage: ContentStorage, documentId: string, sha: string): Buffer | null {
+  const entry = memoryOf(storage).latest.get(documentId);
+  return entry?.sha256 === sha ? entry.bytes : null;
 }
 
 /**

