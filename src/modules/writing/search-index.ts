@@ -43,6 +43,25 @@ export const INLINE_INDEX_BYTES = 8 * 1024;
 
 type Db = Kysely<Tables>;
 
+/** What a save needs to know of a document's search entry. */
+export interface SearchEntryState {
+  text_sha256: string;
+  /** Indexed within SEARCH_COALESCE_MS. */
+  fresh: boolean;
+}
+
+const entryFresh = sql<boolean>`indexed_at > now() - make_interval(secs => ${SEARCH_COALESCE_MS / 1000})`;
+
+/**
+ * The entry's state as one JSON column of another statement (the save's
+ * lock takes it along instead of a statement of its own); null when the
+ * document has no entry.
+ */
+export function searchEntryState(documentId: string) {
+  return sql<SearchEntryState | null>`(select json_build_object('text_sha256', text_sha256, 'fresh', ${entryFresh})
+    from document_search where document_id = ${documentId})`;
+}
+
 /**
  * Keeps the search entry in step with a save; runs inside the save's
  * transaction, after the document row moved forward. Returns true when the
@@ -60,20 +79,22 @@ export async function indexSavedContent(
     sha256: string;
     size: number;
   },
+  /** The entry as the caller read it under the document row's lock (searchEntryState), or undefined to read it here. */
+  known?: SearchEntryState | null,
 ): Promise<boolean> {
   // A suggestion does not become the current content until it is accepted (a save of its own).
   if (saved.kind === "ai_suggestion") return false;
   const text = saved.text?.slice(0, SEARCH_TEXT_LIMIT) ?? null;
   // Content within the limit is indexed whole, so the text's digest is the content's.
   const digest = text !== null ? textDigest(text) : saved.size <= SEARCH_TEXT_LIMIT ? saved.sha256 : null;
-  const entry = await trx
-    .selectFrom("document_search")
-    .select([
-      "text_sha256",
-      sql<boolean>`indexed_at > now() - make_interval(secs => ${SEARCH_COALESCE_MS / 1000})`.as("fresh"),
-    ])
-    .where("document_id", "=", doc.id)
-    .executeTakeFirst();
+  const entry =
+    known !== undefined
+      ? known
+      : await trx
+          .selectFrom("document_search")
+          .select(["text_sha256", entryFresh.as("fresh")])
+          .where("document_id", "=", doc.id)
+          .executeTakeFirst();
   if (digest !== null && entry?.text_sha256 === digest) {
     await clearPending(trx, doc.id);
     return false;

@@ -19,7 +19,7 @@ import {
 } from "./content-objects.ts";
 import { applyLegacyPatch } from "./legacy-patch.ts";
 import { sha256Hex } from "./object-codec.ts";
-import { indexSavedContent } from "./search-index.ts";
+import { indexSavedContent, searchEntryState } from "./search-index.ts";
 import { type IndexingPlatform, scheduleSearchIndexing } from "./search-indexer.ts";
 import { documentContentKey, ownerKey } from "./storage-keys.ts";
 import type { DocumentVersionsTable, VersionKind } from "./tables.ts";
@@ -222,6 +222,7 @@ async function trySaveVersion(
               .where("document_id", "=", doc.id)
               .where("sha256", "=", needed ?? "")
               .as("needed_kind"),
+          searchEntryState(doc.id).as("search_entry"),
         ])
         .where("id", "=", doc.id)
         .forUpdate()
@@ -289,12 +290,12 @@ async function trySaveVersion(
         })
         .where("id", "=", doc.id)
         .execute();
-      const searchDeferred = await indexSavedContent(trx, doc, {
-        kind: input.kind,
-        text: "content" in input ? input.content : null,
-        sha256: contentSha,
-        size: contentSize,
-      });
+      const searchDeferred = await indexSavedContent(
+        trx,
+        doc,
+        { kind: input.kind, text: "content" in input ? input.content : null, sha256: contentSha, size: contentSize },
+        locked.search_entry,
+      );
       return { id, number, kind: input.kind, createdAt: row.created_at, searchDeferred };
     });
   } catch (error) {
