@@ -14,10 +14,23 @@ interface Run {
   again: boolean;
 }
 
-// Per database (one per platform): the indexing in flight for each document.
-const inFlight = new WeakMap<object, Map<string, Run>>();
-// Per database: when each document's last indexing began (performance.now()).
-const lastStarted = new WeakMap<object, Map<string, number>>();
+/** One map per database (one per platform; tests run several side by side), made on first use. */
+function perDatabase<V>(): (platform: Pick<Platform, "database">) => Map<string, V> {
+  const maps = new WeakMap<object, Map<string, V>>();
+  return (platform) => {
+    let map = maps.get(platform.database);
+    if (!map) {
+      map = new Map();
+      maps.set(platform.database, map);
+    }
+    return map;
+  };
+}
+
+/** The indexing in flight for each document. */
+const runsOf = perDatabase<Run>();
+/** When each document's last indexing began (performance.now()). */
+const startedOf = perDatabase<number>();
 
 /**
  * A document is indexed after commit at most once per this interval: saves
@@ -29,15 +42,6 @@ const lastStarted = new WeakMap<object, Map<string, number>>();
  */
 export const SEARCH_REINDEX_INTERVAL_MS = 1_000;
 
-function startedOf(platform: IndexingPlatform): Map<string, number> {
-  let started = lastStarted.get(platform.database);
-  if (!started) {
-    started = new Map();
-    lastStarted.set(platform.database, started);
-  }
-  return started;
-}
-
 /** Waits out the rest of the document's interval, then marks its indexing as begun. */
 async function takeTurn(platform: IndexingPlatform, documentId: string): Promise<void> {
   const started = startedOf(platform);
@@ -48,15 +52,6 @@ async function takeTurn(platform: IndexingPlatform, documentId: string): Promise
     for (const [id, at] of started) if (now - at >= SEARCH_REINDEX_INTERVAL_MS) started.delete(id);
   }
   started.set(documentId, now);
-}
-
-function runsOf(platform: IndexingPlatform): Map<string, Run> {
-  let runs = inFlight.get(platform.database);
-  if (!runs) {
-    runs = new Map();
-    inFlight.set(platform.database, runs);
-  }
-  return runs;
 }
 
 /**
@@ -102,8 +97,8 @@ export function scheduleSearchIndexing(platform: IndexingPlatform, documentId: s
 
 /** Resolves once no indexing is in flight in this process (for shutdown and for tests that search right after a save). */
 export async function awaitSearchIndexing(platform: Pick<Platform, "database">): Promise<void> {
-  const runs = inFlight.get(platform.database);
-  while (runs && runs.size > 0) await Promise.all([...runs.values()].map((r) => r.done));
+  const runs = runsOf(platform);
+  while (runs.size > 0) await Promise.all([...runs.values()].map((r) => r.done));
 }
 
 /**
