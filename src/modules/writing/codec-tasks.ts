@@ -28,9 +28,11 @@ export const restoreChainTask = defineComputeTask<
   file: siblingModule(import.meta.url, "./object-codec"),
   exportName: "restoreFrom",
   run: restoreFrom,
-  // Compressed sizes: the keyframe dominates, and restored content is
-  // typically three to five times its compressed keyframe. From a known
-  // start, only range-copying deltas remain (well under a millisecond).
+  // Compressed sizes. Inline, the decompression still runs on libuv's
+  // threads (object-codec.ts: bodies over 8 KiB), and what is left on the
+  // event loop is range-copying deltas: under 2 ms for a 40-delta chain of
+  // a 100 KB document. A thread hop costs more than that, and a thread
+  // started for it (they exit when idle) 100-200 ms.
   runsInline: ({ start, objects }) =>
-    start !== null || objects.reduce((n, o) => n + o.body.byteLength, 0) <= CODEC_INLINE_MAX_BYTES / 4,
+    start !== null || objects.reduce((n, o) => n + o.body.byteLength, 0) <= CODEC_INLINE_MAX_BYTES,
 });
