@@ -13,6 +13,7 @@ import {
   readBytes,
   readObjectContent,
 } from "./content-objects.ts";
+import { type GenerationsPlatform, markDocumentsChanging } from "./document-generations.ts";
 import { applyLegacyPatch } from "./legacy-patch.ts";
 import { sha256Hex } from "./object-codec.ts";
 import { indexSavedContent } from "./search-index.ts";
@@ -144,7 +145,7 @@ export async function findVersion(db: Kysely<Tables>, documentId: string, number
  */
 export async function saveVersion(
   db: Kysely<Tables>,
-  storage: IndexingPlatform,
+  storage: IndexingPlatform & GenerationsPlatform,
   doc: DocumentRef,
   input: { content: string; kind: VersionKind; changeDescription?: string | null; author: Author },
 ): Promise<SavedVersion> {
@@ -161,7 +162,7 @@ const OBJECT_GONE = Symbol("the planned object or base was reclaimed");
 
 async function trySaveVersion(
   db: Kysely<Tables>,
-  storage: IndexingPlatform,
+  storage: IndexingPlatform & GenerationsPlatform,
   doc: DocumentRef,
   input: { content: string; kind: VersionKind; changeDescription?: string | null; author: Author },
 ): Promise<SavedVersion | typeof OBJECT_GONE> {
@@ -251,6 +252,8 @@ async function trySaveVersion(
         })
         .returning(["created_at"])
         .executeTakeFirstOrThrow();
+      // Every save changes what a read of the document answers (its history, at least).
+      await markDocumentsChanging(storage, trx, [doc.id]);
       await trx
         .updateTable("documents")
         .set({
