@@ -16,11 +16,11 @@ import type { DocumentRow } from "./documents.ts";
  * Every write to a document row is bracketed by a change on its generation,
  * begun before the write commits and ended after it (`markDocumentsChanging`
  * inside a transaction, ended after the outermost one; `changingDocuments`
- * around a lone statement), and the writer answers its client only then. The paths that write the row:
- * create (through the first save), metadata edits, delete and restore,
- * version saves (new versions, restores, AI suggestions and their
- * acceptance), the minute's touch, ownership transfer, and maintenance
- * (history pruning, archiving, purging). A statement written by hand, a
+ * around a lone statement), and the writer answers its client only then.
+ * The paths that write the row: create (through the first save), metadata
+ * edits, delete and restore, version saves (new versions, restores, AI
+ * suggestions and their acceptance), the minute's touch, ownership transfer,
+ * and maintenance (history pruning, archiving, purging). A statement written by hand, a
  * cascade from another table or a migration changes no generation; entries
  * expire after ROW_TTL_MS, the longest such a write stays unseen.
  *
@@ -31,7 +31,7 @@ import type { DocumentRow } from "./documents.ts";
  */
 const MAX_ROWS = 10_000;
 /** The backstop for writes that bypass the generations (see above). */
-export const ROW_TTL_MS = 30_000;
+const ROW_TTL_MS = 30_000;
 const GENERATION_NAME = "documents";
 
 /** Ids as the database prints them; any other spelling skips the cache, so each document has one key. */
