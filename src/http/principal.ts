@@ -16,10 +16,19 @@ declare module "fastify" {
      * trip as the rate-limit decision.
      */
     revocationMarker: string | null;
+    /**
+     * The current generation of what the route reads, from the admission
+     * round trip when the route names a generation key (0: none asked for,
+     * unknown, or a change under way; serve nothing cached). See
+     * platform/cache/generations.ts.
+     */
+    generation: number;
   }
   interface FastifyContextConfig {
     /** The route's rate-limit class; `false` for none. Routes under /v1 default to "api". */
     rateLimit?: LimitClass | false;
+    /** The generation key of what this request reads, read in the admission round trip; null for none. */
+    generationKey?: (request: FastifyRequest) => string | null;
   }
 }
 

@@ -21,6 +21,9 @@ import type { App } from "./app.ts";
  * route. When the key-value store cannot decide, classes that fail closed
  * answer 503, and the rest ask Postgres whether the session is still open and
  * then let the request through unlimited (see rate-limiter.ts for which is which).
+ * A route that names a generation key (its config's `generationKey`) gets the
+ * key's current generation from the same round trip, as `request.generation`;
+ * it stays 0 when the store cannot answer.
  */
 /** How many anonymous sessions' worth of AI requests one client IP may make. */
 const ANONYMOUS_SESSIONS_PER_IP = 3;
@@ -36,6 +39,7 @@ interface OrganizationLimits {
 }
 
 export function registerRateLimits(app: App, platform: Platform) {
+  app.decorateRequest("generation", 0);
   app.addHook("onRequest", async (request, reply) => {
     const limitClass = request.routeOptions.config.rateLimit ?? "api";
     await admit(platform, limitClass, request, reply);
@@ -52,9 +56,12 @@ async function admit(platform: Platform, limitClass: LimitClass | false, request
     return;
   }
   const buckets = await bucketsFor(platform, limitClass, principal, request.ip);
+  // Only for a caller who may read at all: the script may draw a generation for the key.
+  const generationKey = principal ? (request.routeOptions.config.generationKey?.(request) ?? null) : null;
   try {
-    const admission = await platform.rateLimiter.admit(marker ? [marker] : [], buckets);
+    const admission = await platform.rateLimiter.admit(marker ? [marker] : [], buckets, generationKey);
     if (admission.blocked) throw errors.sessionRevoked();
+    request.generation = admission.generation;
     const decision = admission.decision;
     if (!decision) return;
     reply.header("ratelimit-limit", String(decision.limit));

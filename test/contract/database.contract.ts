@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { type Kysely, sql } from "kysely";
 import type { Database } from "../../src/platform/database/database.ts";
-import { transaction } from "../../src/platform/database/transaction.ts";
+import { afterTransaction, transaction } from "../../src/platform/database/transaction.ts";
 import { Migrator } from "../../src/platform/migrations/migrator.ts";
 import { platformMigrations } from "../../src/platform/migrations/platform-migrations.ts";
 
@@ -109,6 +109,42 @@ export function databaseContract(name: string, open: () => Promise<Database>) {
       release();
       await writer;
       assert.equal((await db.selectFrom("items").select("n").where("owner", "=", "iso").execute()).length, 1);
+    });
+
+    it("runs after-transaction callbacks once the outermost transaction has committed or rolled back", async () => {
+      const seen: string[] = [];
+      const count = async () =>
+        (await db.selectFrom("items").select("n").where("owner", "=", "after").execute()).length;
+      await transaction(db, async (trx) => {
+        await trx.insertInto("items").values({ owner: "after", n: 1 }).execute();
+        await transaction(trx, async (inner) => {
+          afterTransaction(inner, async () => void seen.push(`nested, committed rows: ${await count()}`));
+        });
+        assert.deepEqual(seen, [], "not when the savepoint is released");
+      });
+      assert.deepEqual(seen, ["nested, committed rows: 1"], "after COMMIT, before transaction() returned");
+      await assert.rejects(
+        transaction(db, async (trx) => {
+          afterTransaction(trx, async () => void seen.push("rolled back"));
+          throw new Error("abort");
+        }),
+        /abort/,
+      );
+      assert.equal(seen.at(-1), "rolled back", "a rollback runs them too, and the transaction's error is thrown");
+      let attempts = 0;
+      await transaction(
+        db,
+        async (trx) => {
+          attempts++;
+          afterTransaction(trx, async () => void seen.push(`attempt ${attempts}`));
+          if (attempts === 1) throw Object.assign(new Error("could not serialize access"), { code: "40001" });
+        },
+        { retryConflicts: 1 },
+      );
+      assert.deepEqual(seen.slice(-2), ["attempt 1", "attempt 2"], "each attempt's own, as it ends");
+      await db.transaction().execute(async (trx) => {
+        assert.throws(() => afterTransaction(trx, async () => {}), /opened by transaction\(\)/);
+      });
     });
 
     it("retries a transaction on a serialization conflict when asked", async () => {

@@ -10,25 +10,31 @@ import { documentView } from "./views.ts";
  * GET /v1/documents/:id's response body, serialized once per cached row.
  *
  * The body is a function of the row alone (its view, and the content its
- * SHA-256 names), and a row from the embedded row cache stays the same
- * object until the database says the document changed (document-row-cache.ts),
- * so the JSON made for that object can be sent again as it is: a warm read
+ * SHA-256 names), and a cached row stays the same object until the document
+ * changes (the embedded row cache, document-row-cache.ts, or the server
+ * profile's generation-checked one, document-generations.ts), so the JSON
+ * made for that object can be sent again as it is: a warm read
  * then neither builds the view nor runs the schema serializer over the
  * content (escaping 4 KB of text was the largest part of the handler's CPU).
  * Keyed by the row object, an entry for a changed document is never hit again
- * and ages out; the whole is bounded by size. Rows read by statement (the
- * server profile) are fresh objects every time and are not kept.
+ * and ages out; the whole is bounded by size. Rows read by statement are
+ * fresh objects every time and are not kept.
  */
 const bodies = textMemoryPerPlatform<DocumentRow>(32 * 1024 * 1024);
 
-/** The caller's document as the route's JSON, `serialize` being the route's own response serializer. */
+/**
+ * The caller's document as the route's JSON, `serialize` being the route's
+ * own response serializer; `generation` is the document's, from admission
+ * (0 when unknown).
+ */
 export async function documentReadBody(
   platform: Platform,
   principal: Principal,
   id: string,
+  generation: number,
   serialize: (payload: unknown) => string,
 ): Promise<string> {
-  const row = await readOwnedDocument(platform, principal, id);
+  const row = await readOwnedDocument(platform, principal, id, generation);
   const shared = isSharedRow(row);
   const held = shared ? bodies(platform).get(row) : undefined;
   if (held !== undefined) return held;

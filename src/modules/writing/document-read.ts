@@ -3,6 +3,7 @@ import { preparedStatement } from "../../platform/database/prepared-statements.t
 import { errors } from "../../platform/errors/catalog.ts";
 import type { Principal } from "../../platform/identity/principal.ts";
 import type { Platform } from "../../runtime/platform.ts";
+import { documentGenerations } from "./document-generations.ts";
 import { documentRowCache, rowCacheKey, shareRow } from "./document-row-cache.ts";
 import { DOCUMENT_COLUMNS, type DocumentRow, touchDocument } from "./documents.ts";
 import { ownerColumn } from "./owner-scope.ts";
@@ -27,10 +28,13 @@ import { ownerColumn } from "./owner-scope.ts";
  * compiling per request, and on Postgres they are named prepared statements
  * (planned once per connection).
  *
- * On the embedded profile the row usually comes from this process's row
- * cache (document-row-cache.ts), which the database invalidates on every
- * write, so a warm read sends no statement at all; the cached row is loaded
- * by id alone and held to exactly the statement's conditions here.
+ * Usually the row comes from this process's memory and no statement is sent:
+ * on the embedded profile from the row cache the database invalidates
+ * (document-row-cache.ts), on the server profile from the row cache checked
+ * against the document's generation, which the admission round trip brought
+ * (document-generations.ts; `generation` is 0 when there is none to trust).
+ * A cached row is loaded by id alone and held to exactly the statement's
+ * conditions here, for every request.
  */
 const TOUCH_AFTER_MS = 60_000;
 
@@ -47,7 +51,12 @@ function statement(owner: "user_id" | "anonymous_session_id", byOrganization: bo
 let statements: { user: string; apiKey: string; anonymous: string; byId: string } | undefined;
 
 /** The caller's live document, touched as used; 404 for anyone else's or a deleted one. */
-export async function readOwnedDocument(platform: Platform, principal: Principal, id: string): Promise<DocumentRow> {
+export async function readOwnedDocument(
+  platform: Platform,
+  principal: Principal,
+  id: string,
+  generation = 0,
+): Promise<DocumentRow> {
   statements ??= {
     user: preparedStatement("document_read_user", statement("user_id", false)),
     apiKey: preparedStatement("document_read_api_key", statement("user_id", true)),
@@ -55,14 +64,18 @@ export async function readOwnedDocument(platform: Platform, principal: Principal
     byId: preparedStatement("document_read_by_id", byIdStatement()),
   };
   const owner = ownerColumn(principal);
-  const cache = documentRowCache(platform);
-  const key = cache ? rowCacheKey(id) : null;
-  if (cache && key) {
-    const byId = statements.byId;
-    const cached = await cache.getOrLoad(key, async () => {
-      const { rows } = await platform.database.db.executeQuery<DocumentRow>(CompiledQuery.raw(byId, [key]));
-      return rows[0] ? shareRow(rows[0]) : undefined;
-    });
+  const byId = statements.byId;
+  const load = async (key: string) => {
+    const { rows } = await platform.database.db.executeQuery<DocumentRow>(CompiledQuery.raw(byId, [key]));
+    return rows[0] ? shareRow(rows[0]) : undefined;
+  };
+  const key = rowCacheKey(id);
+  let cached: DocumentRow | undefined | null = null;
+  const embedded = key ? documentRowCache(platform) : null;
+  const server = key && generation > 0 ? documentGenerations(platform) : null;
+  if (key && embedded) cached = await embedded.getOrLoad(key, () => load(key));
+  else if (key && server) cached = await server.rows.getOrLoad(key, generation, () => load(key));
+  if (cached !== null) {
     // The statement's conditions, on the row: another owner's (or a deleted) document is a 404.
     if (
       !cached ||
@@ -72,8 +85,9 @@ export async function readOwnedDocument(platform: Platform, principal: Principal
     ) {
       throw errors.notFound("document");
     }
-    // The touch is a write: its trigger drops the entry, and the next read loads the touched row.
-    if (Date.now() - cached.last_accessed_at.getTime() > TOUCH_AFTER_MS) await touchDocument(platform, id);
+    // The touch is a write: it invalidates the entry (embedded) or moves the
+    // generation (server), and the next read loads the touched row.
+    if (Date.now() - cached.last_accessed_at.getTime() > TOUCH_AFTER_MS) await touchDocument(platform, cached.id);
     return cached;
   }
   const query = owner.organizationId
@@ -83,6 +97,6 @@ export async function readOwnedDocument(platform: Platform, principal: Principal
   const row = rows[0];
   if (!row) throw errors.notFound("document");
   // Judged on this process's clock; the statement's own guard is on the database's.
-  if (Date.now() - row.last_accessed_at.getTime() > TOUCH_AFTER_MS) await touchDocument(platform, id);
+  if (Date.now() - row.last_accessed_at.getTime() > TOUCH_AFTER_MS) await touchDocument(platform, row.id);
   return row;
 }

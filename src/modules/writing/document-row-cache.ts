@@ -27,7 +27,8 @@ import type { DocumentRow } from "./documents.ts";
  * notification comes back on the writer's own connection. On Postgres,
  * other processes write and their NOTIFY reaches this one after their client
  * has its answer, so that client could read its own write stale here; the
- * server profile keeps the one-statement read.
+ * server profile checks each cached row against the document's generation
+ * instead (document-generations.ts).
  */
 const MAX_ROWS = 10_000;
 

@@ -4,8 +4,10 @@ import { transaction } from "../../platform/database/transaction.ts";
 import { AppError } from "../../platform/errors/app-error.ts";
 import { errors } from "../../platform/errors/catalog.ts";
 import type { Principal } from "../../platform/identity/principal.ts";
+import { KvUnavailableError } from "../../platform/kv/kv-store.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import { contentMemory } from "./content-memory.ts";
+import { changingDocuments, markDocumentsChanging } from "./document-generations.ts";
 import { authorOf, ownerColumn } from "./owner-scope.ts";
 import { refreshSearchWeights } from "./search-index.ts";
 import { scheduleSearchIndexing } from "./search-indexer.ts";
@@ -162,12 +164,21 @@ export async function createDocument(
  * after their last access and purges anonymous ones after 7.
  */
 export async function touchDocument(platform: Platform, id: string): Promise<void> {
-  await platform.database.db
-    .updateTable("documents")
-    .set({ last_accessed_at: sql`now()` })
-    .where("id", "=", id)
-    .where("last_accessed_at", "<", sql<Date>`now() - interval '1 minute'`)
-    .execute();
+  const db = platform.database.db;
+  try {
+    await changingDocuments(platform, [id], () =>
+      db
+        .updateTable("documents")
+        .set({ last_accessed_at: sql`now()` })
+        .where("id", "=", id)
+        .where("last_accessed_at", "<", sql<Date>`now() - interval '1 minute'`)
+        .execute(),
+    );
+  } catch (error) {
+    // The key-value store could not mark the change (server profile): the
+    // touch waits for a later use rather than fail a read that reads without it.
+    if (!(error instanceof KvUnavailableError)) throw error;
+  }
 }
 
 export async function updateDocument(
@@ -176,8 +187,9 @@ export async function updateDocument(
   id: string,
   patch: { title?: string; description?: string | null; tags?: string[]; isArchived?: boolean },
 ): Promise<DocumentView> {
-  await ownedDocument(platform, principal, id);
+  const { id: documentId } = await ownedDocument(platform, principal, id);
   await transaction(platform.database.db, async (trx) => {
+    await markDocumentsChanging(platform, trx, [documentId]);
     await trx
       .updateTable("documents")
       .set({
@@ -189,17 +201,20 @@ export async function updateDocument(
           : {}),
         updated_at: sql`now()`,
       })
-      .where("id", "=", id)
+      .where("id", "=", documentId)
       .execute();
     // Title and description are weighted into the search vector.
-    if (patch.title !== undefined || patch.description !== undefined) await refreshSearchWeights(trx, id);
+    if (patch.title !== undefined || patch.description !== undefined) await refreshSearchWeights(trx, documentId);
   });
-  return documentView(await ownedDocument(platform, principal, id));
+  return documentView(await ownedDocument(platform, principal, documentId));
 }
 
 export async function deleteDocument(platform: Platform, principal: Principal, id: string): Promise<void> {
-  await ownedDocument(platform, principal, id);
-  await platform.database.db.updateTable("documents").set({ deleted_at: sql`now()` }).where("id", "=", id).execute();
+  const { id: documentId } = await ownedDocument(platform, principal, id);
+  const db = platform.database.db;
+  await changingDocuments(platform, [documentId], () =>
+    db.updateTable("documents").set({ deleted_at: sql`now()` }).where("id", "=", documentId).execute(),
+  );
 }
 
 export async function restoreDocument(platform: Platform, principal: Principal, id: string): Promise<DocumentView> {
@@ -212,7 +227,10 @@ export async function restoreDocument(platform: Platform, principal: Principal, 
       "this document was deleted more than 30 days ago and cannot be restored",
     );
   }
-  await platform.database.db.updateTable("documents").set({ deleted_at: null }).where("id", "=", id).execute();
+  const db = platform.database.db;
+  await changingDocuments(platform, [row.id], () =>
+    db.updateTable("documents").set({ deleted_at: null }).where("id", "=", row.id).execute(),
+  );
   return documentView({ ...row, deleted_at: null });
 }
 
@@ -220,7 +238,7 @@ export async function restoreDocument(platform: Platform, principal: Principal, 
 export async function downloadUrl(platform: Platform, principal: Principal, id: string) {
   const row = await ownedDocument(platform, principal, id);
   await readCurrentContent(platform.database.db, platform, row); // repairs a stale blob first
-  await touchDocument(platform, id);
+  await touchDocument(platform, row.id);
   const expiresIn = Math.min(platform.config.signedUrlTtlSeconds, 3600);
   const url = await platform.blobs.signedUrl(row.content_key, {
     expiresInSeconds: expiresIn,

@@ -3,6 +3,7 @@ import type { Tables } from "../../platform/database/tables.ts";
 import { transaction } from "../../platform/database/transaction.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import { type ContentStorage, insertObject, planObject, readObjectContent, reclaimObjects } from "./content-objects.ts";
+import { type GenerationsPlatform, markDocumentsChanging } from "./document-generations.ts";
 import type { ObjectKind } from "./object-codec.ts";
 import { readLegacyVersion } from "./version-store.ts";
 
@@ -89,7 +90,11 @@ export async function migrateHistoryBatch(platform: Platform, batchSize: number)
 }
 
 /** Converts one document's history; returns how many versions were converted. */
-export async function migrateDocumentHistory(db: Kysely<Tables>, storage: ContentStorage, documentId: string) {
+export async function migrateDocumentHistory(
+  db: Kysely<Tables>,
+  storage: ContentStorage & GenerationsPlatform,
+  documentId: string,
+) {
   const { blobs } = storage;
   const written: string[] = [];
   try {
@@ -185,7 +190,8 @@ export async function migrateDocumentHistory(db: Kysely<Tables>, storage: Conten
           .onConflict((oc) => oc.column("blob_key").doNothing())
           .execute();
       }
-      // Also recounts the history's totals.
+      // Also recounts the history's totals, which a read of the document answers with.
+      await markDocumentsChanging(storage, trx, [documentId]);
       await reclaimObjects(trx, documentId);
       await trx
         .updateTable("writing_history_migration")

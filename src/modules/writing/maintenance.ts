@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import { transaction } from "../../platform/database/transaction.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import { blobStillReferenced, reclaimObjects } from "./content-objects.ts";
+import { markDocumentsChanging } from "./document-generations.ts";
 import { RESTORE_WINDOW_MS } from "./documents.ts";
 
 const BATCH = 500;
@@ -66,19 +67,31 @@ export async function runWritingMaintenance(platform: Platform): Promise<Mainten
   }
   // Content objects, one document at a time under its lock (as saves take it).
   for (const documentId of new Set(pruned.map((p) => p.document_id))) {
-    await transaction(db, (trx) => reclaimObjects(trx, documentId));
+    // Reclaiming recounts the history's totals, which a read of the document answers with.
+    await transaction(db, async (trx) => {
+      await markDocumentsChanging(platform, trx, [documentId]);
+      await reclaimObjects(trx, documentId);
+    });
   }
 
-  const archived = await db
-    .updateTable("documents")
-    .set({ is_archived: true, archived_at: sql`now()` })
-    .where("is_archived", "=", false)
-    .where("deleted_at", "is", null)
-    .where("last_accessed_at", "<", sql<Date>`now() - make_interval(days => ${ARCHIVE_AFTER_DAYS})`)
-    .executeTakeFirst();
+  // The archived ids are known once the statement has run, still before its
+  // transaction commits: soon enough to mark them changing.
+  const archived = await transaction(db, async (trx) => {
+    const rows = await trx
+      .updateTable("documents")
+      .set({ is_archived: true, archived_at: sql`now()` })
+      .where("is_archived", "=", false)
+      .where("deleted_at", "is", null)
+      .where("last_accessed_at", "<", sql<Date>`now() - make_interval(days => ${ARCHIVE_AFTER_DAYS})`)
+      .returning("id")
+      .execute();
+    const ids = rows.map((r) => r.id);
+    await markDocumentsChanging(platform, trx, ids);
+    return ids.length;
+  });
 
   const cutoff = new Date(Date.now() - RESTORE_WINDOW_MS);
-  const purged = await db.transaction().execute(async (trx) => {
+  const purged = await transaction(db, async (trx) => {
     const doomed = await trx
       .selectFrom("documents")
       .select(["id", "content_key"])
@@ -96,6 +109,8 @@ export async function runWritingMaintenance(platform: Platform): Promise<Mainten
       .execute();
     if (doomed.length === 0) return 0;
     const ids = doomed.map((d) => d.id);
+    // Already a 404 for a deleted document, but an anonymous one is live until now.
+    await markDocumentsChanging(platform, trx, ids);
     await sql`
       insert into writing_blob_cleanup (blob_key, delete_after)
       select blob_key, now() from document_versions where document_id in (${sql.join(ids)}) and blob_key is not null
@@ -125,7 +140,7 @@ export async function runWritingMaintenance(platform: Platform): Promise<Mainten
   }
   return {
     prunedVersions: pruned.length,
-    archivedDocuments: Number(archived.numUpdatedRows),
+    archivedDocuments: archived,
     purgedDocuments: purged,
     deletedBlobs,
   };

@@ -4,6 +4,7 @@ import { toAppError } from "../../http/error-handler.ts";
 import { requireAccount, requirePrincipal } from "../../http/principal.ts";
 import { listQuery, pageOf, StrictObject } from "../../http/schemas.ts";
 import type { Platform } from "../../runtime/platform.ts";
+import { documentGenerationKey } from "./document-generations.ts";
 import { listDocuments } from "./document-list.ts";
 import { documentReadBody } from "./document-read-response.ts";
 import { createDocument, deleteDocument, downloadUrl, restoreDocument, updateDocument } from "./documents.ts";
@@ -158,13 +159,21 @@ export function registerWritingRoutes(app: App, platform: Platform) {
 
   app.get(
     "/documents/:documentId",
-    { schema: { tags, params: DocParams, response: { 200: DocumentWithContent, 404: Type.Ref("ErrorResponse") } } },
+    {
+      schema: { tags, params: DocParams, response: { 200: DocumentWithContent, 404: Type.Ref("ErrorResponse") } },
+      // The admission round trip also reads the document's generation (document-generations.ts).
+      config: {
+        generationKey: (request) =>
+          documentGenerationKey(platform, (request.params as { documentId?: string }).documentId ?? ""),
+      },
+    },
     async (request, reply) => {
       // Already JSON from the route's own serializer (document-read-response.ts): sent as it is.
       const json = await documentReadBody(
         platform,
         requirePrincipal(request),
         request.params.documentId,
+        request.generation,
         (payload) =>
           // fast-json-stringify, the route's serializer, returns strings.
           reply.serialize(payload) as string,

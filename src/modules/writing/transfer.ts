@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { TransferContext } from "../../platform/identity/ownership-transfer.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import { legacyBlobStillNeeded } from "./content-objects.ts";
+import { markDocumentsChanging } from "./document-generations.ts";
 import { documentContentKey, versionKey } from "./storage-keys.ts";
 
 /**
@@ -29,6 +30,13 @@ export async function transferDocuments(
       .where("anonymous_session_id", "=", anonymousSessionId)
       .execute();
     if (docs.length === 0) return;
+    // Their owner, tenant and keys change: no process may serve them as they were
+    // once the registration or login answers (the mark ends after its transaction).
+    await markDocumentsChanging(
+      platform,
+      trx,
+      docs.map((d) => d.id),
+    );
     const session = await trx
       .selectFrom("anonymous_sessions")
       .select("expires_at")

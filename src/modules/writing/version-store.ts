@@ -17,6 +17,7 @@ import {
   rememberLatestContent,
   rememberObjectContent,
 } from "./content-objects.ts";
+import { type GenerationsPlatform, markDocumentsChanging } from "./document-generations.ts";
 import { applyLegacyPatch } from "./legacy-patch.ts";
 import { sha256Hex } from "./object-codec.ts";
 import { indexSavedContent, searchEntryState } from "./search-index.ts";
@@ -165,7 +166,7 @@ export type SaveInput = { kind: VersionKind; changeDescription?: string | null; 
 
 export async function saveVersion(
   db: Kysely<Tables>,
-  storage: IndexingPlatform,
+  storage: IndexingPlatform & GenerationsPlatform,
   doc: DocumentRef,
   input: SaveInput,
 ): Promise<SavedVersion> {
@@ -184,7 +185,7 @@ const OBJECT_GONE = Symbol("the planned object or base was reclaimed");
 
 async function trySaveVersion(
   db: Kysely<Tables>,
-  storage: IndexingPlatform,
+  storage: IndexingPlatform & GenerationsPlatform,
   doc: DocumentRef,
   input: SaveInput,
 ): Promise<SavedVersion | typeof OBJECT_GONE> {
@@ -270,6 +271,8 @@ async function trySaveVersion(
         })
         .returning(["created_at"])
         .executeTakeFirstOrThrow();
+      // Every save changes what a read of the document answers (its history, at least).
+      await markDocumentsChanging(storage, trx, [doc.id]);
       await trx
         .updateTable("documents")
         .set({

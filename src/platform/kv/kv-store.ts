@@ -39,6 +39,7 @@ export interface LocalScriptApi {
   hget(key: string, field: string): string | null;
   hset(key: string, fields: Record<string, string>): number;
   hgetall(key: string): Record<string, string>;
+  hdel(key: string, fields: string[]): number;
   zadd(key: string, members: ScoredMember[]): number;
   zcard(key: string): number;
   zremRangeByScore(key: string, min: ScoreBound, max: ScoreBound): number;

@@ -106,7 +106,10 @@ export class MemoryKvStore implements KvStore {
   }
 
   async hdel(key: string, ...fields: string[]) {
-    const k = this.prefix + key;
+    return this.#hdel(this.prefix + key, fields);
+  }
+
+  #hdel(k: string, fields: string[]): number {
     const entry = this.#typed(k, "hash");
     if (!entry) return 0;
     let removed = 0;
@@ -291,6 +294,7 @@ export class MemoryKvStore implements KvStore {
       hget: (k, f) => this.#typed(k, "hash")?.value.get(f) ?? null,
       hset: (k, fields) => this.#hset(k, fields),
       hgetall: (k) => this.#hgetall(k),
+      hdel: (k, fields) => this.#hdel(k, fields),
       zadd: (k, members) => this.#zadd(k, members),
       zcard: (k) => this.#typed(k, "zset")?.value.size ?? 0,
       zremRangeByScore: (k, min, max) => this.#zremRangeByScore(k, min, max),

@@ -17,6 +17,13 @@ import { compareAndSetArgs, compareAndSetScript } from "./scripts.ts";
  * fast while the connection is down (no offline queue), surfacing as
  * KvUnavailableError, so callers answer 503 instead of hanging; ioredis keeps
  * reconnecting in the background.
+ *
+ * Commands are auto-pipelined: those issued while the previous batch is on
+ * its way go out together, in one socket write, and their replies come back
+ * in one read. Under load every request makes one admission call, and one
+ * write system call per call was, in a CPU profile of the document read, the
+ * largest single cost of the request path (about a third of the process's
+ * CPU); batched, it is a small fraction. Order per connection is unchanged.
  */
 export class RedisKvStore implements KvStore {
   readonly driver = "redis";
@@ -33,6 +40,7 @@ export class RedisKvStore implements KvStore {
   static async connect(url: string, prefix: string): Promise<RedisKvStore> {
     const redis = new Redis(url, {
       lazyConnect: true,
+      enableAutoPipelining: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       connectTimeout: 5_000,
@@ -233,6 +241,7 @@ export class RedisKvStore implements KvStore {
     // The subscriber keeps its offline queue, so ioredis re-subscribes every
     // channel by itself after a reconnect.
     const subscriber = this.redis.duplicate({
+      enableAutoPipelining: false,
       enableOfflineQueue: true,
       lazyConnect: true,
       maxRetriesPerRequest: null,

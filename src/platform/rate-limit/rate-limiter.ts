@@ -1,3 +1,4 @@
+import { GENERATION_SEQUENCE_KEY, IDLE_MS } from "../cache/generations.ts";
 import type { KvStore } from "../kv/kv-store.ts";
 import { KvUnavailableError } from "../kv/kv-store.ts";
 import type { Metrics } from "../metrics/metrics.ts";
@@ -70,8 +71,12 @@ export interface BucketCharge {
   cost?: number;
 }
 
-/** What one admission round trip decided. */
-export type Admission = { blocked: true } | { blocked: false; decision: Decision | null };
+/**
+ * What one admission round trip decided. `generation` is the current
+ * generation of the key asked for (cache/generations.ts), or 0 when none was
+ * asked for or a change to it is under way: then no cached copy may be served.
+ */
+export type Admission = { blocked: true } | { blocked: false; decision: Decision | null; generation: number };
 
 type Outcome = "allowed" | "limited" | "unavailable";
 
@@ -139,28 +144,34 @@ export class RateLimiter {
    * `absentKeys` exists (an ended session's marker), else charged on each
    * bucket in order, stopping at the first that refuses. The decision is
    * that bucket's, or the first bucket's when all allow; null with no
-   * buckets. Throws KvUnavailableError when the store cannot decide.
+   * buckets. With `generationKey`, the same round trip reads that key's
+   * generation. Throws KvUnavailableError when the store cannot decide.
    */
-  async admit(absentKeys: readonly string[], buckets: readonly BucketCharge[]): Promise<Admission> {
+  async admit(
+    absentKeys: readonly string[],
+    buckets: readonly BucketCharge[],
+    generationKey: string | null = null,
+  ): Promise<Admission> {
     const keys = [...absentKeys];
-    const args: number[] = [absentKeys.length];
+    const args: number[] = [absentKeys.length, generationKey ? 1 : 0, IDLE_MS];
+    if (generationKey) keys.push(generationKey, GENERATION_SEQUENCE_KEY);
     for (const b of buckets) {
       keys.push(bucketKey(b.limitClass, b.subject));
       args.push(b.limit.capacity, 60_000 / b.limit.perMinute, b.cost ?? 1);
     }
     const limitClass = buckets[0]?.limitClass;
     try {
-      const [blocked, decidedBy, ...reply] = (await this.kv.runScript(admissionScript, keys, args)) as [
-        number,
-        number,
-        ...TakeReply,
-      ];
+      const [blocked, decidedBy, allowed, remaining, waitMs, fullMs, generation] = (await this.kv.runScript(
+        admissionScript,
+        keys,
+        args,
+      )) as [number, number, ...TakeReply, number];
       if (blocked === 1) return { blocked: true };
       const bucket = buckets[decidedBy];
-      if (!limitClass || !bucket) return { blocked: false, decision: null };
-      const decision = toDecision(reply, bucket.limit);
+      if (!limitClass || !bucket) return { blocked: false, decision: null, generation };
+      const decision = toDecision([allowed, remaining, waitMs, fullMs], bucket.limit);
       this.#count(limitClass, decision.allowed ? "allowed" : "limited");
-      return { blocked: false, decision };
+      return { blocked: false, decision, generation };
     } catch (error) {
       if (error instanceof KvUnavailableError && limitClass) this.#count(limitClass, "unavailable");
       throw error;
