@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { AppError } from "../errors/app-error.ts";
 import { createMetrics } from "../metrics/metrics.ts";
-import { ComputePool, defaultComputePoolOptions } from "./compute-pool.ts";
-import { failTask, spin, spinTask } from "./test-tasks.ts";
+import { ComputePool, defaultComputePoolOptions, POOL_THREAD_NICE } from "./compute-pool.ts";
+import { failTask, spin, spinTask, threadPriority, threadPriorityTask } from "./test-tasks.ts";
 
 async function until(condition: () => boolean, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
@@ -42,6 +42,18 @@ describe("compute pool", () => {
       assert.ok(ticks >= 10, `the loop ticked ${ticks} times during a 600 ms task`);
       assert.ok(longestGap < 400, `the loop was never held for the task's length (longest gap ${longestGap} ms)`);
       assert.equal(spin({ ms: 0 }).threadId, 0, "the same function called here runs on the main thread");
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("runs pool threads at a lower priority than the event loop's (Linux)", async () => {
+    const pool = new ComputePool({ maxThreads: 1 });
+    try {
+      const here = threadPriority({ ms: 0 }).nice as number;
+      const there = await pool.run(threadPriorityTask, { ms: 1 });
+      assert.equal(there.nice, Math.min(19, here + POOL_THREAD_NICE), "the pool thread is niced");
+      assert.equal(threadPriority({ ms: 0 }).nice, here, "the event loop's thread is left as it was");
     } finally {
       await pool.close();
     }

@@ -4,6 +4,9 @@ import { errors } from "../errors/catalog.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import type { ComputeTask } from "./compute-task.ts";
 
+/** How many nice steps below the event loop pool threads run. */
+export const POOL_THREAD_NICE = 10;
+
 export interface ComputePoolOptions {
   /** Most worker threads alive at once. */
   maxThreads: number;
@@ -148,6 +151,15 @@ export class ComputePool {
           // from refusing (with an untyped error) a task already admitted.
           maxQueue: this.options.maxThreads + this.options.maxQueue,
           idleTimeout: this.options.idleTimeoutMs,
+          // Pool threads share the cores with the event loop (on two cores,
+          // one pool thread beside the main thread, the database and any
+          // load). At equal priority the kernel splits a core between a busy
+          // diff and the event loop, and requests wait their turn behind it;
+          // ten nice steps lower, a pool thread runs while the event loop does
+          // not need the core, so heavy work is slowed, never the requests.
+          // (Piscina applies it through @napi-rs/nice; on Linux a thread's
+          // nice value is its own.)
+          niceIncrement: POOL_THREAD_NICE,
           closeTimeout: this.options.closeTimeoutMs,
         });
         this.#started = pool;

@@ -2,6 +2,9 @@
  * Worker-safe tasks for the compute pool's own tests: they show where they
  * ran and hold a thread for a given time.
  */
+import { readlinkSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { threadId } from "node:worker_threads";
 import { defineComputeTask, siblingModule } from "./compute-task.ts";
 
@@ -12,6 +15,16 @@ export function spin({ ms }: { ms: number }): { threadId: number } {
     // burn CPU, as a real heavy task would
   }
   return { threadId };
+}
+
+/** The scheduling priority (nice value) of the thread that runs it, where the system tells. */
+export function threadPriority(_input: { ms: number }): { nice: number | null } {
+  try {
+    const tid = Number(path.basename(readlinkSync("/proc/thread-self")));
+    return { nice: os.getPriority(tid) };
+  } catch {
+    return { nice: null };
+  }
 }
 
 export function fail(_input: { ms: number }): never {
@@ -35,4 +48,12 @@ export const failTask = defineComputeTask<{ ms: number }, never>({
   exportName: "fail",
   run: fail,
   runsInline: () => false,
+});
+
+export const threadPriorityTask = defineComputeTask<{ ms: number }, { nice: number | null }>({
+  name: "test.thread_priority",
+  file,
+  exportName: "threadPriority",
+  run: threadPriority,
+  runsInline: ({ ms }) => ms === 0,
 });
