@@ -4,6 +4,7 @@ import type { Page } from "../../platform/pagination.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import { displayDiffTask } from "./compute-tasks.ts";
 import type { DisplayDiff } from "./display-diff.ts";
+import { readOwnedDocument } from "./document-read.ts";
 import { checkContent, ownedDocument } from "./documents.ts";
 import { authorOf } from "./owner-scope.ts";
 import { INLINE_INDEX_BYTES } from "./search-index.ts";
@@ -56,7 +57,8 @@ export async function listVersions(
 }
 
 export async function getVersion(platform: Platform, principal: Principal, documentId: string, number: number) {
-  await ownedDocument(platform, principal, documentId);
+  // Usually from this process's row cache (document-read.ts): no statement.
+  await readOwnedDocument(platform, principal, documentId);
   const version = await findVersion(platform.database.db, documentId, number);
   const content = await readVersionContent(platform.database.db, platform, version);
   return { ...versionView(version), content };
@@ -103,7 +105,7 @@ export async function diffVersions(
  * migration has not reached yet has no object to refer to.
  */
 export async function restoreVersion(platform: Platform, principal: Principal, documentId: string, number: number) {
-  const doc = await ownedDocument(platform, principal, documentId);
+  const doc = await readOwnedDocument(platform, principal, documentId);
   const version = await findVersion(platform.database.db, documentId, number);
   const common = {
     kind: "major" as const,
