@@ -20,6 +20,7 @@ import { client } from "../support/http.ts";
 import { createScratchDatabase } from "../support/postgres.ts";
 import { startS3Server } from "../support/s3.ts";
 import { services, TEST_SIGNING_SECRET } from "../support/services.ts";
+import { createDraft, registerUser, statementsSent } from "../support/writing-fixtures.ts";
 
 generationsContract("redis", async () => {
   const prefix = `test:${randomUUID()}:`;
@@ -88,20 +89,9 @@ describe("document reads across two server processes", () => {
     await ai?.stop();
   });
 
-  async function user() {
-    const res = await a("POST", "/v1/auth/register", {
-      body: { email: `r-${randomUUID().slice(0, 8)}@example.com`, password, name: "Reader" },
-    });
-    assert.equal(res.status, 201);
-    return { token: res.body.accessToken as string, id: res.body.user.id as string };
-  }
-  async function newDoc(token: string, content = "hello world") {
-    const res = await a("POST", "/v1/documents", { token, body: { title: "Draft", content } });
-    assert.equal(res.status, 201);
-    return res.body.id as string;
-  }
-  const statements = async (platform: Platform) =>
-    (await platform.metrics.databaseQueries.get()).values.reduce((n, v) => n + v.value, 0);
+  const user = () => registerUser(a, "Reader");
+  const newDoc = (token: string, content?: string) => createDraft(a, token, content);
+  const statements = statementsSent;
   /** Reads on B until a read is served from B's memory, so whatever follows must move the generation. */
   async function warm(token: string, id: string) {
     assert.equal((await b("GET", `/v1/documents/${id}`, { token })).status, 200);

@@ -5,6 +5,7 @@ import { sql } from "kysely";
 import { startChatCompletionsServer } from "../../../test/support/chat-completions-server.ts";
 import { openTestPlatform } from "../../../test/support/embedded.ts";
 import { client } from "../../../test/support/http.ts";
+import { createDraft, registerUser, statementsSent } from "../../../test/support/writing-fixtures.ts";
 import type { App } from "../../http/app.ts";
 import { buildServer } from "../../http/server.ts";
 import { transaction } from "../../platform/database/transaction.ts";
@@ -42,20 +43,10 @@ describe("document row cache (embedded)", () => {
     await ai?.stop();
   });
 
-  async function user() {
-    const res = await call("POST", "/v1/auth/register", {
-      body: { email: `c-${randomUUID().slice(0, 8)}@example.com`, password, name: "Cached" },
-    });
-    assert.equal(res.status, 201);
-    return { token: res.body.accessToken as string, id: res.body.user.id as string };
-  }
-  async function newDoc(token: string, content = "hello world") {
-    const res = await call("POST", "/v1/documents", { token, body: { title: "Draft", content } });
-    assert.equal(res.status, 201);
-    return res.body.id as string;
-  }
+  const user = () => registerUser(call, "Cached");
+  const newDoc = (token: string, content?: string) => createDraft(call, token, content);
   const read = (token: string, id: string) => call("GET", `/v1/documents/${id}`, { token });
-  const queries = async () => (await platform.metrics.databaseQueries.get()).values.reduce((n, v) => n + v.value, 0);
+  const queries = () => statementsSent(platform);
   /** The cache, once its LISTEN is in effect (it starts on the first read). */
   async function rows() {
     for (;;) {
