@@ -208,17 +208,31 @@ export async function readObjectContent(
   options: { fresh?: boolean } = {},
 ): Promise<Buffer> {
   if (options.fresh) return restoreRows(storage, await readChain(db, documentId, sha));
-  const memory = memoryOf(storage);
-  const held = memory.contents.get(`${documentId}:${sha}`);
+  const held = memoryOf(storage).contents.get(`${documentId}:${sha}`);
   if (held) return held;
-  const rows = await readChain(db, documentId, sha, [...(memory.held.get(documentId) ?? [])]);
-  const base = rows[0] as ChainRow;
-  const start = memory.contents.get(`${documentId}:${base.sha256}`) ?? null;
-  // The object the chain stopped at was pushed out meanwhile: read it whole.
-  if (start === null && base.depth !== 0) return readObjectContent(db, storage, documentId, sha, { fresh: true });
+  const { rows, start } = await chainAboveMemory(db, storage, documentId, sha);
   const content = await restoreRows(storage, rows, start);
   remember(storage, documentId, sha, content);
   return content;
+}
+
+/**
+ * The chain below `sha` down to the nearest object in memory (`start`, its
+ * content) or to the keyframe (`start` null). If the object the query
+ * stopped at was pushed out of memory meanwhile, the whole chain.
+ */
+async function chainAboveMemory(
+  db: Kysely<Tables>,
+  storage: ContentStorage,
+  documentId: string,
+  sha: string,
+): Promise<{ rows: ChainRow[]; start: Buffer | null }> {
+  const memory = memoryOf(storage);
+  const rows = await readChain(db, documentId, sha, [...(memory.held.get(documentId) ?? [])]);
+  const first = rows[0] as ChainRow;
+  const start = memory.contents.get(`${documentId}:${first.sha256}`) ?? null;
+  if (start === null && first.depth > 0) return { rows: await readChain(db, documentId, sha), start: null };
+  return { rows, start };
 }
 
 /**
@@ -233,13 +247,9 @@ async function contentBelow(
   sha: string,
   depth: number,
 ): Promise<{ sha256: string; depth: number; content: Buffer }> {
-  const memory = memoryOf(storage);
-  let rows = await readChain(db, documentId, sha, [...(memory.held.get(documentId) ?? [])]);
-  let start = memory.contents.get(`${documentId}:${(rows[0] as ChainRow).sha256}`) ?? null;
-  const first = rows[0] as ChainRow;
-  // Stopped above that depth (at a version read lately), or at an object
-  // pushed out of memory meanwhile: the whole chain then.
-  if (first.depth > depth || (start === null && first.depth > 0)) {
+  let { rows, start } = await chainAboveMemory(db, storage, documentId, sha);
+  // Stopped above that depth (at a version read lately): the whole chain then.
+  if ((rows[0] as ChainRow).depth > depth) {
     rows = await readChain(db, documentId, sha);
     start = null;
   }
