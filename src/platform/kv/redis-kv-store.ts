@@ -18,12 +18,14 @@ import { compareAndSetArgs, compareAndSetScript } from "./scripts.ts";
  * KvUnavailableError, so callers answer 503 instead of hanging; ioredis keeps
  * reconnecting in the background.
  *
- * Commands are auto-pipelined: those issued while the previous batch is on
- * its way go out together, in one socket write, and their replies come back
- * in one read. Under load every request makes one admission call, and one
- * write system call per call was, in a CPU profile of the document read, the
- * largest single cost of the request path (about a third of the process's
- * CPU); batched, it is a small fraction. Order per connection is unchanged.
+ * Commands are not auto-pipelined. ioredis writes each command as it is
+ * issued, and while the socket is busy Node queues the writes and flushes
+ * them together anyway. Auto-pipelining instead holds every command until
+ * the next tick: measured side by side (bench/request-path.ts and
+ * bench/rate-limit.ts, alternating runs), it left the server process idle
+ * 10% of the time, and served 18.8-23.2k authenticated reads/s against
+ * 25.6-26.7k without it, and it made the rate-limit p99 2-3 ms instead of
+ * about 1 ms.
  */
 export class RedisKvStore implements KvStore {
   readonly driver = "redis";
@@ -40,7 +42,7 @@ export class RedisKvStore implements KvStore {
   static async connect(url: string, prefix: string): Promise<RedisKvStore> {
     const redis = new Redis(url, {
       lazyConnect: true,
-      enableAutoPipelining: true,
+      enableAutoPipelining: false,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       connectTimeout: 5_000,
