@@ -242,7 +242,7 @@ export async function runVersionsBench() {
     applyDelta(big, delta);
     const apply = performance.now() - t;
     t = performance.now();
-    await encodeObject(edited, big);
+    await encodeObject(edited, [big]);
     const encode = performance.now() - t;
     console.log(
       `\n2 MiB document: Fossil delta creation ${create.toFixed(0)} ms (synchronous), apply ${apply.toFixed(1)} ms, whole encode with compression and verification ${encode.toFixed(0)} ms`,

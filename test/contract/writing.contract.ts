@@ -7,6 +7,7 @@ import { buildServer } from "../../src/http/server.ts";
 import { readBytes, readObjectContent } from "../../src/modules/writing/content-objects.ts";
 import { writingModule } from "../../src/modules/writing/index.ts";
 import { runWritingMaintenance } from "../../src/modules/writing/maintenance.ts";
+import { MAX_ANCHOR_DEPTH, RUN_LENGTH, sha256Hex } from "../../src/modules/writing/object-codec.ts";
 import { createMigrator } from "../../src/runtime/migrations.ts";
 import type { Platform } from "../../src/runtime/platform.ts";
 import { startChatCompletionsServer } from "../support/chat-completions-server.ts";
@@ -401,12 +402,14 @@ export function writingContract(name: string, open: (aiBaseUrl: string) => Promi
       it("bounds delta chains with runs, anchors and keyframes, and reads any version across them, in any script", async () => {
         const me = await user();
         const lines = ["Chains of deltas. ", "東京は日本の首都です。", "Emoji 😀🎉👩‍💻 and accents: crème brûlée. "];
-        const fresh = (i: number) => `${lines[i % 3]} rewritten from scratch, round ${i}. `.repeat(60 + i);
+        // Text sharing nothing with the document (numbers, not its lines).
+        const fresh = (i: number) =>
+          Array.from({ length: 900 }, (_, k) => ((k * 7919 + i * 104_729) % 1_000_003).toString(36)).join(" ");
         let text = lines.join("\n").repeat(40);
         const doc = await newDoc(me.token, { content: text });
         const contents = [text];
-        for (let i = 1; i <= 75; i++) {
-          if (i % 30 === 0) {
+        for (let i = 1; i <= 110; i++) {
+          if (i === 100) {
             text = fresh(i); // nothing in common with before: a delta would not pay
           } else {
             const chars = Array.from(text);
@@ -423,10 +426,14 @@ export function writingContract(name: string, open: (aiBaseUrl: string) => Promi
           .execute();
         const keyframes = objects.filter((o: { kind: string }) => o.kind === "keyframe");
         const anchors = objects.filter((o: { kind: string; run: number }) => o.kind === "delta" && o.run === 0);
-        assert.equal(keyframes.length, 3, "the first version and the two rewrites");
+        assert.equal(keyframes.length, 2, "the first version and the rewrite");
         assert.ok(anchors.length >= 2, `${anchors.length} anchors`);
-        assert.ok(Math.max(...objects.map((o: { run: number }) => o.run)) <= 16, "runs of at most 16 deltas");
-        assert.ok(Math.max(...objects.map((o: { depth: number }) => o.depth)) <= 48, "no chain is deeper than 48");
+        assert.ok(Math.max(...objects.map((o: { run: number }) => o.run)) <= RUN_LENGTH, "runs are bounded");
+        const bound = MAX_ANCHOR_DEPTH + RUN_LENGTH;
+        assert.ok(
+          Math.max(...objects.map((o: { depth: number }) => o.depth)) <= bound,
+          `no chain is deeper than ${bound}`,
+        );
         for (const o of objects) {
           if (o.kind === "keyframe") assert.ok(o.blob_key, "keyframes live in the blob store");
           else assert.equal(o.blob_key, null, "small deltas live in the row");
@@ -436,7 +443,7 @@ export function writingContract(name: string, open: (aiBaseUrl: string) => Promi
         }
         const h = await history(me.token, doc.id);
         const full = contents.reduce((sum, c) => sum + Buffer.byteLength(c), 0);
-        assert.equal(h.versions, 76);
+        assert.equal(h.versions, 111);
         assert.ok(h.storedBytes < full / 20, `history of ${h.storedBytes} bytes for ${full} bytes of versions`);
       });
 
@@ -484,13 +491,13 @@ export function writingContract(name: string, open: (aiBaseUrl: string) => Promi
           contents.push(text);
           return save(me.token, doc.id, text);
         };
-        for (let i = 1; i <= 16; i++) await edit(i);
+        for (let i = 1; i <= RUN_LENGTH; i++) await edit(i);
         // The keyframe's blob gone: only its content kept in memory lets the anchor be made.
         const keyframe = (await objectsOf(doc.id)).find((o: { kind: string }) => o.kind === "keyframe");
         const kept = await readBytes(platform.blobs, keyframe.blob_key);
         await platform.blobs.delete(keyframe.blob_key);
         try {
-          await edit(17);
+          await edit(RUN_LENGTH + 1);
         } finally {
           await platform.blobs.put(keyframe.blob_key, kept);
         }
@@ -504,10 +511,57 @@ export function writingContract(name: string, open: (aiBaseUrl: string) => Promi
         assert.deepEqual(
           anchors.map((a: { depth: number; base_sha256: string }) => [a.depth, a.base_sha256]),
           [[1, keyframe.sha256]],
-          "the 17th save is an anchor on the keyframe",
+          "the save after a full run is an anchor on the keyframe",
         );
         for (let n = 1; n <= contents.length; n++) {
           assert.equal((await version(me.token, doc.id, n)).content, contents[n - 1], `version ${n}`);
+        }
+      });
+
+      it("makes each delta against the closest of the run's recent versions, within the chain bound", async () => {
+        const me = await user();
+        const intro = "An introduction that stays. ".repeat(40);
+        const section = Array.from({ length: 80 }, (_, i) => `Section line ${i} with its own words ${i * 7919}.`).join(
+          "\n",
+        );
+        const outro = "A conclusion that stays too. ".repeat(40);
+        const doc = await newDoc(me.token, { content: `${intro}${section}${outro}` });
+        // The section deleted, then back with one word changed: the first version is the closer base.
+        await save(me.token, doc.id, `${intro}${outro}`);
+        await save(me.token, doc.id, `${intro}${section.replace("line 40", "row 40")}${outro}`);
+        const objects = await objectsOf(doc.id);
+        const first = objects.find((o: { depth: number }) => o.depth === 0);
+        const third = objects.find(
+          (o: { sha256: string }) =>
+            o.sha256 === sha256Hex(Buffer.from(`${intro}${section.replace("line 40", "row 40")}${outro}`)),
+        );
+        assert.equal(third.base_sha256, first.sha256, "the third version is a delta against the first");
+        assert.equal(third.depth, 1);
+        assert.ok(third.stored_size < 200, `a ${third.stored_size}-byte delta`);
+
+        // Two branches edited in turn, as a history with merges replays: every
+        // delta finds its own branch's last version; the chains stay bounded.
+        const branch = [`${intro}${outro}`, `${intro}${section}${outro}`];
+        const contents: string[] = [];
+        for (let i = 0; i < 2 * RUN_LENGTH + 10; i++) {
+          const b = i % 2;
+          branch[b] =
+            `${(branch[b] as string).slice(0, 100 + i * 13)}<${i}>${(branch[b] as string).slice(100 + i * 13)}`;
+          contents.push(branch[b] as string);
+          await save(me.token, doc.id, branch[b] as string);
+        }
+        const all = await db()
+          .selectFrom("document_objects")
+          .select(["depth", "run", "stored_size"])
+          .where("document_id", "=", doc.id)
+          .execute();
+        assert.ok(Math.max(...all.map((o: { run: number }) => o.run)) <= RUN_LENGTH);
+        assert.ok(Math.max(...all.map((o: { depth: number }) => o.depth)) <= MAX_ANCHOR_DEPTH + RUN_LENGTH);
+        const deltas = all.filter((o: { run: number }) => o.run > 0);
+        const average = deltas.reduce((n: number, o: { stored_size: number }) => n + o.stored_size, 0) / deltas.length;
+        assert.ok(average < 120, `deltas of ${average.toFixed(0)} bytes on average: each against its own branch`);
+        for (const [i, content] of contents.entries()) {
+          assert.equal((await version(me.token, doc.id, i + 4)).content, content, `version ${i + 4}`);
         }
       });
 

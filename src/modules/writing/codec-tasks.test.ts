@@ -20,14 +20,14 @@ describe("content-object coding on the compute pool", () => {
     try {
       const small = text(8_000);
       const smallEdit = Buffer.concat([small, Buffer.from(" an edit")]);
-      const inline = await pool.run(encodeObjectTask, { content: smallEdit, base: small });
+      const inline = await pool.run(encodeObjectTask, { content: smallEdit, bases: [small] });
       assert.equal(pool.stats().completed.pool, 0, "a small document never leaves the event loop's thread");
       assert.equal(inline.kind, "delta");
 
       const big = text(CODEC_INLINE_MAX_BYTES * 2);
       const bigEdit = Buffer.concat([big.subarray(0, 100_000), Buffer.from(" inserted "), big.subarray(100_000)]);
-      const keyframe = await pool.run(encodeObjectTask, { content: big, base: null });
-      const delta = await pool.run(encodeObjectTask, { content: bigEdit, base: big });
+      const keyframe = await pool.run(encodeObjectTask, { content: big, bases: [] });
+      const delta = await pool.run(encodeObjectTask, { content: bigEdit, bases: [big] });
       assert.equal(pool.stats().completed.pool, 2, "large documents are encoded on the pool");
       assert.equal(delta.kind, "delta");
       assert.ok(delta.body.byteLength < 2_000, "a small edit of a large document stays a small delta");

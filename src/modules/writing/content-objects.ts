@@ -5,7 +5,7 @@ import type { BlobStore } from "../../platform/blobs/blob-store.ts";
 import type { Tables } from "../../platform/database/tables.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import { encodeObjectTask, restoreChainTask } from "./codec-tasks.ts";
-import { nextPlacement, type ObjectKind, sha256Hex } from "./object-codec.ts";
+import { BASE_WINDOW, nextPlacement, type ObjectKind, RUN_LENGTH, sha256Hex } from "./object-codec.ts";
 import { ownerKey, versionKey } from "./storage-keys.ts";
 
 /**
@@ -66,12 +66,13 @@ const OBJECT_MEMORY_BYTES = 32 * 1024 * 1024;
 interface ObjectMemory {
   contents: LRUCache<string, Buffer>;
   /**
-   * Each document's latest saved content, by document: the base of its next
+   * Each document's latest saved contents, oldest first, by document: the
+   * current run's last BASE_WINDOW objects, the candidate bases of its next
    * save, which then reads no blob. Apart from `contents`, so saves do not
    * fill the read cache (and the versions benchmark's reads are not served
    * from what its saves just wrote).
    */
-  latest: LRUCache<string, { sha256: string; bytes: Buffer }>;
+  recent: LRUCache<string, RecentContent[]>;
   /** The SHA-256s held for each document, for the chain query's stop list. */
   held: Map<string, Set<string>>;
 }
@@ -92,11 +93,15 @@ function memoryOf(storage: ContentStorage): ObjectMemory {
         if (shas?.size === 0) held.delete(documentId);
       },
     });
-    const latest = new LRUCache<string, { sha256: string; bytes: Buffer }>({
+    const recent = new LRUCache<string, RecentContent[]>({
       maxSize: OBJECT_MEMORY_BYTES / 2,
-      sizeCalculation: (entry) => Math.max(1, entry.bytes.byteLength),
+      sizeCalculation: (list) =>
+        Math.max(
+          1,
+          list.reduce((n, entry) => n + entry.bytes.byteLength, 0),
+        ),
     });
-    memory = { contents, held, latest };
+    memory = { contents, held, recent };
     memories.set(storage.blobs, memory);
   }
   return memory;
@@ -107,22 +112,60 @@ export function forgetObjectContents(storage: ContentStorage): void {
   memories.delete(storage.blobs);
 }
 
-/** Notes a document's newly saved content as the base of its next save. */
-export function rememberLatestContent(storage: ContentStorage, documentId: string, sha: string, bytes: Buffer): void {
-  if (bytes.byteLength > OBJECT_MEMORY_BYTES / 16) return;
-  memoryOf(storage).latest.set(documentId, { sha256: sha, bytes });
+interface RecentContent {
+  sha256: string;
+  bytes: Buffer;
 }
 
-/** The document's latest saved content, if it is the one with this SHA-256 and still in memory. */
+/**
+ * Contents above this size are saved against the current object only: each
+ * candidate base costs a delta, and a Fossil delta of a 2 MB document takes
+ * 80-300 ms.
+ */
+const WINDOW_MAX_BYTES = 256 * 1024;
+
+/**
+ * Notes a document's newly saved content as a base of its next saves.
+ * `startsRun`: the content's object is an anchor or a keyframe, or an
+ * object reused from anywhere in the history (a restore): the objects
+ * before it are no longer in the current run.
+ */
+export function rememberLatestContent(
+  storage: ContentStorage,
+  documentId: string,
+  sha: string,
+  bytes: Buffer,
+  startsRun: boolean,
+): void {
+  const { recent } = memoryOf(storage);
+  if (bytes.byteLength > OBJECT_MEMORY_BYTES / 16) {
+    recent.delete(documentId);
+    return;
+  }
+  const before = startsRun || bytes.byteLength > WINDOW_MAX_BYTES ? [] : (recent.get(documentId) ?? []);
+  const others = before.filter((entry) => entry.sha256 !== sha);
+  const list = [...others.slice(Math.max(0, others.length - (BASE_WINDOW - 1))), { sha256: sha, bytes }];
+  recent.set(documentId, list);
+}
+
+/** The document's saved content with this SHA-256, if it is among its latest and still in memory. */
 export function latestContent(storage: ContentStorage, documentId: string, sha: string): Buffer | null {
-  const entry = memoryOf(storage).latest.get(documentId);
-  return entry?.sha256 === sha ? entry.bytes : null;
+  return (
+    memoryOf(storage)
+      .recent.get(documentId)
+      ?.find((entry) => entry.sha256 === sha)?.bytes ?? null
+  );
+}
+
+/** The document's latest saved contents in memory, oldest first (at most BASE_WINDOW). */
+function recentContents(storage: ContentStorage, documentId: string): readonly RecentContent[] {
+  return memoryOf(storage).recent.get(documentId) ?? [];
 }
 
 /**
  * Keeps a saved object's content in memory when later saves will delta
- * against it: a keyframe or an anchor is the base of the next anchor, 16
- * saves on (object-codec.ts), which then needs no chain read.
+ * against it: a keyframe or an anchor is the base of the next anchor, a
+ * run later (object-codec.ts), which then needs no chain read.
  */
 export function rememberObjectContent(
   storage: ContentStorage,
@@ -288,8 +331,9 @@ export type ObjectPlan =
  * How to store `content` in a document: reuse the object with its SHA-256,
  * or encode a new one placed after `current` (the object the document's
  * history is at; its content may be passed when the caller holds it), as
- * nextPlacement decides. Encoding is verified (encodeObject); nothing is
- * written here.
+ * nextPlacement decides; a delta in a run may be against another of the
+ * run's objects whose content is in memory, when that delta is shorter.
+ * Encoding is verified (encodeObject); nothing is written here.
  */
 export async function planObject(
   db: Kysely<Tables>,
@@ -299,32 +343,44 @@ export async function planObject(
   sha: string,
   current: { sha256: string; content?: () => Promise<Buffer | null> } | null,
 ): Promise<ObjectPlan> {
-  // The content's own object, if the document has it already, and the current one, in one query.
+  // Other recent contents of the document may be better bases than the current one.
+  const recent = content.byteLength <= WINDOW_MAX_BYTES ? recentContents(storage, doc.id) : [];
+  // The content's own object, if the document has it already, the current one and the recent ones, in one query.
   const found = await db
     .selectFrom("document_objects")
     .select(["sha256", "kind", "depth", "run"])
     .where("document_id", "=", doc.id)
-    .where("sha256", "in", current ? [sha, current.sha256] : [sha])
+    .where("sha256", "in", [sha, ...(current ? [current.sha256] : []), ...recent.map((entry) => entry.sha256)])
     .execute();
   const existing = found.find((o) => o.sha256 === sha);
   if (existing) return { reuse: true, sha256: sha, kind: existing.kind };
   const at = current ? found.find((o) => o.sha256 === current.sha256) : undefined;
   const placement = nextPlacement(at ?? null);
-  let base: { sha256: string; depth: number; run: number; content: Buffer } | null = null;
+  const bases: { sha256: string; depth: number; run: number; content: Buffer }[] = [];
   if (at && placement === "run") {
     const held = await current?.content?.();
     const bytes =
       held && sha256Hex(held) === at.sha256 ? held : await readObjectContent(db, storage, doc.id, at.sha256);
-    base = { sha256: at.sha256, depth: at.depth + 1, run: at.run + 1, content: bytes };
+    bases.push({ sha256: at.sha256, depth: at.depth + 1, run: at.run + 1, content: bytes });
+    // Objects of the same run (on an anchor as deep as the current one's)
+    // that the document still has. Any of them keeps the new object within
+    // RUN_LENGTH of its anchor, so within the chain bound.
+    for (const entry of recent) {
+      const row = found.find((o) => o.sha256 === entry.sha256);
+      if (!row || row.sha256 === at.sha256 || row.run >= RUN_LENGTH || row.depth - row.run !== at.depth - at.run)
+        continue;
+      bases.push({ sha256: row.sha256, depth: row.depth + 1, run: row.run + 1, content: entry.bytes });
+    }
   } else if (at && placement === "anchor") {
     // The run's anchor sits `run` deltas below the current object.
     const anchor = await contentBelow(db, storage, doc.id, at.sha256, at.depth - at.run);
-    base = { sha256: anchor.sha256, depth: anchor.depth + 1, run: 0, content: anchor.content };
+    bases.push({ sha256: anchor.sha256, depth: anchor.depth + 1, run: 0, content: anchor.content });
   }
-  const coded = await storage.compute.run(encodeObjectTask, { content, base: base?.content ?? null });
+  const coded = await storage.compute.run(encodeObjectTask, { content, bases: bases.map((b) => b.content) });
   // Structured clone hands a worker's Buffer back as a plain Uint8Array.
   const encoded = { kind: coded.kind, body: asBuffer(coded.body) };
-  const on = encoded.kind === "delta" ? base : null;
+  const on = coded.kind === "delta" && coded.baseIndex !== null ? bases[coded.baseIndex] : undefined;
+  if (coded.kind === "delta" && !on) throw new Error("an encoded delta names no base");
   return {
     reuse: false,
     sha256: sha,

@@ -51,20 +51,34 @@ describe("content object codec", () => {
   it("stores a small edit as a small delta that restores exactly", async () => {
     const base = Buffer.from(SCRIPTS[0]?.repeat(400) as string);
     const next = Buffer.from(`${base.toString().slice(0, 5000)}really ${base.toString().slice(5000)}`);
-    const encoded = await encodeObject(next, base);
+    const encoded = await encodeObject(next, [base]);
     assert.equal(encoded.kind, "delta");
     assert.ok(encoded.body.byteLength < 100, `delta of ${encoded.body.byteLength} bytes`);
     assert.deepEqual(await decodeObject(encoded, base), next);
   });
 
+  it("deltas against the candidate base with the shortest delta, and says which", async () => {
+    const shared = Buffer.from(SCRIPTS[1]?.repeat(200) as string);
+    const section = Buffer.from(Array.from({ length: 300 }, (_, i) => `line ${i * 7919} `).join(""));
+    const withSection = Buffer.concat([shared, section]);
+    const next = Buffer.concat([shared, section, Buffer.from(" and a new sentence")]);
+    const encoded = await encodeObject(next, [shared, withSection]);
+    assert.equal(encoded.kind, "delta");
+    assert.equal(encoded.baseIndex, 1, "the base that already has the section");
+    assert.deepEqual(await decodeObject(encoded, withSection), next);
+    // On a tie the first candidate (the current object) wins.
+    assert.equal((await encodeObject(next, [withSection, withSection])).baseIndex, 0);
+    assert.equal((await encodeObject(next, [])).baseIndex, null);
+  });
+
   it("makes a keyframe without a base, or when a delta would not pay", async () => {
     const a = Buffer.from("first text ".repeat(100));
     const b = Buffer.from(Array.from({ length: 1100 }, (_, i) => String.fromCharCode(33 + ((i * 7919) % 90))).join(""));
-    assert.equal((await encodeObject(a, null)).kind, "keyframe");
-    const rewritten = await encodeObject(b, a);
+    assert.equal((await encodeObject(a, [])).kind, "keyframe");
+    const rewritten = await encodeObject(b, [a]);
     assert.equal(rewritten.kind, "keyframe");
     assert.deepEqual(await decodeObject(rewritten, null), b);
-    assert.ok((await encodeObject(a, null)).body.byteLength < a.byteLength / 10, "keyframes are compressed");
+    assert.ok((await encodeObject(a, [])).body.byteLength < a.byteLength / 10, "keyframes are compressed");
   });
 
   it("restores every version of random edit chains in every script, byte for byte", async () => {
@@ -77,7 +91,7 @@ describe("content object codec", () => {
         const alphabet = SCRIPTS[Math.floor(random() * SCRIPTS.length)] as string;
         text = edit(text, random, alphabet);
         const bytes = Buffer.from(text, "utf8");
-        const encoded = await encodeObject(bytes, previous);
+        const encoded = await encodeObject(bytes, previous ? [previous] : []);
         if (encoded.kind === "keyframe") chain.length = 0;
         chain.push(encoded);
         const restored = await restoreChain(chain);
@@ -111,7 +125,7 @@ describe("content object codec", () => {
 
   it("refuses a chain that does not start at a keyframe", async () => {
     const base = Buffer.from("abc def ghi ".repeat(200));
-    const delta = await encodeObject(Buffer.concat([base, Buffer.from("jkl")]), base);
+    const delta = await encodeObject(Buffer.concat([base, Buffer.from("jkl")]), [base]);
     assert.equal(delta.kind, "delta");
     await assert.rejects(restoreChain([delta]), /keyframe/);
   });

@@ -310,7 +310,11 @@ async function trySaveVersion(
   if (blobKey && (saved === OBJECT_GONE || duplicate)) await blobs.delete(blobKey).catch(() => {});
   if (saved === OBJECT_GONE) return OBJECT_GONE;
   if (!plan.reuse && !duplicate && bytes) rememberObjectContent(storage, doc.id, plan, bytes);
-  if (bytes && input.kind !== "ai_suggestion") rememberLatestContent(storage, doc.id, contentSha, bytes);
+  if (bytes && input.kind !== "ai_suggestion") {
+    // A reused object may sit anywhere in the history: it starts the list of candidate bases afresh.
+    const startsRun = plan.reuse || duplicate || plan.run === 0;
+    rememberLatestContent(storage, doc.id, contentSha, bytes, startsRun);
+  }
   // Held content is not at hand: the blob is rebuilt by the next reader
   // (readCurrentContent), usually the search indexing that follows.
   if (input.kind !== "ai_suggestion" && bytes) {
