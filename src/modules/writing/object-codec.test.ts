@@ -11,6 +11,7 @@ import {
   nextPlacement,
   RUN_LENGTH,
   restoreChain,
+  restoreFrom,
   sha256Hex,
 } from "./object-codec.ts";
 
@@ -121,6 +122,27 @@ describe("content object codec", () => {
     assert.throws(() => applyDelta(base.subarray(0, 100), delta), /past the end of the base/);
     assert.throws(() => applyDelta(base, delta.subarray(0, delta.length - 3)), /delta:/);
     assert.throws(() => applyDelta(base, Buffer.from("zz")), /delta:/);
+  });
+
+  it("restores from a held content without writing to it, through versions that grow and shrink", async () => {
+    const random = generator(3);
+    const versions = [Buffer.from(SCRIPTS[2]?.repeat(300) as string)];
+    for (let n = 0; n < 30; n++) {
+      const text = (versions.at(-1) as Buffer).toString();
+      const next =
+        n % 7 === 6 ? text.slice(0, text.length / 2) : edit(text, random, SCRIPTS[n % SCRIPTS.length] as string);
+      versions.push(Buffer.from(next));
+    }
+    const objects: EncodedObject[] = [];
+    for (let n = 1; n < versions.length; n++)
+      objects.push(await encodeObject(versions[n] as Buffer, [versions[n - 1] as Buffer]));
+    const start = Buffer.from(versions[0] as Buffer);
+    const restored = await restoreFrom({ start, objects });
+    assert.deepEqual(restored, versions.at(-1));
+    assert.deepEqual(start, versions[0], "the held content is untouched");
+    const again = await restoreFrom({ start, objects: objects.slice(0, 10) });
+    assert.deepEqual(again, versions[10]);
+    assert.deepEqual(restored, versions.at(-1), "an earlier result is not reused as a scratch buffer");
   });
 
   it("refuses a chain that does not start at a keyframe", async () => {

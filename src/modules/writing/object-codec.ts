@@ -137,6 +137,11 @@ for (const [i, c] of [..."0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopq
  * and the caller checks the final content's SHA-256 anyway.
  */
 export function applyDelta(base: Uint8Array, delta: Uint8Array): Buffer {
+  return applyDeltaInto(base, delta, (size) => Buffer.allocUnsafe(size));
+}
+
+/** applyDelta writing into the buffer `output` hands out for the announced size. */
+function applyDeltaInto(base: Uint8Array, delta: Uint8Array, output: (size: number) => Buffer): Buffer {
   let pos = 0;
   const readInt = (): number => {
     let value = 0;
@@ -153,7 +158,7 @@ export function applyDelta(base: Uint8Array, delta: Uint8Array): Buffer {
   };
   const size = readInt();
   if (delta[pos++] !== 0x0a) throw new Error("delta: size not terminated by a newline");
-  const out = Buffer.allocUnsafe(size);
+  const out = output(size);
   let written = 0;
   while (pos < delta.length) {
     const count = readInt();
@@ -259,9 +264,33 @@ export async function restoreChain(chain: EncodedObject[]): Promise<Buffer> {
   if (chain[0]?.kind !== "keyframe") throw new Error("a chain must start with a keyframe");
   if (chain.slice(1).some((o) => o.kind !== "delta")) throw new Error("a chain continues with deltas only");
   const payloads = await Promise.all(chain.map((o) => decompress(o.body)));
-  let content = payloads[0] as Buffer;
-  for (const delta of payloads.slice(1)) content = applyDelta(content, delta);
-  return content;
+  return applyDeltas(payloads[0] as Buffer, payloads.slice(1));
+}
+
+/**
+ * Applies deltas in order, alternating between two buffers of its own
+ * rather than allocating one per step: a chain of 48 steps on a 40 KB
+ * document would otherwise allocate 2 MB outside the JavaScript heap per
+ * read, and growth of that memory is what starts V8's full collections
+ * (20-30 ms of marking on the event loop). `start` is never written to (it
+ * may be a cached content); the result is a copy of the exact size.
+ */
+function applyDeltas(start: Buffer, deltas: readonly Buffer[]): Buffer {
+  if (deltas.length === 0) return start;
+  const buffers: [Buffer | null, Buffer | null] = [null, null];
+  let content = start;
+  for (const [i, delta] of deltas.entries()) {
+    const slot = i % 2;
+    content = applyDeltaInto(content, delta, (size) => {
+      let target = buffers[slot];
+      if (!target || target.byteLength < size) {
+        target = Buffer.allocUnsafe(Math.ceil(size * 1.25));
+        buffers[slot] = target;
+      }
+      return target.subarray(0, size);
+    });
+  }
+  return Buffer.from(content);
 }
 
 /**
@@ -273,7 +302,5 @@ export async function restoreFrom(input: { start: Uint8Array | null; objects: En
   if (input.start === null) return restoreChain(input.objects);
   if (input.objects.some((o) => o.kind !== "delta")) throw new Error("a chain continues with deltas only");
   const payloads = await Promise.all(input.objects.map((o) => decompress(o.body)));
-  let content = Buffer.from(input.start.buffer, input.start.byteOffset, input.start.byteLength);
-  for (const delta of payloads) content = applyDelta(content, delta);
-  return content;
+  return applyDeltas(Buffer.from(input.start.buffer, input.start.byteOffset, input.start.byteLength), payloads);
 }
