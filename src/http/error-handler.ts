@@ -10,13 +10,14 @@ import {
 import { AppError, type FieldProblem } from "../platform/errors/app-error.ts";
 import { errors } from "../platform/errors/catalog.ts";
 import { KvUnavailableError } from "../platform/kv/kv-store.ts";
+import { NOT_BLANK } from "./schemas.ts";
 
 /**
  * Turns anything thrown while serving a request into the one error shape,
  * `{ error: { code, message, details } }`. Known failures keep their 4xx or
  * 503; everything else is logged with its stack and answered as a bare 500.
  */
-export function toAppError(error: unknown, bodyLimit: number): AppError {
+export function toAppError(error: unknown, bodyLimit: number, contentType?: string): AppError {
   if (error instanceof AppError) return error;
   const fastifyError = error as FastifyError & { validationContext?: string };
   if (Array.isArray(fastifyError.validation)) {
@@ -26,7 +27,8 @@ export function toAppError(error: unknown, bodyLimit: number): AppError {
     case "FST_ERR_CTP_BODY_TOO_LARGE":
       return errors.payloadTooLarge(bodyLimit);
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
-      return errors.unsupportedMediaType(undefined);
+      // The media type alone, without parameters such as charset or boundary.
+      return errors.unsupportedMediaType(contentType?.split(";")[0]?.trim() || undefined);
     case "FST_ERR_CTP_EMPTY_JSON_BODY":
       return errors.emptyBody();
     case "FST_ERR_CTP_INVALID_JSON_BODY":
@@ -53,7 +55,7 @@ export function toAppError(error: unknown, bodyLimit: number): AppError {
 
 export function errorHandler(bodyLimit: number) {
   return (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const appError = toAppError(error, bodyLimit);
+    const appError = toAppError(error, bodyLimit, request.headers["content-type"]);
     if (appError.statusCode >= 500) {
       request.log.error({ err: error, code: appError.code }, "request failed");
     } else {
@@ -102,7 +104,8 @@ function fieldProblems(validation: readonly unknown[], context: string): FieldPr
     if (raw.keyword === "required") path.push(String(raw.params.missingProperty));
     if (raw.keyword === "additionalProperties") path.push(String(raw.params.additionalProperty));
     const field = [prefix, ...path].join(".");
-    const code = KEYWORD_CODES[raw.keyword] ?? raw.keyword;
+    const blank = raw.keyword === "pattern" && raw.params.pattern === NOT_BLANK;
+    const code = blank ? "blank" : (KEYWORD_CODES[raw.keyword] ?? raw.keyword);
     // One problem per field: a union reports one failure per branch, and the
     // first (the closest match) is the one worth reading.
     if (seen.has(field)) continue;
@@ -110,7 +113,12 @@ function fieldProblems(validation: readonly unknown[], context: string): FieldPr
     problems.push({
       field,
       code,
-      message: code === "unknown_field" ? "is not a field this request accepts" : (raw.message ?? "is not valid"),
+      message:
+        code === "unknown_field"
+          ? "is not a field this request accepts"
+          : blank
+            ? "must not be blank"
+            : (raw.message ?? "is not valid"),
     });
   }
   return problems;

@@ -10,6 +10,15 @@ import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../platform/pagination.ts";
 export const StrictObject = <T extends TProperties>(properties: T, options: { description?: string } = {}) =>
   Type.Object(properties, { ...options, additionalProperties: false });
 
+/**
+ * A name, title, tag or other short text a person reads: 1 to `maxLength`
+ * characters, not all white space. The pattern is the one the error handler
+ * reports as `blank`.
+ */
+export const NOT_BLANK = "\\S";
+export const Label = (maxLength: number, options: { description?: string } = {}) =>
+  Type.String({ minLength: 1, maxLength, pattern: NOT_BLANK, ...options });
+
 export const ErrorResponse = Type.Object(
   {
     error: Type.Object({

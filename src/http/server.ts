@@ -18,6 +18,7 @@ import { registerMeRoutes } from "./routes/me.ts";
 import { registerOrganizationRoutes } from "./routes/organizations.ts";
 import { ErrorResponse } from "./schemas.ts";
 import { lazySerializerFactory } from "./serialization.ts";
+import { registerTextInputChecks } from "./text-input.ts";
 import { validatorCompiler } from "./validation.ts";
 
 /**
@@ -48,6 +49,7 @@ export async function buildServer(platform: Platform, modules: readonly StrataMo
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler());
+  registerTextInputChecks(app);
   app.setErrorHandler(errorHandler(config.http.bodyLimitBytes));
   app.setNotFoundHandler((request) => {
     throw errors.routeNotFound(request.method, request.url.split("?")[0] ?? request.url);

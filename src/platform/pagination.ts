@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import { errors } from "./errors/catalog.ts";
+import { isUuid } from "./ids.ts";
 
 /**
  * Keyset pagination shared by every list route: `?limit=` (1-100, default
@@ -14,12 +15,32 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
+/**
+ * Cursors are opaque to clients, and every list decodes them here, so a
+ * cursor this server did not issue (altered, truncated, or another list's)
+ * is a 400 naming `query.cursor` and never reaches a query: a date Postgres
+ * cannot hold or an id that is not a UUID would otherwise fail there, as a
+ * 500.
+ */
 export interface TimeCursor {
   at: Date;
   id: string;
 }
+
+function invalidCursor(): never {
+  throw errors.validationFailed([
+    { field: "query.cursor", code: "invalid", message: "is not a cursor this list issued" },
+  ]);
+}
+
+function cursorText(raw: string): string {
+  // base64url only: Buffer.from would skip other characters silently.
+  if (!/^[A-Za-z0-9_-]+$/.test(raw)) invalidCursor();
+  return Buffer.from(raw, "base64url").toString();
+}
+
+/** An ISO time exactly as toISOString writes it for the years 1-9999 (Postgres has no year 0). */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 export function encodeCursor(cursor: TimeCursor): string {
   return Buffer.from(`${cursor.at.toISOString()}|${cursor.id}`).toString("base64url");
@@ -28,14 +49,43 @@ export function encodeCursor(cursor: TimeCursor): string {
 /** Decodes a cursor from `?cursor=`, or answers 400 naming the field. */
 export function decodeCursor(raw: string | undefined): TimeCursor | null {
   if (raw === undefined) return null;
-  const [at, id] = Buffer.from(raw, "base64url").toString().split("|");
-  const date = new Date(at ?? "");
-  if (!id || !UUID.test(id) || Number.isNaN(date.getTime())) {
-    throw errors.validationFailed([
-      { field: "query.cursor", code: "invalid", message: "is not a cursor this list issued" },
-    ]);
-  }
+  const parts = cursorText(raw).split("|");
+  const [at, id] = parts;
+  if (parts.length !== 2 || !at || !ISO_TIME.test(at) || at.startsWith("0000") || !isUuid(id)) invalidCursor();
+  const date = new Date(at);
+  // A well-formed but impossible date (February 30th) does not round-trip.
+  if (Number.isNaN(date.getTime()) || date.toISOString() !== at) invalidCursor();
   return { at: date, id };
+}
+
+/** A cursor holding a positive 32-bit number (a version number, say). */
+export function encodeNumberCursor(n: number): string {
+  return Buffer.from(String(n)).toString("base64url");
+}
+
+export function decodeNumberCursor(raw: string | undefined): number | null {
+  if (raw === undefined) return null;
+  const text = cursorText(raw);
+  const n = Number(text);
+  if (!/^[1-9]\d{0,9}$/.test(text) || n > 2_147_483_647) invalidCursor();
+  return n;
+}
+
+/** A cursor holding a search rank and the id that breaks ties. */
+export function encodeRankCursor(rank: number, id: string): string {
+  return Buffer.from(JSON.stringify({ r: rank, id })).toString("base64url");
+}
+
+export function decodeRankCursor(raw: string | undefined): { rank: number; id: string } | null {
+  if (raw === undefined) return null;
+  let parsed: { r?: unknown; id?: unknown } | null = null;
+  try {
+    parsed = JSON.parse(cursorText(raw)) as { r?: unknown; id?: unknown } | null;
+  } catch {
+    invalidCursor();
+  }
+  if (typeof parsed?.r !== "number" || !Number.isFinite(parsed.r) || !isUuid(parsed.id)) invalidCursor();
+  return { rank: parsed.r, id: parsed.id };
 }
 
 /** Splits `limit + 1` fetched rows into a page and the cursor of the next one. */

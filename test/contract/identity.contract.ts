@@ -144,8 +144,8 @@ export function identityContract(name: string, open: () => Promise<IdentityHarne
           "body.userId",
         ]);
         const missing = await call("POST", "/v1/auth/register", { body: { email: email() } });
+        // The name is optional (it defaults to the address's local part); a password is not.
         assert.deepEqual(missing.body.error.details.fields.map((f: { field: string }) => f.field).sort(), [
-          "body.name",
           "body.password",
         ]);
         const count = await db()

@@ -3,7 +3,7 @@ import { createApiKey, listApiKeys } from "../../platform/identity/api-keys.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import type { App } from "../app.ts";
 import { requireUser } from "../principal.ts";
-import { ListQuery, pageOf, StrictObject } from "../schemas.ts";
+import { Label, ListQuery, pageOf, StrictObject } from "../schemas.ts";
 
 const ApiKey = Type.Object({
   id: Type.String({ format: "uuid" }),
@@ -44,7 +44,7 @@ export function registerApiKeyRoutes(app: App, platform: Platform) {
         tags,
         summary: "Create a key; the response holds the only copy of the secret",
         body: StrictObject({
-          name: Type.String({ minLength: 1, maxLength: 100 }),
+          name: Label(100),
           scopes: Type.Array(Scope, { minItems: 1, maxItems: 3, uniqueItems: true }),
         }),
         response: { 201: Type.Object({ apiKey: ApiKey, key: Type.String() }) },

@@ -2,7 +2,7 @@ import { Type } from "typebox";
 import type { Platform } from "../../runtime/platform.ts";
 import type { App } from "../app.ts";
 import { requireUser } from "../principal.ts";
-import { StrictObject } from "../schemas.ts";
+import { Label, StrictObject } from "../schemas.ts";
 
 const Email = Type.String({ format: "email", maxLength: 254, description: "Compared case-insensitively." });
 const Password = Type.String({ minLength: 1, maxLength: 256 });
@@ -70,7 +70,11 @@ export function registerAuthRoutes(app: App, platform: Platform) {
       schema: {
         tags: ["auth"],
         summary: "Create an account (and claim the anonymous session in Authorization, if any)",
-        body: StrictObject({ email: Email, password: Password, name: Type.String({ minLength: 1, maxLength: 200 }) }),
+        body: StrictObject({
+          email: Email,
+          password: Password,
+          name: Type.Optional(Label(200, { description: "Defaults to the email address's local part." })),
+        }),
         response: { 201: AuthResponse, ...errorRefs(400, 401, 409, 429, 503) },
       },
     },

@@ -4,7 +4,7 @@ import { updatePreferences } from "../../platform/identity/accounts.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import type { App } from "../app.ts";
 import { requireAccount } from "../principal.ts";
-import { StrictObject } from "../schemas.ts";
+import { Label, StrictObject } from "../schemas.ts";
 import { UserSchema } from "./auth.ts";
 
 const Preferences = Type.Object({
@@ -24,7 +24,7 @@ const PreferencesPatch = StrictObject({
   fontSize: Type.Optional(Type.Integer({ minimum: 8, maximum: 48 })),
   language: Type.Optional(Type.String({ pattern: "^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", maxLength: 35 })),
   timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9_+\\-/]+$" })),
-  defaultPromptCategories: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 50 })),
+  defaultPromptCategories: Type.Optional(Type.Array(Label(64), { maxItems: 50 })),
   notificationSettings: Type.Optional(
     StrictObject({
       email: Type.Optional(Type.Boolean()),

@@ -14,7 +14,7 @@ import type { Platform } from "../../runtime/platform.ts";
 import type { App } from "../app.ts";
 import { type AccountPrincipal, requireAccount } from "../principal.ts";
 import { forgetOrganizationLimits } from "../rate-limit.ts";
-import { ListQuery, pageOf, StrictObject } from "../schemas.ts";
+import { Label, ListQuery, pageOf, StrictObject } from "../schemas.ts";
 
 const Role = Type.Union([Type.Literal("owner"), Type.Literal("admin"), Type.Literal("member")]);
 const Id = Type.String({ format: "uuid" });
@@ -42,7 +42,7 @@ const Member = Type.Object({
 const Settings = StrictObject({
   maxContextsPerDay: Type.Optional(Type.Integer({ minimum: 0 })),
   maxBatchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
-  allowedModels: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 100 })),
+  allowedModels: Type.Optional(Type.Array(Label(100), { maxItems: 100 })),
   defaultPipelineId: Type.Optional(Type.String({ maxLength: 100 })),
   // rate_limits is deliberately absent: limits are the operator's to raise
   // (plan, or settings.rate_limits set by an operator), never a tenant's.
@@ -88,7 +88,7 @@ export function registerOrganizationRoutes(app: App, platform: Platform) {
       schema: {
         tags,
         summary: "Create an organization; the caller becomes its owner",
-        body: StrictObject({ name: Type.String({ minLength: 1, maxLength: 200 }) }),
+        body: StrictObject({ name: Label(200) }),
         response: { 201: Organization },
       },
     },
@@ -119,7 +119,7 @@ export function registerOrganizationRoutes(app: App, platform: Platform) {
         summary: "Rename or change settings (admins and owners)",
         params: Type.Object({ organizationId: Id }),
         body: StrictObject({
-          name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+          name: Type.Optional(Label(200)),
           settings: Type.Optional(Settings),
         }),
         response: { 200: Organization },

@@ -1,7 +1,14 @@
 import { sql } from "kysely";
 import { errors } from "../../platform/errors/catalog.ts";
 import type { Principal } from "../../platform/identity/principal.ts";
-import { beforeCursor, decodeCursor, encodeCursor, type Page, UUID } from "../../platform/pagination.ts";
+import {
+  beforeCursor,
+  decodeCursor,
+  decodeRankCursor,
+  encodeCursor,
+  encodeRankCursor,
+  type Page,
+} from "../../platform/pagination.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import { DOCUMENT_COLUMNS, normalizeTags } from "./documents.ts";
 import { ownerColumn } from "./owner-scope.ts";
@@ -95,28 +102,4 @@ export async function listDocuments(
     items: items.map(documentView),
     nextCursor: rows.length > filters.limit && last ? encodeCursor({ at: last.updated_at, id: last.id }) : null,
   };
-}
-
-function encodeRankCursor(rank: number, id: string): string {
-  return Buffer.from(JSON.stringify({ r: rank, id })).toString("base64url");
-}
-
-function decodeRankCursor(raw: string | undefined): { rank: number; id: string } | null {
-  if (raw === undefined) return null;
-  try {
-    const parsed = JSON.parse(Buffer.from(raw, "base64url").toString()) as { r: unknown; id: unknown };
-    if (
-      typeof parsed.r === "number" &&
-      Number.isFinite(parsed.r) &&
-      typeof parsed.id === "string" &&
-      UUID.test(parsed.id)
-    ) {
-      return { rank: parsed.r, id: parsed.id };
-    }
-  } catch {
-    // fall through
-  }
-  throw errors.validationFailed([
-    { field: "query.cursor", code: "invalid", message: "is not a cursor this list issued" },
-  ]);
 }

@@ -2,7 +2,7 @@ import { Type } from "typebox";
 import type { App } from "../../http/app.ts";
 import { toAppError } from "../../http/error-handler.ts";
 import { requireAccount, requirePrincipal } from "../../http/principal.ts";
-import { listQuery, pageOf, StrictObject } from "../../http/schemas.ts";
+import { Label, listQuery, pageOf, StrictObject } from "../../http/schemas.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import { documentGenerationKey } from "./document-generations.ts";
 import { listDocuments } from "./document-list.ts";
@@ -21,7 +21,7 @@ import type { SavedVersion } from "./version-store.ts";
 import { addVersion, diffVersions, getVersion, listVersions, restoreVersion } from "./versions.ts";
 
 const Id = Type.String({ format: "uuid" });
-const Tag = Type.String({ minLength: 1, maxLength: 64 });
+const Tag = Label(64);
 const Tags = Type.Array(Tag, { maxItems: 50 });
 // The byte limit (2 MiB) is checked after parsing; this bounds the characters.
 const Content = Type.String({ maxLength: 2 * 1024 * 1024 });
@@ -117,7 +117,7 @@ export function registerWritingRoutes(app: App, platform: Platform) {
         tags,
         summary: "Create a document with its first version",
         body: StrictObject({
-          title: Type.String({ minLength: 1, maxLength: 500 }),
+          title: Label(500),
           content: Content,
           description: Type.Optional(Type.String({ maxLength: 5000 })),
           tags: Type.Optional(Tags),
@@ -136,7 +136,7 @@ export function registerWritingRoutes(app: App, platform: Platform) {
         tags,
         summary: "The caller's documents: newest first, or best matches for q with highlighted snippets",
         querystring: listQuery({
-          q: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
+          q: Type.Optional(Label(500)),
           tags: Type.Optional(Type.String({ maxLength: 1000, description: "comma-separated; all must match" })),
           archived: Type.Optional(Type.Union([Type.Literal("true"), Type.Literal("false"), Type.Literal("all")])),
           deleted: Type.Optional(Type.Boolean({ description: "list the trash (deleted, restorable for 30 days)" })),
@@ -190,7 +190,7 @@ export function registerWritingRoutes(app: App, platform: Platform) {
         summary: "Change title, description or tags; archive or unarchive",
         params: DocParams,
         body: StrictObject({
-          title: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
+          title: Type.Optional(Label(500)),
           description: Type.Optional(Type.Union([Type.String({ maxLength: 5000 }), Type.Null()])),
           tags: Type.Optional(Tags),
           isArchived: Type.Optional(Type.Boolean()),
@@ -356,7 +356,7 @@ export function registerWritingRoutes(app: App, platform: Platform) {
         params: DocParams,
         body: StrictObject({
           templateId: Type.Optional(Id),
-          prompt: Type.Optional(Type.String({ minLength: 1, maxLength: 4000 })),
+          prompt: Type.Optional(Label(4000)),
           stream: Type.Optional(Type.Boolean()),
         }),
         response: { 201: Suggestion },
@@ -447,9 +447,9 @@ export function registerWritingRoutes(app: App, platform: Platform) {
         tags,
         summary: "Add a template for the organization",
         body: StrictObject({
-          name: Type.String({ minLength: 1, maxLength: 200 }),
-          promptText: Type.String({ minLength: 1, maxLength: 10_000 }),
-          category: Type.String({ minLength: 1, maxLength: 64 }),
+          name: Label(200),
+          promptText: Label(10_000),
+          category: Label(64),
           description: Type.Optional(Type.String({ maxLength: 1000 })),
         }),
         response: { 201: Template },

@@ -1,6 +1,6 @@
 import { errors } from "../../platform/errors/catalog.ts";
 import type { Principal } from "../../platform/identity/principal.ts";
-import type { Page } from "../../platform/pagination.ts";
+import { decodeNumberCursor, encodeNumberCursor, type Page } from "../../platform/pagination.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import { displayDiffTask } from "./compute-tasks.ts";
 import type { DisplayDiff } from "./display-diff.ts";
@@ -51,8 +51,7 @@ export async function listVersions(
   const items = rows.slice(0, options.limit);
   return {
     items: items.map(versionView),
-    nextCursor:
-      rows.length > options.limit ? Buffer.from(String(items.at(-1)?.version_number)).toString("base64url") : null,
+    nextCursor: rows.length > options.limit ? encodeNumberCursor(items.at(-1)?.version_number as number) : null,
   };
 }
 
@@ -120,15 +119,4 @@ export async function restoreVersion(platform: Platform, principal: Principal, d
   }
   const content = await readVersionContent(platform.database.db, platform, version);
   return saveVersion(platform.database.db, platform, doc, { ...common, content });
-}
-
-function decodeNumberCursor(raw: string | undefined): number | null {
-  if (raw === undefined) return null;
-  const n = Number(Buffer.from(raw, "base64url").toString());
-  if (!Number.isInteger(n) || n < 1 || n > 2_147_483_647) {
-    throw errors.validationFailed([
-      { field: "query.cursor", code: "invalid", message: "is not a cursor this list issued" },
-    ]);
-  }
-  return n;
 }

@@ -86,10 +86,12 @@ export class Identity {
   }
 
   async register(
-    input: { email: string; password: string; name: string },
+    input: { email: string; password: string; name?: string | undefined },
     anonymousToken: string | null,
     meta: SessionMeta,
   ): Promise<AuthResult> {
+    // Without a name, the address's local part stands in ("ada" for ada@example.com); it can be changed later.
+    const name = input.name ?? (input.email.split("@")[0] || input.email);
     const problems = passwordProblems(input.password, input.email);
     if (problems.length > 0) throw errors.validationFailed(problems);
     const anonymous = await this.#anonymousFrom(anonymousToken);
@@ -98,7 +100,7 @@ export class Identity {
     const afterRollback: (() => Promise<void>)[] = [];
     const { user, issued } = await this.#atomically(afterRollback, async (trx) => {
       if (await findUserByEmail(trx, input.email)) throw errors.emailTaken();
-      const user = await createAccount(trx, { email: input.email, name: input.name, passwordHash });
+      const user = await createAccount(trx, { email: input.email, name, passwordHash });
       if (anonymous) await this.#claim(trx, anonymous, user, afterCommit, afterRollback);
       const issued = await startUserSession(
         trx,
@@ -188,7 +190,8 @@ export class Identity {
    */
   async resolve(authorization: string | undefined): Promise<Resolution> {
     if (authorization === undefined || authorization === "") return { principal: null, revocationMarker: null };
-    const match = /^Bearer ([\x21-\x7e]{1,4096})$/.exec(authorization);
+    // The scheme is case-insensitive (RFC 9110), and one or more spaces may follow it.
+    const match = /^bearer +([\x21-\x7e]{1,4096}) *$/i.exec(authorization);
     if (!match) throw errors.tokenInvalid();
     const token = match[1] as string;
     switch (opaqueKind(token)) {

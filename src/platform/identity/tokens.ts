@@ -1,6 +1,7 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual, webcrypto } from "node:crypto";
 import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import { LRUCache } from "lru-cache";
+import { isUuid } from "../ids.ts";
 
 /**
  * Token formats.
@@ -86,10 +87,13 @@ export class TokenSigner {
         audience: this.settings.audience,
         requiredClaims: ["sub", "exp", "iat"],
       });
-      if (typeof payload.sid !== "string" || typeof payload.org !== "string" || typeof payload.sub !== "string") {
+      // Validly signed claims that are not ids (a key leaked to another
+      // issuer, a token from an older format) are refused here, not by a
+      // database cast further on.
+      if (!isUuid(payload.sid) || !isUuid(payload.org) || !isUuid(payload.sub)) {
         return { ok: false, reason: "invalid" };
       }
-      const claims = { sub: payload.sub, sid: payload.sid, org: payload.org };
+      const claims = { sub: payload.sub as string, sid: payload.sid as string, org: payload.org as string };
       // jose refuses a token at or after its exp (whole seconds).
       this.#verified.set(token, { ...claims, expiresAtMs: (payload.exp as number) * 1000 });
       return { ok: true, claims };
