@@ -39,6 +39,7 @@ export async function buildServer(platform: Platform, modules: readonly StrataMo
   const trustProxy = (
     Array.isArray(config.http.trustProxy) ? [...config.http.trustProxy] : config.http.trustProxy
   ) as boolean;
+  const handleError = errorHandler(config.http.bodyLimitBytes);
   const app: App = Fastify({
     loggerInstance: platform.logger as FastifyBaseLogger,
     genReqId: requestId,
@@ -46,11 +47,14 @@ export async function buildServer(platform: Platform, modules: readonly StrataMo
     return503OnClosing: true,
     trustProxy,
     schemaController: { compilersFactory: { buildSerializer: lazySerializerFactory } },
+    // URLs the router refuses before any route (a bad percent-encoding, a
+    // path parameter over 100 characters) get the one error shape too.
+    frameworkErrors: (error, request, reply) => handleError(error, request, reply),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler());
   registerTextInputChecks(app);
-  app.setErrorHandler(errorHandler(config.http.bodyLimitBytes));
+  app.setErrorHandler(handleError);
   app.setNotFoundHandler((request) => {
     throw errors.routeNotFound(request.method, request.url.split("?")[0] ?? request.url);
   });
