@@ -201,7 +201,7 @@ describe("generated hostile input on every route", () => {
         .accessToken as string;
     const other = await register();
     const anonymous = await call("POST", "/v1/auth/anonymous");
-    tokens = { user: user.accessToken, other: other.accessToken, anonymous: anonymous.body.token };
+    tokens = { user: user.accessToken, other: other.accessToken, anonymous: anonymous.body.accessToken };
     // The fuzzer is one caller making thousands of requests: its limits are raised out of the way.
     await sql`update organizations set settings = jsonb_set(settings, '{rate_limits}', '{"api": 100000000, "ai": 100000000}')`.execute(
       opened.platform.database.db,

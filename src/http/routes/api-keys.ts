@@ -1,8 +1,9 @@
 import { Type } from "typebox";
+import { errors } from "../../platform/errors/catalog.ts";
 import { createApiKey, listApiKeys } from "../../platform/identity/api-keys.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import type { App } from "../app.ts";
-import { requireUser } from "../principal.ts";
+import { requirePrincipal, requireUser } from "../principal.ts";
 import { Label, ListQuery, pageOf, StrictObject } from "../schemas.ts";
 
 const ApiKey = Type.Object({
@@ -68,7 +69,12 @@ export function registerApiKeyRoutes(app: App, platform: Platform) {
       },
     },
     async (request, reply) => {
-      await platform.identity.revokeApiKey(requireUser(request), request.params.keyId);
+      // Keys are managed by people: to an anonymous session or an API key,
+      // any key is not found (404, as another user's key is), never a 403
+      // that would tell a key it named a real one.
+      const principal = requirePrincipal(request);
+      if (principal.kind !== "user") throw errors.notFound("api_key");
+      await platform.identity.revokeApiKey(principal, request.params.keyId);
       return reply.status(204).send(null);
     },
   );

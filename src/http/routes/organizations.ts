@@ -1,3 +1,4 @@
+import type { FastifyRequest } from "fastify";
 import { Type } from "typebox";
 import { errors } from "../../platform/errors/catalog.ts";
 import {
@@ -12,7 +13,7 @@ import {
 } from "../../platform/identity/organizations.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import type { App } from "../app.ts";
-import { type AccountPrincipal, requireAccount } from "../principal.ts";
+import { type AccountPrincipal, requireAccount, requirePrincipal, requireUser } from "../principal.ts";
 import { forgetOrganizationLimits } from "../rate-limit.ts";
 import { Label, ListQuery, pageOf, StrictObject } from "../schemas.ts";
 
@@ -49,13 +50,24 @@ const Settings = StrictObject({
 });
 
 /**
- * The organization a route may act on: any the user belongs to, but for an
- * API key only the one it was created in (another is simply not found).
+ * The caller of a route on one organization, and that organization, checked
+ * in this order: an anonymous session belongs to no organization and an API
+ * key only to the one it was made in, so any other is not found (404, as an
+ * organization the user is not a member of is, further on); only then may a
+ * missing scope be a 403. Whether a user is a member is decided by the
+ * query itself.
  */
-function actingIn(principal: AccountPrincipal, organizationId: string): string {
-  if (principal.kind === "api_key" && principal.organizationId !== organizationId)
+function callerIn(
+  request: FastifyRequest,
+  organizationId: string,
+  options: { admin?: boolean } = {},
+): AccountPrincipal {
+  const principal = requirePrincipal(request);
+  if (principal.kind === "anonymous") throw errors.notFound("organization");
+  if (principal.kind === "api_key" && principal.organizationId !== organizationId) {
     throw errors.notFound("organization");
-  return organizationId;
+  }
+  return requireAccount(request, options);
 }
 
 /** /v1/organizations and their members. A non-member sees 404 for any of them. */
@@ -73,13 +85,13 @@ export function registerOrganizationRoutes(app: App, platform: Platform) {
         response: { 200: pageOf(Organization) },
       },
     },
-    async (request) =>
-      listOrganizations(
-        platform.database.read,
-        requireAccount(request).userId,
-        request.query.limit,
-        request.query.cursor,
-      ),
+    async (request) => {
+      const principal = requireAccount(request);
+      return listOrganizations(platform.database.read, principal.userId, request.query.limit, request.query.cursor, {
+        // An API key acts in the organization it was made in, and sees no other.
+        only: principal.kind === "api_key" ? principal.organizationId : null,
+      });
+    },
   );
 
   app.post(
@@ -93,7 +105,8 @@ export function registerOrganizationRoutes(app: App, platform: Platform) {
       },
     },
     async (request, reply) =>
-      reply.status(201).send(await createOrganization(db, requireAccount(request).userId, request.body.name)),
+      // A person's act: an API key works in the organization it was made in and makes no others.
+      reply.status(201).send(await createOrganization(db, requireUser(request).userId, request.body.name)),
   );
 
   app.get(
@@ -106,8 +119,8 @@ export function registerOrganizationRoutes(app: App, platform: Platform) {
       },
     },
     async (request) => {
-      const principal = requireAccount(request);
-      return getOrganization(db, principal.userId, actingIn(principal, request.params.organizationId));
+      const { organizationId } = request.params;
+      return getOrganization(db, callerIn(request, organizationId).userId, organizationId);
     },
   );
 
@@ -126,13 +139,9 @@ export function registerOrganizationRoutes(app: App, platform: Platform) {
       },
     },
     async (request) => {
-      const principal = requireAccount(request, { admin: true });
-      const updated = await updateOrganization(
-        db,
-        principal.userId,
-        actingIn(principal, request.params.organizationId),
-        request.body,
-      );
+      const { organizationId } = request.params;
+      const principal = callerIn(request, organizationId, { admin: true });
+      const updated = await updateOrganization(db, principal.userId, organizationId, request.body);
       await forgetOrganizationLimits(platform, updated.id);
       return updated;
     },
@@ -148,14 +157,11 @@ export function registerOrganizationRoutes(app: App, platform: Platform) {
         response: { 200: pageOf(Member) },
       },
     },
-    async (request) =>
-      listMembers(
-        db,
-        requireAccount(request).userId,
-        request.params.organizationId,
-        request.query.limit,
-        request.query.cursor,
-      ),
+    async (request) => {
+      const { organizationId } = request.params;
+      const principal = callerIn(request, organizationId);
+      return listMembers(db, principal.userId, organizationId, request.query.limit, request.query.cursor);
+    },
   );
 
   app.post(
@@ -170,13 +176,8 @@ export function registerOrganizationRoutes(app: App, platform: Platform) {
       },
     },
     async (request, reply) => {
-      const principal = requireAccount(request, { admin: true });
-      const member = await addMember(
-        db,
-        principal.userId,
-        actingIn(principal, request.params.organizationId),
-        request.body,
-      );
+      const principal = callerIn(request, request.params.organizationId, { admin: true });
+      const member = await addMember(db, principal.userId, request.params.organizationId, request.body);
       await platform.identity.forgetRole(member.userId, request.params.organizationId);
       return reply.status(201).send(member);
     },
@@ -194,9 +195,8 @@ export function registerOrganizationRoutes(app: App, platform: Platform) {
       },
     },
     async (request) => {
-      const principal = requireAccount(request, { admin: true });
-      const { userId } = request.params;
-      const organizationId = actingIn(principal, request.params.organizationId);
+      const { userId, organizationId } = request.params;
+      const principal = callerIn(request, organizationId, { admin: true });
       const member = await changeRole(db, principal.userId, organizationId, userId, request.body.role);
       await platform.identity.forgetRole(userId, organizationId);
       return member;
@@ -214,9 +214,8 @@ export function registerOrganizationRoutes(app: App, platform: Platform) {
       },
     },
     async (request, reply) => {
-      const principal = requireAccount(request);
-      const { userId } = request.params;
-      const organizationId = actingIn(principal, request.params.organizationId);
+      const { userId, organizationId } = request.params;
+      const principal = callerIn(request, organizationId);
       await removeMember(db, principal.userId, organizationId, userId);
       await platform.identity.forgetRole(userId, organizationId);
       return reply.status(204).send(null);

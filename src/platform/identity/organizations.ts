@@ -34,9 +34,11 @@ export async function listOrganizations(
   userId: string,
   limit: number,
   cursor?: string,
+  options: { only?: string | null } = {},
 ): Promise<Page<OrganizationView>> {
   const after = decodeCursor(cursor);
   let query = memberOrgs(db, userId).select(ORG_COLUMNS);
+  if (options.only) query = query.where("organizations.id", "=", options.only);
   if (after) query = query.where(afterCursor(after, "organizations.created_at", "organizations.id"));
   const rows = await query
     .orderBy("organizations.created_at")
