@@ -68,6 +68,34 @@ describe("config", () => {
     assert.equal(loadConfig({ PORT: "", DATABASE_URL: "" }).profile, "embedded");
   });
 
+  it("reads CORS_ORIGINS as a list of origins, written as browsers send them", () => {
+    assert.deepEqual(loadConfig({}).http.corsOrigins, [], "closed unless configured");
+    assert.deepEqual(
+      loadConfig({
+        CORS_ORIGINS:
+          "https://app.example.com, https://Admin.Example.com:443/,http://localhost:3000,https://app.example.com",
+      }).http.corsOrigins,
+      ["https://app.example.com", "https://admin.example.com", "http://localhost:3000"],
+    );
+  });
+
+  it("names CORS_ORIGINS and the entry at fault when one is not an origin", () => {
+    for (const bad of [
+      "https://app.example.com/path",
+      "*",
+      "app.example.com",
+      "ftp://files.example.com",
+      "https://*.example.com",
+      "https://a.example.com?x=1",
+    ]) {
+      const problems = problemsOf({ CORS_ORIGINS: `https://ok.example.com,${bad}` });
+      assert.equal(problems.length, 1, bad);
+      assert.equal(problems[0]?.variable, "CORS_ORIGINS");
+      assert.ok(problems[0]?.reason.includes(`"${bad}"`), problems[0]?.reason);
+      assert.match(problems[0]?.reason ?? "", /not an origin/);
+    }
+  });
+
   it("names the variable and the reason for each bad value", () => {
     assert.deepEqual(
       problemsOf({ PORT: "eighty", LOG_LEVEL: "loud", DATABASE_URL: "mysql://x" })

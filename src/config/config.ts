@@ -20,12 +20,36 @@ const url = (protocols: string[]) =>
     },
     { message: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(" or ")}` },
   );
+/**
+ * A comma-separated list of browser origins (scheme, host and port; no path),
+ * each normalised as browsers send it in the Origin header, so that a listed
+ * `https://App.example.com:443` matches.
+ */
+const originList = z.string().transform((value, context) => {
+  const origins: string[] = [];
+  for (const item of value
+    .split(",")
+    .map((v) => v.trim())
+    .filter(Boolean)) {
+    const origin = parseOrigin(item);
+    if (origin === null) {
+      context.addIssue({
+        code: "custom",
+        message: `has "${item}", which is not an origin: give each as http(s)://host[:port], without path, query or *`,
+      });
+      return z.NEVER;
+    }
+    if (!origins.includes(origin)) origins.push(origin);
+  }
+  return origins;
+});
 const flag = z.enum(["true", "false", "1", "0"]).transform((value) => value === "true" || value === "1");
 
 const envSchema = z.object({
   PORT: port.default(8080),
   HOST: z.string().min(1).default("localhost"),
   PUBLIC_URL: url(["http:", "https:"]).optional(),
+  CORS_ORIGINS: originList.default([]),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   BODY_LIMIT_BYTES: positiveInt.default(1_048_576),
   STRATA_DATA_DIR: z.string().min(1).default("./data"),
@@ -101,6 +125,11 @@ export interface Config {
     bodyLimitBytes: number;
     /** Fastify's trustProxy: false, true, a hop count, or proxy addresses. Decides where the client IP comes from. */
     trustProxy: boolean | number | string[];
+    /**
+     * Browser origins granted cross-origin access (CORS); empty means none is,
+     * and no response carries Access-Control-Allow-Origin.
+     */
+    corsOrigins: string[];
   };
   logLevel: string;
   dataDir: string;
@@ -172,6 +201,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
       bodyLimitBytes: e.BODY_LIMIT_BYTES,
       trustProxy: parseTrustProxy(e.TRUST_PROXY),
+      corsOrigins: e.CORS_ORIGINS,
     },
     logLevel: e.LOG_LEVEL,
     dataDir,
@@ -230,6 +260,17 @@ function parseTrustProxy(value: string): boolean | number | string[] {
     .split(",")
     .map((v) => v.trim())
     .filter(Boolean);
+}
+
+/** The origin a browser would send for `value`, or null when `value` is not a bare http(s) origin. */
+function parseOrigin(value: string): string | null {
+  const match = /^(https?):\/\/([^/?#@*\s]+)\/?$/i.exec(value);
+  if (!match) return null;
+  try {
+    return new URL(value).origin;
+  } catch {
+    return null;
+  }
 }
 
 function deepFreeze<T>(value: T): Readonly<T> {

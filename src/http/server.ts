@@ -6,6 +6,7 @@ import { errors } from "../platform/errors/catalog.ts";
 import type { StrataModule } from "../runtime/module.ts";
 import type { Platform } from "../runtime/platform.ts";
 import type { App } from "./app.ts";
+import { registerCors } from "./cors.ts";
 import { errorHandler } from "./error-handler.ts";
 import { registerAuthentication } from "./principal.ts";
 import { registerRateLimits } from "./rate-limit.ts";
@@ -17,6 +18,7 @@ import { registerHealthRoutes } from "./routes/health.ts";
 import { registerMeRoutes } from "./routes/me.ts";
 import { registerOrganizationRoutes } from "./routes/organizations.ts";
 import { ErrorResponse } from "./schemas.ts";
+import { registerSecurityHeaders } from "./security-headers.ts";
 import { lazySerializerFactory } from "./serialization.ts";
 import { registerTextInputChecks } from "./text-input.ts";
 import { validatorCompiler } from "./validation.ts";
@@ -52,6 +54,9 @@ export async function buildServer(platform: Platform, modules: readonly StrataMo
     frameworkErrors: (error, request, reply) => handleError(error, request, reply),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // First, so that their onRequest hooks run before any other hook can fail a request.
+  const { docsPolicy } = await registerSecurityHeaders(app, config.http.publicUrl);
+  await registerCors(app, config.http.corsOrigins);
   app.setValidatorCompiler(validatorCompiler());
   registerTextInputChecks(app);
   app.setErrorHandler(handleError);
@@ -89,7 +94,8 @@ export async function buildServer(platform: Platform, modules: readonly StrataMo
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
-  await app.register(swaggerUi, { routePrefix: "/docs" });
+  // The reference's page and its static files get the page policy instead of the API's.
+  await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: docsPolicy });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
   registerHealthRoutes(app, platform);

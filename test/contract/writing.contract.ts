@@ -20,7 +20,13 @@ export interface WritingHarness {
   dispose(): Promise<void>;
 }
 
-/** Every point of the writing issue, over HTTP, against one platform. `open` receives the AI provider's base URL. */
+/** A browser app's origin that every harness lists in CORS_ORIGINS. */
+export const WRITING_APP_ORIGIN = "https://app.example.com";
+
+/**
+ * Every point of the writing issue, over HTTP, against one platform. `open`
+ * receives the AI provider's base URL and configures CORS_ORIGINS to WRITING_APP_ORIGIN.
+ */
 export function writingContract(name: string, open: (aiBaseUrl: string) => Promise<WritingHarness>) {
   describe(`writing module: ${name}`, () => {
     let ai: Awaited<ReturnType<typeof startChatCompletionsServer>>;
@@ -892,11 +898,15 @@ export function writingContract(name: string, open: (aiBaseUrl: string) => Promi
         const res = await app.inject({
           method: "POST",
           url: `/v1/documents/${doc.id}/suggestions`,
-          headers: { authorization: `Bearer ${me.token}` },
+          headers: { authorization: `Bearer ${me.token}`, origin: WRITING_APP_ORIGIN },
           payload: { prompt: "Fix it.", stream: true },
         });
         assert.equal(res.statusCode, 200);
         assert.match(res.headers["content-type"] as string, /^text\/event-stream/);
+        // The stream writes its own head: the security and CORS headers must still be on it.
+        assert.equal(res.headers["x-content-type-options"], "nosniff");
+        assert.match(res.headers["content-security-policy"] as string, /frame-ancestors 'none'/);
+        assert.equal(res.headers["access-control-allow-origin"], WRITING_APP_ORIGIN);
         const events = res.body
           .trim()
           .split("\n\n")

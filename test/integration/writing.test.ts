@@ -5,7 +5,7 @@ import { type Kysely, sql } from "kysely";
 import { writingModule } from "../../src/modules/writing/index.ts";
 import { createMigrator } from "../../src/runtime/migrations.ts";
 import type { Platform } from "../../src/runtime/platform.ts";
-import { writingContract } from "../contract/writing.contract.ts";
+import { WRITING_APP_ORIGIN, writingContract } from "../contract/writing.contract.ts";
 import { openTestPlatform } from "../support/embedded.ts";
 import { createScratchDatabase } from "../support/postgres.ts";
 import { startS3Server } from "../support/s3.ts";
@@ -38,7 +38,7 @@ async function serverPlatform(extra: Record<string, string> = {}) {
 }
 
 writingContract("server (Postgres, Redis, S3 protocol)", (aiBaseUrl) =>
-  serverPlatform({ AI_BASE_URL: aiBaseUrl, AI_MODEL: "test-model" }),
+  serverPlatform({ AI_BASE_URL: aiBaseUrl, AI_MODEL: "test-model", CORS_ORIGINS: WRITING_APP_ORIGIN }),
 );
 
 describe("writing module: indexes on the Postgres server", () => {

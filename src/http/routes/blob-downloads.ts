@@ -7,12 +7,16 @@ import type { App } from "../app.ts";
 /**
  * Serves the filesystem store's signed download links (S3 links go to S3).
  * The link is the credential: no session is needed, and the signature covers
- * key, expiry and file name.
+ * key, expiry and file name. Since the link is made to be handed on, pages of
+ * other origins may embed what it serves (an <img>, a <video>): the security
+ * headers' Cross-Origin-Resource-Policy is relaxed here alone. The API's
+ * Content-Security-Policy stays, so an uploaded page opened by its link runs nothing.
  */
 export function registerBlobDownloadRoutes(app: App, platform: Platform) {
   app.get(
     "/blob-downloads",
     {
+      helmet: { crossOriginResourcePolicy: { policy: "cross-origin" } },
       schema: {
         tags: ["blobs"],
         summary: "Download a blob through a signed link",

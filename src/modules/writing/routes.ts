@@ -372,6 +372,10 @@ export function registerWritingRoutes(app: App, platform: Platform) {
       const checked = await checkSuggestionRequest(platform, principal, request.params.documentId, input);
       reply.hijack();
       const raw = reply.raw;
+      // Headers hooks set through the reply (CORS) are written only by reply.send; carry them over.
+      for (const [name, value] of Object.entries(reply.getHeaders())) {
+        if (value !== undefined) raw.setHeader(name, value);
+      }
       raw.writeHead(200, {
         "content-type": "text/event-stream; charset=utf-8",
         "cache-control": "no-cache",

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { writingContract } from "../../../test/contract/writing.contract.ts";
+import { WRITING_APP_ORIGIN, writingContract } from "../../../test/contract/writing.contract.ts";
 import { openTestPlatform } from "../../../test/support/embedded.ts";
 import { client } from "../../../test/support/http.ts";
 import { buildServer } from "../../http/server.ts";
@@ -11,6 +11,7 @@ writingContract("embedded (PGlite, in-process store, filesystem)", async (aiBase
   const opened = await openTestPlatform({
     AI_BASE_URL: aiBaseUrl,
     AI_MODEL: "test-model",
+    CORS_ORIGINS: WRITING_APP_ORIGIN,
     BODY_LIMIT_BYTES: String(8 * 1024 * 1024),
   });
   return {

@@ -44,6 +44,18 @@ describe("filesystem signed downloads", () => {
     assert.equal(res.headers.get("content-disposition"), 'attachment; filename="report.csv"');
   });
 
+  it("serves an uploaded page so that it runs nothing, yet lets pages of other origins embed a download", async () => {
+    await platform.blobs.put("dl/page.html", "<script>alert(document.domain)</script>", { contentType: "text/html" });
+    const res = await viaApi(await platform.blobs.signedUrl("dl/page.html", { expiresInSeconds: 60 }));
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("content-type"), "text/html");
+    assert.match(res.headers.get("content-security-policy") ?? "", /^default-src 'none';/);
+    assert.equal(res.headers.get("x-content-type-options"), "nosniff");
+    assert.equal(res.headers.get("cross-origin-resource-policy"), "cross-origin");
+    const api = await app.inject("/health");
+    assert.equal(api.headers["cross-origin-resource-policy"], "same-origin", "only the download route is relaxed");
+  });
+
   it("answers the error catalog's codes for forged, expired and missing links", async () => {
     const url = new URL(await platform.blobs.signedUrl("dl/none", { expiresInSeconds: 60 }));
     assert.equal(((await (await viaApi(url.toString())).json()) as any).error.code, "blob_not_found");
