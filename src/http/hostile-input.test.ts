@@ -160,6 +160,20 @@ describe("hostile input", () => {
     assert.match(form.json().error.message, /application\/x-www-form-urlencoded/);
   });
 
+  it("answers URLs the router refuses in the one error shape, with the security headers and a request id", async () => {
+    for (const [url, status] of [
+      [`/v1/documents/${"a".repeat(150)}`, 414],
+      ["/v1/documents/%E0%A4%A", 400],
+    ] as const) {
+      const res = await app.inject({ method: "GET", url, headers: { authorization: `Bearer ${token}` } });
+      assert.equal(res.statusCode, status, url);
+      assert.deepEqual(Object.keys(res.json().error).sort(), ["code", "details", "message"]);
+      assert.equal(res.headers["x-content-type-options"], "nosniff");
+      assert.match(String(res.headers["content-security-policy"]), /frame-ancestors 'none'/);
+      assert.ok(res.headers["x-request-id"]);
+    }
+  });
+
   it("registers with an email and a password alone, naming the user after the address", async () => {
     const email = `newcomer-${randomUUID().slice(0, 6)}@example.com`;
     const res = await call("POST", "/v1/auth/register", { body: { email, password: "correct horse battery staple" } });

@@ -1,4 +1,6 @@
-import helmet from "@fastify/helmet";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import fastifyHelmet, { type FastifyHelmetOptions } from "@fastify/helmet";
+import helmet, { type HelmetOptions } from "helmet";
 import type { App } from "./app.ts";
 
 /** Directives of a Content-Security-Policy, by name, each with its sources. */
@@ -65,15 +67,26 @@ function serializePolicy(policy: Policy): string {
  * local run on http://localhost must not pin the host to HTTPS).
  * Returns the /docs policy for @fastify/swagger-ui to send in place of the API's.
  */
-export async function registerSecurityHeaders(app: App, publicUrl: string): Promise<{ docsPolicy: string }> {
+export async function registerSecurityHeaders(
+  app: App,
+  publicUrl: string,
+): Promise<{ docsPolicy: string; setHeaders: (request: IncomingMessage, response: ServerResponse) => void }> {
   const https = new URL(publicUrl).protocol === "https:";
-  await app.register(helmet, {
+  const options: HelmetOptions = {
     contentSecurityPolicy: { useDefaults: false, directives: API_POLICY },
     // The header older browsers read instead of frame-ancestors.
     xFrameOptions: { action: "deny" },
     referrerPolicy: { policy: "no-referrer" },
     // Not includeSubDomains: hosts below the public one are not Strata's to pin.
     strictTransportSecurity: https ? { maxAge: 31_536_000, includeSubDomains: false } : false,
-  });
-  return { docsPolicy: serializePolicy(docsPolicy(https)) };
+  };
+  // The plugin types helmet's options from helmet's CommonJS declarations and
+  // this import from its ES module ones: the same shape, two unrelated types.
+  await app.register(fastifyHelmet, options as unknown as FastifyHelmetOptions);
+  // For answers the router gives before any hook runs (a malformed URL): the same headers, set directly.
+  const direct = helmet(options);
+  return {
+    docsPolicy: serializePolicy(docsPolicy(https)),
+    setHeaders: (request, response) => direct(request, response, () => {}),
+  };
 }

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
@@ -42,6 +43,7 @@ export async function buildServer(platform: Platform, modules: readonly StrataMo
     Array.isArray(config.http.trustProxy) ? [...config.http.trustProxy] : config.http.trustProxy
   ) as boolean;
   const handleError = errorHandler(config.http.bodyLimitBytes);
+  let setSecurityHeaders: ((request: IncomingMessage, response: ServerResponse) => void) | null = null;
   const app: App = Fastify({
     loggerInstance: platform.logger as FastifyBaseLogger,
     genReqId: requestId,
@@ -51,11 +53,17 @@ export async function buildServer(platform: Platform, modules: readonly StrataMo
     schemaController: { compilersFactory: { buildSerializer: lazySerializerFactory } },
     // URLs the router refuses before any route (a bad percent-encoding, a
     // path parameter over 100 characters) get the one error shape too.
-    frameworkErrors: (error, request, reply) => handleError(error, request, reply),
+    frameworkErrors: (error, request, reply) => {
+      setSecurityHeaders?.(request.raw, reply.raw);
+      reply.header("x-request-id", request.id);
+      return handleError(error, request, reply);
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // First, so that their onRequest hooks run before any other hook can fail a request.
-  const { docsPolicy } = await registerSecurityHeaders(app, config.http.publicUrl);
+  const security = await registerSecurityHeaders(app, config.http.publicUrl);
+  const { docsPolicy } = security;
+  setSecurityHeaders = security.setHeaders;
   await registerCors(app, config.http.corsOrigins);
   app.setValidatorCompiler(validatorCompiler());
   registerTextInputChecks(app);
