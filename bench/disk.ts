@@ -33,7 +33,6 @@ import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { sql } from "kysely";
 import { loadConfig } from "../src/config/config.ts";
-import { forgetOrganizationLimits } from "../src/http/rate-limit.ts";
 import { buildServer } from "../src/http/server.ts";
 import { modules } from "../src/modules/index.ts";
 import { createLogger } from "../src/platform/logging/logger.ts";
@@ -105,7 +104,7 @@ async function replay(history: Map<string, string[]>, withHygiene: boolean): Pro
       .executeTakeFirstOrThrow();
     await sql`update organizations set settings = jsonb_set(settings, '{rate_limits}', '{"api": 1000000}')
       where id = ${org}`.execute(platform.database.db);
-    await forgetOrganizationLimits(platform, org);
+    await platform.identity.organizations.forgetLimits(org);
 
     const saveMs: number[] = [];
     for (let round = 1; round <= ROUNDS; round++) {

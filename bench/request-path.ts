@@ -32,7 +32,6 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { sql } from "kysely";
 import { loadConfig } from "../src/config/config.ts";
-import { forgetOrganizationLimits } from "../src/http/rate-limit.ts";
 import { buildServer } from "../src/http/server.ts";
 import { writingModule } from "../src/modules/writing/index.ts";
 import { createLogger } from "../src/platform/logging/logger.ts";
@@ -156,7 +155,7 @@ async function profile(name: string, env: Record<string, string>, cleanup: () =>
     // The operator's per-organization setting, as a deployment would raise a heavy tenant's limit.
     await sql`update organizations set settings = settings || '{"rate_limits": {"api": 100000000}}'::jsonb
       where id = ${organizationId}`.execute(platform.database.db);
-    await forgetOrganizationLimits(platform, organizationId);
+    await platform.identity.organizations.forgetLimits(organizationId);
     const created = await post("/v1/documents", { title: "Bench", content: fourKilobytes(0) }, token);
     const documentId = created.body.id as string;
     const auth = { authorization: `Bearer ${token}` };

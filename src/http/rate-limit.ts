@@ -28,16 +28,6 @@ import type { App } from "./app.ts";
 /** How many anonymous sessions' worth of AI requests one client IP may make. */
 const ANONYMOUS_SESSIONS_PER_IP = 3;
 
-const ORGANIZATION_LIMITS = "organization_limits";
-/** The backstop for a missed invalidation (an operator editing a plan directly in the database). */
-const ORGANIZATION_LIMITS_TTL_MS = 30_000;
-
-interface OrganizationLimits {
-  plan: string;
-  isPersonal: boolean;
-  overrides: Record<string, number>;
-}
-
 export function registerRateLimits(app: App, platform: Platform) {
   app.decorateRequest("generation", 0);
   app.addHook("onRequest", async (request, reply) => {
@@ -86,7 +76,7 @@ async function bucketsFor(
   ip: string,
 ): Promise<BucketCharge[]> {
   const subject = limitClass === "auth" || !principal ? `ip:${ip}` : principalKey(principal);
-  const org = principal ? await organizationLimits(platform, principal.organizationId) : null;
+  const org = principal ? await platform.identity.organizations.limits(principal.organizationId) : null;
   // The admin tier is for admins of a shared organization (or admin-scoped
   // keys); everyone owns their personal organization, so that role alone
   // does not raise a limit.
@@ -110,33 +100,4 @@ async function bucketsFor(
     });
   }
   return buckets;
-}
-
-/** An organization's plan and rate-limit overrides, cached in-process and dropped everywhere on change. */
-async function organizationLimits(platform: Platform, organizationId: string): Promise<OrganizationLimits> {
-  const cache = platform.caches.local.cache<OrganizationLimits>(ORGANIZATION_LIMITS, {
-    ttlMs: ORGANIZATION_LIMITS_TTL_MS,
-    max: 10_000,
-  });
-  const limits = await cache.getOrLoad(organizationId, async () => {
-    const row = await platform.database.db
-      .selectFrom("organizations")
-      .select(["plan", "settings", "is_personal"])
-      .where("id", "=", organizationId)
-      .executeTakeFirst();
-    return {
-      plan: row?.plan ?? "free",
-      isPersonal: row?.is_personal ?? false,
-      overrides: (row?.settings.rate_limits as Record<string, number>) ?? {},
-    };
-  });
-  return limits as OrganizationLimits;
-}
-
-/**
- * Call after an organization's plan or settings change (the API does, and
- * an operator's tooling should): every process drops its copy at once.
- */
-export async function forgetOrganizationLimits(platform: Platform, organizationId: string) {
-  await platform.caches.local.invalidate(ORGANIZATION_LIMITS, organizationId);
 }

@@ -133,7 +133,7 @@ export async function openPlatform(config: Readonly<Config>, options: OpenPlatfo
       signingSecret,
       caches,
       rateLimiter: new RateLimiter(instrumentedKv, metrics),
-      identity: new Identity(database.db, instrumentedKv, caches, config.auth, signingSecret, logger),
+      identity: new Identity(database.db, instrumentedKv, caches, config.auth, signingSecret, logger, database.read),
       chat: config.ai ? (await import("../platform/ai/chat-client.ts")).createChatClient(config.ai) : null,
       compute,
       dataDirLock,

@@ -5,7 +5,6 @@ import { SignJWT } from "jose";
 import { sql } from "kysely";
 import { Type } from "typebox";
 import type { App } from "../../src/http/app.ts";
-import { forgetOrganizationLimits } from "../../src/http/rate-limit.ts";
 import { buildServer } from "../../src/http/server.ts";
 import { createMigrator } from "../../src/runtime/migrations.ts";
 import type { StrataModule } from "../../src/runtime/module.ts";
@@ -650,7 +649,7 @@ export function identityContract(name: string, open: () => Promise<IdentityHarne
         assert.equal(self.body.error.details.fields[0].field, "body.settings.rateLimits");
         await sql`update organizations set settings = settings || '{"rate_limits": {"ai": 60}}'::jsonb
           where id = ${owner.body.organizationId}`.execute(db());
-        await forgetOrganizationLimits(platform, owner.body.organizationId);
+        await platform.identity.organizations.forgetLimits(owner.body.organizationId);
         const results = await Promise.all(Array.from({ length: 70 }, () => call("POST", "/v1/probe/ai", { token })));
         assert.equal(results.filter((r) => r.status === 200).length, 60);
       });

@@ -3,7 +3,6 @@ import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { sql } from "kysely";
 import type { App } from "../../src/http/app.ts";
-import { forgetOrganizationLimits } from "../../src/http/rate-limit.ts";
 import { buildServer } from "../../src/http/server.ts";
 import { RedisKvStore } from "../../src/platform/kv/redis-kv-store.ts";
 import { createMigrator } from "../../src/runtime/migrations.ts";
@@ -83,7 +82,7 @@ describe("two server processes sharing Postgres and Redis", () => {
       "600",
       "still cached until someone says it changed",
     );
-    await forgetOrganizationLimits((opened[0] as (typeof opened)[number]).platform, user.organizationId);
+    await (opened[0] as (typeof opened)[number]).platform.identity.organizations.forgetLimits(user.organizationId);
     await eventually(
       () => second("GET", "/v1/me", { token: user.token }),
       (res) => res.headers["ratelimit-limit"] === "2400",

@@ -1,6 +1,5 @@
 import { Type } from "typebox";
 import { errors } from "../../platform/errors/catalog.ts";
-import { createApiKey, listApiKeys } from "../../platform/identity/api-keys.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import type { App } from "../app.ts";
 import { requirePrincipal, requireUser } from "../principal.ts";
@@ -22,7 +21,7 @@ const Scope = Type.Union([Type.Literal("read"), Type.Literal("write"), Type.Lite
 
 /** /v1/api-keys: keys for server-to-server calls, in the caller's active organization. */
 export function registerApiKeyRoutes(app: App, platform: Platform) {
-  const db = platform.database.db;
+  const { identity } = platform;
   const tags = ["api keys"];
 
   app.get(
@@ -35,7 +34,7 @@ export function registerApiKeyRoutes(app: App, platform: Platform) {
         response: { 200: pageOf(ApiKey) },
       },
     },
-    async (request) => listApiKeys(db, requireUser(request), request.query.limit, request.query.cursor),
+    async (request) => identity.listApiKeys(requireUser(request), request.query.limit, request.query.cursor),
   );
 
   app.post(
@@ -52,9 +51,7 @@ export function registerApiKeyRoutes(app: App, platform: Platform) {
       },
     },
     async (request, reply) => {
-      const principal = requireUser(request);
-      const created = await createApiKey(db, { ...principal, ...request.body });
-      return reply.status(201).send(created);
+      return reply.status(201).send(await identity.createApiKey(requireUser(request), request.body));
     },
   );
 
@@ -74,7 +71,7 @@ export function registerApiKeyRoutes(app: App, platform: Platform) {
       // that would tell a key it named a real one.
       const principal = requirePrincipal(request);
       if (principal.kind !== "user") throw errors.notFound("api_key");
-      await platform.identity.revokeApiKey(principal, request.params.keyId);
+      await identity.revokeApiKey(principal, request.params.keyId);
       return reply.status(204).send(null);
     },
   );

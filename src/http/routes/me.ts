@@ -1,6 +1,4 @@
 import { Type } from "typebox";
-import { errors } from "../../platform/errors/catalog.ts";
-import { updatePreferences } from "../../platform/identity/accounts.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import type { App } from "../app.ts";
 import { requireAccount } from "../principal.ts";
@@ -84,12 +82,6 @@ export function registerMeRoutes(app: App, platform: Platform) {
         response: { 200: Preferences },
       },
     },
-    async (request) => {
-      const { userId } = requireAccount(request);
-      const updated = await updatePreferences(platform.database.db, userId, request.body);
-      if (!updated) throw errors.notFound("user");
-      await identity.forgetProfile(userId);
-      return updated;
-    },
+    async (request) => identity.updatePreferences(requireAccount(request).userId, request.body),
   );
 }

@@ -1,20 +1,7 @@
-import type { FastifyRequest } from "fastify";
 import { Type } from "typebox";
-import { errors } from "../../platform/errors/catalog.ts";
-import {
-  addMember,
-  changeRole,
-  createOrganization,
-  getOrganization,
-  listMembers,
-  listOrganizations,
-  removeMember,
-  updateOrganization,
-} from "../../platform/identity/organizations.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import type { App } from "../app.ts";
-import { type AccountPrincipal, requireAccount, requirePrincipal, requireUser } from "../principal.ts";
-import { forgetOrganizationLimits } from "../rate-limit.ts";
+import { requirePrincipal } from "../principal.ts";
 import { Label, ListQuery, pageOf, StrictObject } from "../schemas.ts";
 
 const Role = Type.Union([Type.Literal("owner"), Type.Literal("admin"), Type.Literal("member")]);
@@ -49,30 +36,9 @@ const Settings = StrictObject({
   // (plan, or settings.rate_limits set by an operator), never a tenant's.
 });
 
-/**
- * The caller of a route on one organization, and that organization, checked
- * in this order: an anonymous session belongs to no organization and an API
- * key only to the one it was made in, so any other is not found (404, as an
- * organization the user is not a member of is, further on); only then may a
- * missing scope be a 403. Whether a user is a member is decided by the
- * query itself.
- */
-function callerIn(
-  request: FastifyRequest,
-  organizationId: string,
-  options: { admin?: boolean } = {},
-): AccountPrincipal {
-  const principal = requirePrincipal(request);
-  if (principal.kind === "anonymous") throw errors.notFound("organization");
-  if (principal.kind === "api_key" && principal.organizationId !== organizationId) {
-    throw errors.notFound("organization");
-  }
-  return requireAccount(request, options);
-}
-
 /** /v1/organizations and their members. A non-member sees 404 for any of them. */
 export function registerOrganizationRoutes(app: App, platform: Platform) {
-  const db = platform.database.db;
+  const { organizations } = platform.identity;
   const tags = ["organizations"];
 
   app.get(
@@ -85,13 +51,7 @@ export function registerOrganizationRoutes(app: App, platform: Platform) {
         response: { 200: pageOf(Organization) },
       },
     },
-    async (request) => {
-      const principal = requireAccount(request);
-      return listOrganizations(platform.database.read, principal.userId, request.query.limit, request.query.cursor, {
-        // An API key acts in the organization it was made in, and sees no other.
-        only: principal.kind === "api_key" ? principal.organizationId : null,
-      });
-    },
+    async (request) => organizations.list(requirePrincipal(request), request.query.limit, request.query.cursor),
   );
 
   app.post(
@@ -105,8 +65,7 @@ export function registerOrganizationRoutes(app: App, platform: Platform) {
       },
     },
     async (request, reply) =>
-      // A person's act: an API key works in the organization it was made in and makes no others.
-      reply.status(201).send(await createOrganization(db, requireUser(request).userId, request.body.name)),
+      reply.status(201).send(await organizations.create(requirePrincipal(request), request.body.name)),
   );
 
   app.get(
@@ -118,10 +77,7 @@ export function registerOrganizationRoutes(app: App, platform: Platform) {
         response: { 200: Organization, 404: Type.Ref("ErrorResponse") },
       },
     },
-    async (request) => {
-      const { organizationId } = request.params;
-      return getOrganization(db, callerIn(request, organizationId).userId, organizationId);
-    },
+    async (request) => organizations.get(requirePrincipal(request), request.params.organizationId),
   );
 
   app.patch(
@@ -138,13 +94,7 @@ export function registerOrganizationRoutes(app: App, platform: Platform) {
         response: { 200: Organization },
       },
     },
-    async (request) => {
-      const { organizationId } = request.params;
-      const principal = callerIn(request, organizationId, { admin: true });
-      const updated = await updateOrganization(db, principal.userId, organizationId, request.body);
-      await forgetOrganizationLimits(platform, updated.id);
-      return updated;
-    },
+    async (request) => organizations.update(requirePrincipal(request), request.params.organizationId, request.body),
   );
 
   app.get(
@@ -157,11 +107,13 @@ export function registerOrganizationRoutes(app: App, platform: Platform) {
         response: { 200: pageOf(Member) },
       },
     },
-    async (request) => {
-      const { organizationId } = request.params;
-      const principal = callerIn(request, organizationId);
-      return listMembers(db, principal.userId, organizationId, request.query.limit, request.query.cursor);
-    },
+    async (request) =>
+      organizations.listMembers(
+        requirePrincipal(request),
+        request.params.organizationId,
+        request.query.limit,
+        request.query.cursor,
+      ),
   );
 
   app.post(
@@ -175,12 +127,10 @@ export function registerOrganizationRoutes(app: App, platform: Platform) {
         response: { 201: Member },
       },
     },
-    async (request, reply) => {
-      const principal = callerIn(request, request.params.organizationId, { admin: true });
-      const member = await addMember(db, principal.userId, request.params.organizationId, request.body);
-      await platform.identity.forgetRole(member.userId, request.params.organizationId);
-      return reply.status(201).send(member);
-    },
+    async (request, reply) =>
+      reply
+        .status(201)
+        .send(await organizations.addMember(requirePrincipal(request), request.params.organizationId, request.body)),
   );
 
   app.patch(
@@ -195,11 +145,8 @@ export function registerOrganizationRoutes(app: App, platform: Platform) {
       },
     },
     async (request) => {
-      const { userId, organizationId } = request.params;
-      const principal = callerIn(request, organizationId, { admin: true });
-      const member = await changeRole(db, principal.userId, organizationId, userId, request.body.role);
-      await platform.identity.forgetRole(userId, organizationId);
-      return member;
+      const { organizationId, userId } = request.params;
+      return organizations.changeRole(requirePrincipal(request), organizationId, userId, request.body.role);
     },
   );
 
@@ -214,10 +161,8 @@ export function registerOrganizationRoutes(app: App, platform: Platform) {
       },
     },
     async (request, reply) => {
-      const { userId, organizationId } = request.params;
-      const principal = callerIn(request, organizationId);
-      await removeMember(db, principal.userId, organizationId, userId);
-      await platform.identity.forgetRole(userId, organizationId);
+      const { organizationId, userId } = request.params;
+      await organizations.removeMember(requirePrincipal(request), organizationId, userId);
       return reply.status(204).send(null);
     },
   );

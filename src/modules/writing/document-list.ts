@@ -1,5 +1,4 @@
 import { sql } from "kysely";
-import { errors } from "../../platform/errors/catalog.ts";
 import type { Principal } from "../../platform/identity/principal.ts";
 import {
   beforeCursor,

@@ -1,4 +1,3 @@
-import { errors } from "../../platform/errors/catalog.ts";
 import type { Principal } from "../../platform/identity/principal.ts";
 import { decodeNumberCursor, encodeNumberCursor, type Page } from "../../platform/pagination.ts";
 import type { Platform } from "../../runtime/platform.ts";

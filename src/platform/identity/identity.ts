@@ -8,16 +8,20 @@ import { AppError } from "../errors/app-error.ts";
 import { errors } from "../errors/catalog.ts";
 import type { KvStore } from "../kv/kv-store.ts";
 import type { Logger } from "../logging/logger.ts";
-import { createAccount, findUserByEmail, getPreferences, getUser, recordLogin } from "./accounts.ts";
+import type { Page } from "../pagination.ts";
+import { createAccount, findUserByEmail, getPreferences, getUser, recordLogin, updatePreferences } from "./accounts.ts";
 import { createAnonymousSession, forgetAnonymousToken, resolveAnonymousSession } from "./anonymous-sessions.ts";
 import {
   type ApiKeyRecord,
   apiKeyMatches,
   apiKeyPrefix,
+  createApiKey,
   findApiKey,
+  listApiKeys,
   recordApiKeyUse,
   revokeApiKey,
 } from "./api-keys.ts";
+import { OrganizationService } from "./organization-service.ts";
 import { roleIn } from "./organizations.ts";
 import { OwnershipTransferError, OwnershipTransferHooks } from "./ownership-transfer.ts";
 import { hashPassword, passwordProblems, verifyAgainstDecoy, verifyPassword } from "./passwords.ts";
@@ -32,7 +36,7 @@ import {
   type SessionMeta,
   startUserSession,
 } from "./user-sessions.ts";
-import type { PreferencesView, UserView } from "./views.ts";
+import type { ApiKeyView, PreferencesView, UserView } from "./views.ts";
 
 /**
  * Per-request lookups are cached in-process (see platform/cache/local-cache.ts):
@@ -68,6 +72,8 @@ export interface AuthResult {
 export class Identity {
   readonly signer: TokenSigner;
   readonly transferHooks = new OwnershipTransferHooks();
+  /** Organizations and members, as the API acts on them (organization-service.ts). */
+  readonly organizations: OrganizationService;
 
   constructor(
     private readonly db: Kysely<Tables>,
@@ -76,8 +82,12 @@ export class Identity {
     private readonly settings: Config["auth"],
     signingSecret: string,
     private readonly logger: Logger,
+    read: Kysely<Tables> = db,
   ) {
     this.signer = new TokenSigner(signingSecret, settings);
+    this.organizations = new OrganizationService(db, read, caches, (userId, organizationId) =>
+      this.forgetRole(userId, organizationId),
+    );
   }
 
   async startAnonymous(): Promise<{ accessToken: string; expiresAt: Date }> {
@@ -242,6 +252,23 @@ export class Identity {
     await this.caches.local.invalidate(MEMBERSHIPS, `${organizationId}:${userId}`);
   }
 
+  /** A new key in the user's active organization; the only copy of its secret is in the answer. */
+  createApiKey(
+    principal: Extract<Principal, { kind: "user" }>,
+    input: { name: string; scopes: ApiKeyScope[] },
+  ): Promise<{ apiKey: ApiKeyView; key: string }> {
+    return createApiKey(this.db, { ...principal, ...input });
+  }
+
+  /** Keys of the user's active organization: admins see all of them, members their own. */
+  listApiKeys(
+    principal: Extract<Principal, { kind: "user" }>,
+    limit: number,
+    cursor?: string,
+  ): Promise<Page<ApiKeyView>> {
+    return listApiKeys(this.db, principal, limit, cursor);
+  }
+
   /** Revokes an API key; every process stops accepting it at once. */
   async revokeApiKey(scope: { userId: string; organizationId: string; role: Role }, keyId: string): Promise<void> {
     const { prefix } = await revokeApiKey(this.db, scope, keyId);
@@ -297,6 +324,14 @@ export class Identity {
     });
     if (!profile) throw errors.notFound("user");
     return profile;
+  }
+
+  /** Changes some of a user's preferences and drops the cached profile everywhere. */
+  async updatePreferences(userId: string, patch: Parameters<typeof updatePreferences>[2]): Promise<PreferencesView> {
+    const updated = await updatePreferences(this.db, userId, patch);
+    if (!updated) throw errors.notFound("user");
+    await this.forgetProfile(userId);
+    return updated;
   }
 
   async forgetProfile(userId: string): Promise<void> {

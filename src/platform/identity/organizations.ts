@@ -1,5 +1,6 @@
 import { type Kysely, sql } from "kysely";
 import type { Tables } from "../database/tables.ts";
+import { transaction } from "../database/transaction.ts";
 import { errors } from "../errors/catalog.ts";
 import { afterCursor, decodeCursor, type Page, toPage } from "../pagination.ts";
 import type { Role } from "./tables.ts";
@@ -58,7 +59,7 @@ export async function getOrganization(db: Kysely<Tables>, userId: string, organi
 }
 
 export async function createOrganization(db: Kysely<Tables>, userId: string, name: string): Promise<OrganizationView> {
-  return db.transaction().execute(async (trx) => {
+  return transaction(db, async (trx) => {
     const org = await trx.insertInto("organizations").values({ name }).returning("id").executeTakeFirstOrThrow();
     await trx.insertInto("memberships").values({ organization_id: org.id, user_id: userId, role: "owner" }).execute();
     return getOrganization(trx, userId, org.id);
@@ -176,7 +177,7 @@ export async function changeRole(
   memberId: string,
   role: Role,
 ): Promise<MemberView> {
-  return db.transaction().execute(async (trx) => {
+  return transaction(db, async (trx) => {
     const org = await getOrganization(trx, actorId, organizationId);
     const current = await lockedMember(trx, organizationId, memberId);
     requireRole(org.role, current.role === "owner" || role === "owner" ? "owner" : "admin");
@@ -193,7 +194,7 @@ export async function changeRole(
 
 /** Removes a member; anyone may leave, admins remove members and admins, owners anyone; never the last owner. */
 export async function removeMember(db: Kysely<Tables>, actorId: string, organizationId: string, memberId: string) {
-  await db.transaction().execute(async (trx) => {
+  await transaction(db, async (trx) => {
     const org = await getOrganization(trx, actorId, organizationId);
     const current = await lockedMember(trx, organizationId, memberId);
     if (actorId !== memberId) requireRole(org.role, current.role === "owner" ? "owner" : "admin");
