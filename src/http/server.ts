@@ -31,12 +31,6 @@ import { validatorCompiler } from "./validation.ts";
  */
 export async function buildServer(platform: Platform, modules: readonly StrataModule[]): Promise<App> {
   const { config, metrics } = platform;
-  // Registration and login are served here, so this is where the modules'
-  // ownership-transfer hooks join the identity service.
-  for (const module of modules) {
-    const hook = module.ownershipTransfer;
-    if (hook) platform.identity.transferHooks.register(module.name, (context) => hook.call(module, context, platform));
-  }
   // A mutable copy (the config is frozen). The cast only picks Fastify's
   // HTTP/1 overload, which a union-typed option confuses.
   const trustProxy = (

@@ -9,6 +9,7 @@ import { writingModule } from "../../src/modules/writing/index.ts";
 import { runWritingMaintenance } from "../../src/modules/writing/maintenance.ts";
 import { MAX_ANCHOR_DEPTH, RUN_LENGTH, sha256Hex } from "../../src/modules/writing/object-codec.ts";
 import { createMigrator } from "../../src/runtime/migrations.ts";
+import { wireModules } from "../../src/runtime/module-wiring.ts";
 import type { Platform } from "../../src/runtime/platform.ts";
 import { startChatCompletionsServer } from "../support/chat-completions-server.ts";
 import { client } from "../support/http.ts";
@@ -42,6 +43,7 @@ export function writingContract(name: string, open: (aiBaseUrl: string) => Promi
       harness = await open(ai.baseUrl);
       platform = harness.platform;
       await createMigrator(platform.database, [writingModule]).up();
+      wireModules(platform, [writingModule]);
       app = await buildServer(platform, [writingModule]);
       call = client(app);
     });

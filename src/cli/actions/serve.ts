@@ -1,6 +1,7 @@
 import { loadConfig } from "../../config/config.ts";
 import { modules } from "../../modules/index.ts";
 import { allMigrations, createMigrator } from "../../runtime/migrations.ts";
+import { wireModules } from "../../runtime/module-wiring.ts";
 import { openPlatform } from "../../runtime/platform.ts";
 import { startWorkers } from "../../runtime/workers.ts";
 import { ListenError } from "../listen-error.ts";
@@ -31,6 +32,7 @@ export async function serve(options: { workers: boolean }) {
     const run = await createMigrator(platform.database, modules).up();
     if (run.applied.length > 0) logger.info({ applied: run.applied }, "migrations applied");
   }
+  wireModules(platform, modules);
   const app = await buildServer(platform, modules);
   try {
     await app.listen({ port: config.http.port, host: config.http.host });

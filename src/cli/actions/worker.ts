@@ -1,6 +1,7 @@
 import { loadConfig } from "../../config/config.ts";
 import { modules } from "../../modules/index.ts";
 import { allMigrations } from "../../runtime/migrations.ts";
+import { wireModules } from "../../runtime/module-wiring.ts";
 import { openPlatform } from "../../runtime/platform.ts";
 import { startWorkers } from "../../runtime/workers.ts";
 import { onShutdown } from "../shutdown.ts";
@@ -9,6 +10,7 @@ import { onShutdown } from "../shutdown.ts";
 export async function runWorker() {
   const config = loadConfig();
   const platform = await openPlatform(config, { command: "strata worker", migrations: allMigrations(modules) });
+  wireModules(platform, modules);
   const stop = await startWorkers(platform, modules);
   // Keep the process alive until a signal, even with no module workers yet.
   const keepAlive = setInterval(() => {}, 60_000);
