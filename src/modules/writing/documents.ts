@@ -111,17 +111,9 @@ export async function createDocument(
   const id = randomUUID();
   const owner = ownerColumn(principal);
   const row = await transaction(platform.database.db, async (trx) => {
-    if (principal.kind === "anonymous") {
-      // Shares the session row with a concurrent claim (which updates it):
-      // the document is created either before the claim, and moves with the
-      // rest, or after it, and is refused with the dead session.
-      const session = await trx
-        .selectFrom("anonymous_sessions")
-        .select("claimed_at")
-        .where("id", "=", principal.sessionId)
-        .forShare()
-        .executeTakeFirst();
-      if (!session || session.claimed_at !== null) throw errors.anonymousSessionExpired();
+    // Created either before a concurrent claim, and moved with the rest, or after it, and refused.
+    if (principal.kind === "anonymous" && !(await platform.identity.holdAnonymousSession(trx, principal.sessionId))) {
+      throw errors.anonymousSessionExpired();
     }
     await trx
       .insertInto("documents")

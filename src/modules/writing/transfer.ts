@@ -19,7 +19,7 @@ import { documentContentKey, versionKey } from "./storage-keys.ts";
  *    (The key-value side needs nothing: cached AI answers are keyed by content.)
  */
 export async function transferDocuments(
-  { trx, anonymousSessionId, userId, toOrganizationId, afterRollback }: TransferContext,
+  { trx, anonymousSessionId, anonymousSessionExpiresAt, userId, toOrganizationId, afterRollback }: TransferContext,
   platform: Platform,
 ): Promise<void> {
   const blobs = platform.blobs;
@@ -37,11 +37,6 @@ export async function transferDocuments(
       trx,
       docs.map((d) => d.id),
     );
-    const session = await trx
-      .selectFrom("anonymous_sessions")
-      .select("expires_at")
-      .where("id", "=", anonymousSessionId)
-      .executeTakeFirstOrThrow();
     const copied: string[] = [];
     const originals: string[] = [];
     // If this or any later hook fails, the rows roll back to the originals and the copies go.
@@ -119,7 +114,7 @@ export async function transferDocuments(
     if (originals.length > 0) {
       await trx
         .insertInto("writing_blob_cleanup")
-        .values(originals.map((blob_key) => ({ blob_key, delete_after: session.expires_at })))
+        .values(originals.map((blob_key) => ({ blob_key, delete_after: anonymousSessionExpiresAt })))
         .onConflict((oc) => oc.column("blob_key").doNothing())
         .execute();
     }

@@ -252,6 +252,22 @@ export class Identity {
     await this.caches.local.invalidate(MEMBERSHIPS, `${organizationId}:${userId}`);
   }
 
+  /**
+   * Whether an anonymous session can still own new rows, holding its row
+   * (FOR SHARE) until `trx` ends: a module creating a row for the session
+   * does so either before a concurrent claim, and the row moves with the
+   * rest, or after it, and is refused with the dead session.
+   */
+  async holdAnonymousSession(trx: Transaction<Tables>, sessionId: string): Promise<boolean> {
+    const session = await trx
+      .selectFrom("anonymous_sessions")
+      .select("claimed_at")
+      .where("id", "=", sessionId)
+      .forShare()
+      .executeTakeFirst();
+    return session !== undefined && session.claimed_at === null;
+  }
+
   /** A new key in the user's active organization; the only copy of its secret is in the answer. */
   createApiKey(
     principal: Extract<Principal, { kind: "user" }>,
@@ -357,11 +373,13 @@ export class Identity {
       .set({ claimed_by_user_id: user.id, claimed_at: new Date() })
       .where("id", "=", anonymous.id)
       .where("claimed_at", "is", null)
+      .returning("expires_at")
       .executeTakeFirst();
-    if (claimed.numUpdatedRows === 0n) throw errors.anonymousSessionExpired();
+    if (!claimed) throw errors.anonymousSessionExpired();
     await this.transferHooks.run({
       trx,
       anonymousSessionId: anonymous.id,
+      anonymousSessionExpiresAt: claimed.expires_at,
       fromOrganizationId: anonymous.organizationId,
       userId: user.id,
       toOrganizationId: user.personalOrganizationId,

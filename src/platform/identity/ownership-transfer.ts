@@ -15,6 +15,8 @@ import type { Tables } from "../database/tables.ts";
 export interface TransferContext {
   trx: Transaction<Tables>;
   anonymousSessionId: string;
+  /** When the claimed session would have expired (retention of what it leaves behind). */
+  anonymousSessionExpiresAt: Date;
   /** The tenant the anonymous rows had (the public organization). */
   fromOrganizationId: string;
   userId: string;

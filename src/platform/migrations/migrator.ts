@@ -1,4 +1,5 @@
 import { type Kysely, sql } from "kysely";
+import { transaction } from "../database/transaction.ts";
 import type { Migration } from "./migration.ts";
 
 /**
@@ -102,7 +103,7 @@ export class Migrator {
 
   private async step(conn: Kysely<any>, migration: Migration, direction: "up" | "down") {
     try {
-      await conn.transaction().execute(async (trx) => {
+      await transaction(conn, async (trx) => {
         await migration[direction](trx);
         if (direction === "up") {
           await trx.insertInto(TABLE).values({ version: migration.version, name: migration.name }).execute();
