@@ -12,6 +12,7 @@ import { generationKey } from "../../src/platform/cache/generations.ts";
 import type { Principal } from "../../src/platform/identity/principal.ts";
 import { RedisKvStore } from "../../src/platform/kv/redis-kv-store.ts";
 import { createMigrator } from "../../src/runtime/migrations.ts";
+import { wireModules } from "../../src/runtime/module-wiring.ts";
 import type { Platform } from "../../src/runtime/platform.ts";
 import { generationsContract } from "../contract/generations.contract.ts";
 import { startChatCompletionsServer } from "../support/chat-completions-server.ts";
@@ -54,6 +55,7 @@ describe("document reads across two server processes", () => {
   async function openProcess() {
     const o = await openTestPlatform(env);
     opened.push(o);
+    wireModules(o.platform, [writingModule]);
     const app = await buildServer(o.platform, [writingModule]);
     apps.push(app);
     return { platform: o.platform, call: client(app) };
@@ -75,6 +77,7 @@ describe("document reads across two server processes", () => {
     const first = await openTestPlatform(env);
     opened.push(first);
     await createMigrator(first.platform.database, [writingModule]).up();
+    wireModules(first.platform, [writingModule]);
     const firstApp = await buildServer(first.platform, [writingModule]);
     apps.push(firstApp);
     writer = first.platform;

@@ -11,6 +11,7 @@ import { buildServer } from "../../http/server.ts";
 import { transaction } from "../../platform/database/transaction.ts";
 import type { Principal } from "../../platform/identity/principal.ts";
 import { createMigrator } from "../../runtime/migrations.ts";
+import { wireModules } from "../../runtime/module-wiring.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import { readOwnedDocument } from "./document-read.ts";
 import { documentRowCache } from "./document-row-cache.ts";
@@ -34,6 +35,7 @@ describe("document row cache (embedded)", () => {
     opened = await openTestPlatform({ AI_BASE_URL: ai.baseUrl, AI_MODEL: "test-model" });
     platform = opened.platform;
     await createMigrator(platform.database, [writingModule]).up();
+    wireModules(platform, [writingModule]);
     app = await buildServer(platform, [writingModule]);
     call = client(app);
   });
