@@ -87,7 +87,7 @@ export function registerMeRoutes(app: App, platform: Platform) {
     async (request) => {
       const { userId } = requireAccount(request);
       const updated = await updatePreferences(platform.database.db, userId, request.body);
-      if (!updated) throw errors.notFound("user");
+      if (!updated) throw errors.userNotFound();
       await identity.forgetProfile(userId);
       return updated;
     },

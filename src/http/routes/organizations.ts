@@ -53,8 +53,7 @@ const Settings = StrictObject({
  * API key only the one it was created in (another is simply not found).
  */
 function actingIn(principal: AccountPrincipal, organizationId: string): string {
-  if (principal.kind === "api_key" && principal.organizationId !== organizationId)
-    throw errors.notFound("organization");
+  if (principal.kind === "api_key" && principal.organizationId !== organizationId) throw errors.organizationNotFound();
   return organizationId;
 }
 

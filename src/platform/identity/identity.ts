@@ -292,7 +292,7 @@ export class Identity {
       const [user, preferences] = await Promise.all([getUser(this.db, userId), getPreferences(this.db, userId)]);
       return user && preferences ? { user, preferences } : undefined;
     });
-    if (!profile) throw errors.notFound("user");
+    if (!profile) throw errors.userNotFound();
     return profile;
   }
 
