@@ -7,6 +7,7 @@ import type { StrataModule } from "../runtime/module.ts";
 import type { Platform } from "../runtime/platform.ts";
 import type { App } from "./app.ts";
 import { errorHandler } from "./error-handler.ts";
+import { openApiOptions } from "./openapi.ts";
 import { registerAuthentication } from "./principal.ts";
 import { registerRateLimits } from "./rate-limit.ts";
 import { requestId } from "./request-id.ts";
@@ -16,7 +17,6 @@ import { registerBlobDownloadRoutes } from "./routes/blob-downloads.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
 import { registerMeRoutes } from "./routes/me.ts";
 import { registerOrganizationRoutes } from "./routes/organizations.ts";
-import { ErrorResponse } from "./schemas.ts";
 import { lazySerializerFactory } from "./serialization.ts";
 import { validatorCompiler } from "./validation.ts";
 
@@ -71,18 +71,7 @@ export async function buildServer(platform: Platform, modules: readonly StrataMo
     metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
   });
 
-  app.addSchema(ErrorResponse);
-  await app.register(swagger, {
-    openapi: {
-      openapi: "3.1.0",
-      info: {
-        title: "Strata API",
-        version: "0.1.0",
-        description: "The data layer for AI applications. Errors share one shape: see ErrorResponse.",
-      },
-    },
-    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
-  });
+  await app.register(swagger, openApiOptions(config));
   await app.register(swaggerUi, { routePrefix: "/docs" });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 

@@ -2,22 +2,24 @@ import { Type } from "typebox";
 import { createApiKey, listApiKeys } from "../../platform/identity/api-keys.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import type { App } from "../app.ts";
+import { errorResponses, NEEDS_ADMIN_OR_USER, READ_ROUTE, WRITE_ROUTE } from "../error-responses.ts";
+import { BEARER, described } from "../openapi.ts";
 import { requireUser } from "../principal.ts";
-import { ListQuery, pageOf, StrictObject } from "../schemas.ts";
+import { ListQuery, pageOf, StrictObject, StringEnum } from "../schemas.ts";
+
+const Scope = StringEnum(["read", "write", "admin"]);
 
 const ApiKey = Type.Object({
   id: Type.String({ format: "uuid" }),
   name: Type.String(),
   prefix: Type.String({ description: "The key's public start, to recognise it; the secret is never shown again." }),
-  scopes: Type.Array(Type.String()),
+  scopes: Type.Array(Scope),
   organizationId: Type.String(),
   userId: Type.String(),
   createdAt: Type.String(),
   lastUsedAt: Type.Union([Type.String(), Type.Null()]),
   revokedAt: Type.Union([Type.String(), Type.Null()]),
 });
-
-const Scope = Type.Union([Type.Literal("read"), Type.Literal("write"), Type.Literal("admin")]);
 
 /** /v1/api-keys: keys for server-to-server calls, in the caller's active organization. */
 export function registerApiKeyRoutes(app: App, platform: Platform) {
@@ -29,9 +31,14 @@ export function registerApiKeyRoutes(app: App, platform: Platform) {
     {
       schema: {
         tags,
+        operationId: "listApiKeys",
         summary: "Keys of the active organization (members see their own)",
+        security: BEARER,
         querystring: ListQuery,
-        response: { 200: pageOf(ApiKey) },
+        response: {
+          200: described(pageOf(ApiKey), "A page of keys, oldest first."),
+          ...errorResponses(...READ_ROUTE, ...NEEDS_ADMIN_OR_USER, "validation_failed"),
+        },
       },
     },
     async (request) => listApiKeys(db, requireUser(request), request.query.limit, request.query.cursor),
@@ -42,12 +49,20 @@ export function registerApiKeyRoutes(app: App, platform: Platform) {
     {
       schema: {
         tags,
+        operationId: "createApiKey",
         summary: "Create a key; the response holds the only copy of the secret",
+        security: BEARER,
         body: StrictObject({
           name: Type.String({ minLength: 1, maxLength: 100 }),
           scopes: Type.Array(Scope, { minItems: 1, maxItems: 3, uniqueItems: true }),
         }),
-        response: { 201: Type.Object({ apiKey: ApiKey, key: Type.String() }) },
+        response: {
+          201: Type.Object(
+            { apiKey: ApiKey, key: Type.String({ description: "The secret; send as Authorization: Bearer." }) },
+            { description: "The new key and its secret, shown this once." },
+          ),
+          ...errorResponses(...WRITE_ROUTE, ...NEEDS_ADMIN_OR_USER, "validation_failed", "insufficient_role"),
+        },
       },
     },
     async (request, reply) => {
@@ -62,9 +77,14 @@ export function registerApiKeyRoutes(app: App, platform: Platform) {
     {
       schema: {
         tags,
+        operationId: "revokeApiKey",
         summary: "Revoke a key",
+        security: BEARER,
         params: Type.Object({ keyId: Type.String({ format: "uuid" }) }),
-        response: { 204: Type.Null() },
+        response: {
+          204: Type.Null({ description: "Revoked (or already revoked)." }),
+          ...errorResponses(...WRITE_ROUTE, ...NEEDS_ADMIN_OR_USER, "validation_failed", "api_key_not_found"),
+        },
       },
     },
     async (request, reply) => {
