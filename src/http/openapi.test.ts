@@ -224,9 +224,8 @@ describe("OpenAPI document", () => {
     const enumerated = (schema: Schema): boolean =>
       schema.enum !== undefined ||
       (schema.items !== undefined && enumerated(schema.items)) ||
-      (schema.anyOf !== undefined &&
-        schema.anyOf.some((branch) => branch.type !== "null") &&
-        schema.anyOf.every((branch) => branch.type === "null" || enumerated(branch)));
+      ((schema.anyOf?.some((branch) => branch.type !== "null") ?? false) &&
+        (schema.anyOf ?? []).every((branch) => branch.type === "null" || enumerated(branch)));
     for (const { name, operation } of operations(doc)) {
       for (const [status, response] of Object.entries(operation.responses)) {
         walk(response.content?.["application/json"]?.schema, `${name} ${status}`);
