@@ -75,7 +75,10 @@ export function openApiOptions(config: Readonly<Config>): FastifyDynamicSwaggerO
 }
 
 interface OpenApiDocument {
-  paths?: Record<string, Record<string, { parameters?: { in: string; required?: boolean; schema?: TSchema }[] }>>;
+  paths?: Record<
+    string,
+    Record<string, { parameters?: { in: string; required?: boolean; schema?: { default?: unknown } }[] }>
+  >;
 }
 
 /**
@@ -88,8 +91,7 @@ export function optionalDefaults<T extends OpenApiDocument>(document: T): T {
   for (const operations of Object.values(document.paths ?? {})) {
     for (const operation of Object.values(operations)) {
       for (const parameter of operation.parameters ?? []) {
-        if (parameter.in === "query" && (parameter.schema as { default?: unknown } | undefined)?.default !== undefined)
-          parameter.required = false;
+        if (parameter.in === "query" && parameter.schema?.default !== undefined) parameter.required = false;
       }
     }
   }
