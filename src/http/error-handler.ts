@@ -35,7 +35,7 @@ export function toAppError(error: unknown, bodyLimit: number, contentType?: stri
       return errors.malformedJson(fastifyError.message);
   }
   if (error instanceof SyntaxError && fastifyError.statusCode === 400) return errors.malformedJson(error.message);
-  if (error instanceof BlobNotFoundError) return errors.notFound("blob");
+  if (error instanceof BlobNotFoundError) return errors.blobNotFound();
   if (error instanceof AiNotConfiguredError) return errors.aiNotConfigured();
   if (error instanceof AiProviderError) return errors.aiProviderUnavailable(error);
   if (error instanceof KvUnavailableError) return errors.dependencyUnavailable("kv", 2, error);
@@ -45,11 +45,10 @@ export function toAppError(error: unknown, bodyLimit: number, contentType?: stri
     if (isStatementTimeout(error)) return errors.queryTimeout(error);
     if (isConnectionFailure(error)) return errors.dependencyUnavailable("database", 5, error);
   }
-  // Fastify's own client errors (bad headers, unsupported methods...) carry a 4xx.
+  // Fastify's own client errors (a Content-Length that does not match the
+  // body...) carry a 4xx; they are one code with one status, bad_request (400).
   const status = fastifyError.statusCode;
-  if (typeof status === "number" && status >= 400 && status < 500) {
-    return new AppError("bad_request", status, fastifyError.message);
-  }
+  if (typeof status === "number" && status >= 400 && status < 500) return errors.badRequest(fastifyError.message);
   return errors.internal();
 }
 

@@ -18,7 +18,9 @@ import { buildServer } from "./server.ts";
  * space, huge and odd numbers, nested junk, prototype keys, wrong types),
  * sent with and without credentials, as JSON and as other media types. No
  * answer may be a server error (the one 503 allowed is the documented "no
- * AI provider configured"), and every error must have the one error shape.
+ * AI provider configured"), every error must have the one error shape, and
+ * its status and code must be among those the document declares for the
+ * operation.
  */
 
 const RUNS_PER_OPERATION = Number(process.env.FUZZ_RUNS ?? 60);
@@ -44,6 +46,15 @@ interface Operation {
   path: string;
   params: { name: string; in: "path" | "query"; schema: Schema }[];
   body: Schema | null;
+  /** The error codes the document declares, by status. */
+  errors: Map<number, Set<string>>;
+}
+
+/** The codes an error response's schema allows (`error.code`'s enum). */
+function declaredCodes(response: any): Set<string> {
+  const schema = response?.content?.["application/json"]?.schema;
+  const code = schema?.properties?.error?.properties?.code;
+  return new Set<string>(code?.enum ?? (code?.const !== undefined ? [code.const] : []));
 }
 
 const HOSTILE_TEXT = [
@@ -165,6 +176,11 @@ function operationsOf(doc: any): Operation[] {
         path,
         params: (op.parameters ?? []).filter((p: any) => p.in === "path" || p.in === "query"),
         body: op.requestBody?.content?.["application/json"]?.schema ?? null,
+        errors: new Map(
+          Object.entries<any>(op.responses ?? {})
+            .filter(([status]) => Number(status) >= 400)
+            .map(([status, response]) => [Number(status), declaredCodes(response)]),
+        ),
       });
     }
   }
@@ -312,6 +328,12 @@ describe("generated hostile input on every route", () => {
           assert.equal(typeof body.error?.details, "object", where);
           const allowed = res.statusCode === 503 && body.error?.code === "ai_provider_not_configured";
           assert.ok(res.statusCode < 500 || allowed, where);
+          // The document said so: this status, with this code, for this operation
+          // (unless the URL, "..", say, no longer names the operation at all).
+          if (body.error?.code === "route_not_found") return;
+          const declared = op.errors.get(res.statusCode);
+          assert.ok(declared, `${where}: status not in the document`);
+          assert.ok(declared.has(String(body.error?.code)), `${where}: code not in the document`);
         }),
         { numRuns: RUNS_PER_OPERATION, endOnFailure: true, includeErrorInReport: true },
       );

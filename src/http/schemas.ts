@@ -19,23 +19,6 @@ export const NOT_BLANK = "\\S";
 export const Label = (maxLength: number, options: { description?: string } = {}) =>
   Type.String({ minLength: 1, maxLength, pattern: NOT_BLANK, ...options });
 
-export const ErrorResponse = Type.Object(
-  {
-    error: Type.Object({
-      code: Type.String({ description: "Stable snake_case error code." }),
-      message: Type.String(),
-      details: Type.Record(Type.String(), Type.Unknown()),
-    }),
-  },
-  { $id: "ErrorResponse", description: "Every error Strata returns has this shape." },
-);
-
-/** Response entries for the errors any route may answer. */
-export const commonErrorResponses = {
-  400: Type.Ref("ErrorResponse"),
-  503: Type.Ref("ErrorResponse"),
-};
-
 const pageParams = {
   limit: Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE }),
   cursor: Type.Optional(Type.String({ maxLength: 500 })),
@@ -51,3 +34,11 @@ export const listQuery = <T extends TProperties>(filters: T) =>
 /** `{ items, nextCursor }`, the shape of every list. */
 export const pageOf = <T extends TSchema>(item: T) =>
   Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) });
+
+/**
+ * One of a few strings: `{ type: "string", enum: [...] }` in the document
+ * (what generated clients turn into a literal union), the same literal
+ * union in TypeScript.
+ */
+export const StringEnum = <const T extends readonly string[]>(values: T, options: { description?: string } = {}) =>
+  Type.Unsafe<T[number]>({ type: "string", enum: values, ...options });

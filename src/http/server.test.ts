@@ -123,7 +123,7 @@ describe("HTTP server", () => {
     assert.equal(doc.openapi, "3.1.0");
     assert.ok(doc.paths["/health"]);
     assert.ok(doc.paths["/v1/probes"].post.requestBody);
-    assert.ok(doc.components.schemas.ErrorResponse);
+    assert.equal(doc.components.securitySchemes.bearer.scheme, "bearer");
     const docs = await app.inject("/docs/");
     assert.equal(docs.statusCode, 200);
     assert.match(docs.body, /swagger/i);

@@ -9,6 +9,7 @@ import type { Platform } from "../runtime/platform.ts";
 import type { App } from "./app.ts";
 import { registerCors } from "./cors.ts";
 import { errorHandler } from "./error-handler.ts";
+import { openApiOptions } from "./openapi.ts";
 import { registerAuthentication } from "./principal.ts";
 import { registerRateLimits } from "./rate-limit.ts";
 import { requestId } from "./request-id.ts";
@@ -18,10 +19,9 @@ import { registerBlobDownloadRoutes } from "./routes/blob-downloads.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
 import { registerMeRoutes } from "./routes/me.ts";
 import { registerOrganizationRoutes } from "./routes/organizations.ts";
-import { ErrorResponse } from "./schemas.ts";
 import { registerSecurityHeaders } from "./security-headers.ts";
 import { lazySerializerFactory } from "./serialization.ts";
-import { registerTextInputChecks } from "./text-input.ts";
+import { registerTextInputChecks, registerUtf8JsonParser } from "./text-input.ts";
 import { validatorCompiler } from "./validation.ts";
 
 /**
@@ -60,7 +60,7 @@ export async function buildServer(platform: Platform, modules: readonly StrataMo
   setSecurityHeaders = security.setHeaders;
   await registerCors(app, config.http.corsOrigins);
   app.setValidatorCompiler(validatorCompiler());
-  registerTextInputChecks(app);
+  registerUtf8JsonParser(app);
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request) => {
     throw errors.routeNotFound(request.method, request.url.split("?")[0] ?? request.url);
@@ -84,18 +84,7 @@ export async function buildServer(platform: Platform, modules: readonly StrataMo
     metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
   });
 
-  app.addSchema(ErrorResponse);
-  await app.register(swagger, {
-    openapi: {
-      openapi: "3.1.0",
-      info: {
-        title: "Strata API",
-        version: "0.1.0",
-        description: "The data layer for AI applications. Errors share one shape: see ErrorResponse.",
-      },
-    },
-    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
-  });
+  await app.register(swagger, openApiOptions(config));
   // The reference's page and its static files get the page policy instead of the API's.
   await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: docsPolicy });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
@@ -103,6 +92,7 @@ export async function buildServer(platform: Platform, modules: readonly StrataMo
   registerHealthRoutes(app, platform);
   await app.register(
     async (v1) => {
+      registerTextInputChecks(v1);
       registerAuthentication(v1, platform);
       registerRateLimits(v1, platform);
       if (platform.blobs.driver === "fs") registerBlobDownloadRoutes(v1, platform);

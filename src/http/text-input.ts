@@ -46,8 +46,8 @@ function stringProblem(text: string): Omit<FieldProblem, "field"> | null {
   return null;
 }
 
-/** The checks above, as a hook on every route, and a JSON body parser that refuses invalid UTF-8. */
-export function registerTextInputChecks(app: FastifyInstance): void {
+/** A JSON body parser that refuses invalid UTF-8 (for every route). */
+export function registerUtf8JsonParser(app: FastifyInstance): void {
   const parseJson = app.getDefaultJsonParser("error", "error");
   app.removeContentTypeParser("application/json");
   app.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body, done) => {
@@ -61,6 +61,13 @@ export function registerTextInputChecks(app: FastifyInstance): void {
     }
     parseJson(request, bytes.toString("utf8"), done);
   });
+}
+
+/**
+ * The text checks above, as a hook on the API's routes (/v1: the ones that
+ * read their parameters; /health and the like ignore theirs).
+ */
+export function registerTextInputChecks(app: FastifyInstance): void {
   app.addHook("preValidation", (request, _reply, done) => {
     const problems = [
       ...textProblems(request.params, "params"),

@@ -2,22 +2,24 @@ import { Type } from "typebox";
 import { errors } from "../../platform/errors/catalog.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import type { App } from "../app.ts";
+import { errorResponses, NEEDS_ADMIN_OR_USER, READ_ROUTE, WRITE_ROUTE } from "../error-responses.ts";
+import { BEARER, described } from "../openapi.ts";
 import { requirePrincipal, requireUser } from "../principal.ts";
-import { Label, ListQuery, pageOf, StrictObject } from "../schemas.ts";
+import { Label, ListQuery, pageOf, StrictObject, StringEnum } from "../schemas.ts";
+
+const Scope = StringEnum(["read", "write", "admin"]);
 
 const ApiKey = Type.Object({
   id: Type.String({ format: "uuid" }),
   name: Type.String(),
   prefix: Type.String({ description: "The key's public start, to recognise it; the secret is never shown again." }),
-  scopes: Type.Array(Type.String()),
+  scopes: Type.Array(Scope),
   organizationId: Type.String(),
   userId: Type.String(),
   createdAt: Type.String(),
   lastUsedAt: Type.Union([Type.String(), Type.Null()]),
   revokedAt: Type.Union([Type.String(), Type.Null()]),
 });
-
-const Scope = Type.Union([Type.Literal("read"), Type.Literal("write"), Type.Literal("admin")]);
 
 /** /v1/api-keys: keys for server-to-server calls, in the caller's active organization. */
 export function registerApiKeyRoutes(app: App, platform: Platform) {
@@ -29,9 +31,14 @@ export function registerApiKeyRoutes(app: App, platform: Platform) {
     {
       schema: {
         tags,
+        operationId: "listApiKeys",
         summary: "Keys of the active organization (members see their own)",
+        security: BEARER,
         querystring: ListQuery,
-        response: { 200: pageOf(ApiKey) },
+        response: {
+          200: described(pageOf(ApiKey), "A page of keys, oldest first."),
+          ...errorResponses(...READ_ROUTE, ...NEEDS_ADMIN_OR_USER, "validation_failed"),
+        },
       },
     },
     async (request) => identity.listApiKeys(requireUser(request), request.query.limit, request.query.cursor),
@@ -42,12 +49,20 @@ export function registerApiKeyRoutes(app: App, platform: Platform) {
     {
       schema: {
         tags,
+        operationId: "createApiKey",
         summary: "Create a key; the response holds the only copy of the secret",
+        security: BEARER,
         body: StrictObject({
           name: Label(100),
           scopes: Type.Array(Scope, { minItems: 1, maxItems: 3, uniqueItems: true }),
         }),
-        response: { 201: Type.Object({ apiKey: ApiKey, key: Type.String() }) },
+        response: {
+          201: Type.Object(
+            { apiKey: ApiKey, key: Type.String({ description: "The secret; send as Authorization: Bearer." }) },
+            { description: "The new key and its secret, shown this once." },
+          ),
+          ...errorResponses(...WRITE_ROUTE, ...NEEDS_ADMIN_OR_USER, "validation_failed", "insufficient_role"),
+        },
       },
     },
     async (request, reply) => {
@@ -60,9 +75,14 @@ export function registerApiKeyRoutes(app: App, platform: Platform) {
     {
       schema: {
         tags,
+        operationId: "revokeApiKey",
         summary: "Revoke a key",
+        security: BEARER,
         params: Type.Object({ keyId: Type.String({ format: "uuid" }) }),
-        response: { 204: Type.Null() },
+        response: {
+          204: Type.Null({ description: "Revoked (or already revoked)." }),
+          ...errorResponses(...WRITE_ROUTE, ...NEEDS_ADMIN_OR_USER, "validation_failed", "api_key_not_found"),
+        },
       },
     },
     async (request, reply) => {
@@ -70,7 +90,7 @@ export function registerApiKeyRoutes(app: App, platform: Platform) {
       // any key is not found (404, as another user's key is), never a 403
       // that would tell a key it named a real one.
       const principal = requirePrincipal(request);
-      if (principal.kind !== "user") throw errors.notFound("api_key");
+      if (principal.kind !== "user") throw errors.apiKeyNotFound();
       await identity.revokeApiKey(principal, request.params.keyId);
       return reply.status(204).send(null);
     },

@@ -1,8 +1,10 @@
 import { Type } from "typebox";
 import type { Platform } from "../../runtime/platform.ts";
 import type { App } from "../app.ts";
+import { errorResponses, NEEDS_ADMIN_OR_USER, WRITE_ROUTE } from "../error-responses.ts";
+import { BEARER, described, OPTIONAL_BEARER, PUBLIC } from "../openapi.ts";
 import { requireUser } from "../principal.ts";
-import { Label, StrictObject } from "../schemas.ts";
+import { Label, StrictObject, StringEnum } from "../schemas.ts";
 
 const Email = Type.String({ format: "email", maxLength: 254, description: "Compared case-insensitively." });
 const Password = Type.String({ minLength: 1, maxLength: 256 });
@@ -11,7 +13,7 @@ export const UserSchema = Type.Object({
   id: Type.String({ format: "uuid" }),
   email: Type.String(),
   name: Type.String(),
-  status: Type.String(),
+  status: StringEnum(["active", "suspended", "deleted"]),
   isVerified: Type.Boolean(),
   personalOrganizationId: Type.String({ format: "uuid" }),
   lastLoginAt: Type.Union([Type.String(), Type.Null()]),
@@ -26,8 +28,6 @@ const Tokens = {
   refreshExpiresAt: Type.String(),
 };
 const AuthResponse = Type.Object({ user: UserSchema, ...Tokens });
-
-const errorRefs = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, Type.Ref("ErrorResponse")]));
 
 /**
  * /v1/auth: anonymous sessions, registration, login, refresh, logout. All of
@@ -50,10 +50,18 @@ export function registerAuthRoutes(app: App, platform: Platform) {
       config: { rateLimit: "auth" },
       schema: {
         tags: ["auth"],
+        operationId: "startAnonymousSession",
         summary: "Start an anonymous session (24 h, sliding)",
+        security: PUBLIC,
         response: {
-          201: Type.Object({ accessToken: Type.String(), expiresAt: Type.String() }),
-          ...errorRefs(429, 503),
+          201: Type.Object(
+            {
+              accessToken: Type.String({ description: "Send as Authorization: Bearer." }),
+              expiresAt: Type.String(),
+            },
+            { description: "The session's token; it is extended as it is used." },
+          ),
+          ...errorResponses(...WRITE_ROUTE),
         },
       },
     },
@@ -69,13 +77,18 @@ export function registerAuthRoutes(app: App, platform: Platform) {
       config: { rateLimit: "auth" },
       schema: {
         tags: ["auth"],
+        operationId: "register",
         summary: "Create an account (and claim the anonymous session in Authorization, if any)",
+        security: OPTIONAL_BEARER,
         body: StrictObject({
           email: Email,
           password: Password,
           name: Type.Optional(Label(200, { description: "Defaults to the email address's local part." })),
         }),
-        response: { 201: AuthResponse, ...errorRefs(400, 401, 409, 429, 503) },
+        response: {
+          201: described(AuthResponse, "The new account, signed in."),
+          ...errorResponses(...WRITE_ROUTE, "validation_failed", "email_taken", "ownership_transfer_failed"),
+        },
       },
     },
     async (request, reply) => {
@@ -94,9 +107,20 @@ export function registerAuthRoutes(app: App, platform: Platform) {
       config: { rateLimit: "auth" },
       schema: {
         tags: ["auth"],
+        operationId: "login",
         summary: "Log in (and claim the anonymous session in Authorization, if any)",
+        security: OPTIONAL_BEARER,
         body: StrictObject({ email: Email, password: Password }),
-        response: { 200: AuthResponse, ...errorRefs(400, 401, 403, 429, 503) },
+        response: {
+          200: described(AuthResponse, "Signed in."),
+          ...errorResponses(
+            ...WRITE_ROUTE,
+            "validation_failed",
+            "invalid_credentials",
+            "account_disabled",
+            "ownership_transfer_failed",
+          ),
+        },
       },
     },
     async (request) =>
@@ -115,12 +139,25 @@ export function registerAuthRoutes(app: App, platform: Platform) {
       config: { rateLimit: "auth" },
       schema: {
         tags: ["auth"],
+        operationId: "refreshTokens",
         summary: "Exchange a refresh token for new tokens; optionally switch organization",
+        security: PUBLIC,
         body: StrictObject({
           refreshToken: Type.String({ minLength: 1, maxLength: 200 }),
           organizationId: Type.Optional(Type.String({ format: "uuid" })),
         }),
-        response: { 200: Type.Object(Tokens), ...errorRefs(400, 401, 404, 429, 503) },
+        response: {
+          200: Type.Object(Tokens, { description: "New tokens; the refresh token sent is used up." }),
+          ...errorResponses(
+            ...WRITE_ROUTE,
+            "validation_failed",
+            "refresh_token_invalid",
+            "refresh_token_expired",
+            "refresh_token_reused",
+            "account_disabled",
+            "organization_not_found",
+          ),
+        },
       },
     },
     async (request) => {
@@ -139,9 +176,14 @@ export function registerAuthRoutes(app: App, platform: Platform) {
       config: { rateLimit: "api" },
       schema: {
         tags: ["auth"],
+        operationId: "logout",
         summary: "End this session (or, with ?allSessions=true, every session of the user)",
+        security: BEARER,
         querystring: Type.Object({ allSessions: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
-        response: { 204: Type.Null(), ...errorRefs(401, 403) },
+        response: {
+          204: Type.Null({ description: "Ended." }),
+          ...errorResponses(...WRITE_ROUTE, ...NEEDS_ADMIN_OR_USER, "validation_failed"),
+        },
       },
     },
     async (request, reply) => {

@@ -3,6 +3,8 @@ import { verifyDownload } from "../../platform/blobs/url-signing.ts";
 import { errors } from "../../platform/errors/catalog.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import type { App } from "../app.ts";
+import { errorResponses, READ_ROUTE } from "../error-responses.ts";
+import { PUBLIC } from "../openapi.ts";
 
 /**
  * Serves the filesystem store's signed download links (S3 links go to S3).
@@ -19,7 +21,11 @@ export function registerBlobDownloadRoutes(app: App, platform: Platform) {
       helmet: { crossOriginResourcePolicy: { policy: "cross-origin" } },
       schema: {
         tags: ["blobs"],
+        operationId: "downloadBlob",
         summary: "Download a blob through a signed link",
+        description:
+          "The link is the credential: no Authorization is needed. Links come from routes such as GET /v1/documents/{documentId}/download-url.",
+        security: PUBLIC,
         querystring: Type.Object(
           {
             key: Type.String({ minLength: 1, maxLength: 1024 }),
@@ -29,7 +35,27 @@ export function registerBlobDownloadRoutes(app: App, platform: Platform) {
           },
           { additionalProperties: false },
         ),
-        response: { 403: Type.Ref("ErrorResponse"), 404: Type.Ref("ErrorResponse"), 410: Type.Ref("ErrorResponse") },
+        response: {
+          200: {
+            description: "The blob's content, with the content type it was stored with.",
+            headers: {
+              etag: Type.String({ description: "The content's SHA-256, quoted." }),
+              "content-disposition": Type.String({
+                description: "An attachment with the link's file name, when it names one.",
+              }),
+            },
+            content: {
+              "application/octet-stream": { schema: Type.Unsafe<unknown>({ type: "string", format: "binary" }) },
+            },
+          },
+          ...errorResponses(
+            ...READ_ROUTE,
+            "validation_failed",
+            "signature_invalid",
+            "signature_expired",
+            "blob_not_found",
+          ),
+        },
       },
     },
     async (request, reply) => {

@@ -1,15 +1,27 @@
 import { Type } from "typebox";
 import type { Platform } from "../../runtime/platform.ts";
 import type { App } from "../app.ts";
+import { PUBLIC } from "../openapi.ts";
+import { StringEnum } from "../schemas.ts";
 
 const CHECK_TIMEOUT_MS = 2_000;
 
 const DependencyState = Type.Object({
   driver: Type.String(),
-  status: Type.Union([Type.Literal("up"), Type.Literal("down")]),
+  status: StringEnum(["up", "down"]),
   latencyMs: Type.Union([Type.Number(), Type.Null()]),
   error: Type.Optional(Type.String()),
 });
+
+const Readiness = (status: "ready" | "unavailable", description: string) =>
+  Type.Object(
+    {
+      status: Type.Literal(status),
+      profile: StringEnum(["embedded", "server", "mixed"]),
+      dependencies: Type.Object({ database: DependencyState, kv: DependencyState, blobs: DependencyState }),
+    },
+    { description },
+  );
 
 /**
  * /health answers while the process runs (liveness: restart me if not).
@@ -25,8 +37,15 @@ export function registerHealthRoutes(app: App, platform: Platform) {
     {
       schema: {
         tags: ["operations"],
+        operationId: "getHealth",
         summary: "Liveness",
-        response: { 200: Type.Object({ status: Type.Literal("ok"), uptimeSeconds: Type.Number() }) },
+        security: PUBLIC,
+        response: {
+          200: Type.Object(
+            { status: Type.Literal("ok"), uptimeSeconds: Type.Number() },
+            { description: "The process is running." },
+          ),
+        },
       },
     },
     async () => ({ status: "ok" as const, uptimeSeconds: Math.round((Date.now() - started) / 1000) }),
@@ -37,18 +56,15 @@ export function registerHealthRoutes(app: App, platform: Platform) {
     {
       schema: {
         tags: ["operations"],
+        operationId: "getReadiness",
         summary: "Readiness, with each dependency's state and latency",
+        security: PUBLIC,
         response: {
-          "2xx": Type.Object({
-            status: Type.String(),
-            profile: Type.String(),
-            dependencies: Type.Record(Type.String(), DependencyState),
-          }),
-          503: Type.Object({
-            status: Type.String(),
-            profile: Type.String(),
-            dependencies: Type.Record(Type.String(), DependencyState),
-          }),
+          200: Readiness("ready", "Every dependency answers."),
+          503: {
+            ...Readiness("unavailable", "A dependency does not answer; see which (sent with Retry-After)."),
+            headers: { "retry-after": Type.Integer({ description: "Seconds before asking again." }) },
+          },
         },
       },
     },
@@ -61,14 +77,35 @@ export function registerHealthRoutes(app: App, platform: Platform) {
       const dependencies = { database, kv, blobs };
       const ready = Object.values(dependencies).every((d) => d.status === "up");
       if (!ready) reply.status(503).header("retry-after", "5");
-      return { status: ready ? "ready" : "unavailable", profile: platform.config.profile, dependencies };
+      return {
+        status: ready ? ("ready" as const) : ("unavailable" as const),
+        profile: platform.config.profile,
+        dependencies,
+      };
     },
   );
 
-  app.get("/metrics", { schema: { tags: ["operations"], summary: "Prometheus metrics" } }, async (_request, reply) => {
-    reply.header("content-type", platform.metrics.registry.contentType);
-    return platform.metrics.registry.metrics();
-  });
+  app.get(
+    "/metrics",
+    {
+      schema: {
+        tags: ["operations"],
+        operationId: "getMetrics",
+        summary: "Prometheus metrics",
+        security: PUBLIC,
+        response: {
+          200: {
+            description: "Metrics in the Prometheus text exposition format.",
+            content: { "text/plain": { schema: Type.String() } },
+          },
+        },
+      },
+    },
+    async (_request, reply) => {
+      reply.header("content-type", platform.metrics.registry.contentType);
+      return platform.metrics.registry.metrics();
+    },
+  );
 }
 
 async function check(driver: string, ping: () => Promise<number>) {

@@ -1,10 +1,12 @@
 import { Type } from "typebox";
 import type { Platform } from "../../runtime/platform.ts";
 import type { App } from "../app.ts";
+import { errorResponses, NEEDS_ACCOUNT, NEEDS_ADMIN_OR_USER, READ_ROUTE, WRITE_ROUTE } from "../error-responses.ts";
+import { BEARER, described } from "../openapi.ts";
 import { requirePrincipal } from "../principal.ts";
-import { Label, ListQuery, pageOf, StrictObject } from "../schemas.ts";
+import { Label, ListQuery, pageOf, StrictObject, StringEnum } from "../schemas.ts";
 
-const Role = Type.Union([Type.Literal("owner"), Type.Literal("admin"), Type.Literal("member")]);
+const Role = StringEnum(["owner", "admin", "member"]);
 const Id = Type.String({ format: "uuid" });
 
 const Organization = Type.Object({
@@ -13,7 +15,7 @@ const Organization = Type.Object({
   plan: Type.String(),
   isPersonal: Type.Boolean(),
   settings: Type.Record(Type.String(), Type.Unknown()),
-  role: Type.String(),
+  role: Role,
   createdAt: Type.String(),
   updatedAt: Type.String(),
 });
@@ -22,7 +24,7 @@ const Member = Type.Object({
   userId: Id,
   email: Type.String(),
   name: Type.String(),
-  role: Type.String(),
+  role: Role,
   joinedAt: Type.String(),
 });
 
@@ -46,9 +48,14 @@ export function registerOrganizationRoutes(app: App, platform: Platform) {
     {
       schema: {
         tags,
+        operationId: "listOrganizations",
         summary: "Organizations the caller belongs to",
+        security: BEARER,
         querystring: ListQuery,
-        response: { 200: pageOf(Organization) },
+        response: {
+          200: described(pageOf(Organization), "A page of organizations, oldest first."),
+          ...errorResponses(...READ_ROUTE, ...NEEDS_ACCOUNT, "validation_failed"),
+        },
       },
     },
     async (request) => organizations.list(requirePrincipal(request), request.query.limit, request.query.cursor),
@@ -59,9 +66,14 @@ export function registerOrganizationRoutes(app: App, platform: Platform) {
     {
       schema: {
         tags,
+        operationId: "createOrganization",
         summary: "Create an organization; the caller becomes its owner",
+        security: BEARER,
         body: StrictObject({ name: Label(200) }),
-        response: { 201: Organization },
+        response: {
+          201: described(Organization, "The new organization."),
+          ...errorResponses(...WRITE_ROUTE, ...NEEDS_ACCOUNT, "insufficient_scope", "validation_failed"),
+        },
       },
     },
     async (request, reply) =>
@@ -73,8 +85,14 @@ export function registerOrganizationRoutes(app: App, platform: Platform) {
     {
       schema: {
         tags,
+        operationId: "getOrganization",
+        summary: "One of the caller's organizations, with the caller's role in it",
+        security: BEARER,
         params: Type.Object({ organizationId: Id }),
-        response: { 200: Organization, 404: Type.Ref("ErrorResponse") },
+        response: {
+          200: described(Organization, "The organization."),
+          ...errorResponses(...READ_ROUTE, ...NEEDS_ACCOUNT, "validation_failed", "organization_not_found"),
+        },
       },
     },
     async (request) => organizations.get(requirePrincipal(request), request.params.organizationId),
@@ -85,13 +103,24 @@ export function registerOrganizationRoutes(app: App, platform: Platform) {
     {
       schema: {
         tags,
+        operationId: "updateOrganization",
         summary: "Rename or change settings (admins and owners)",
+        security: BEARER,
         params: Type.Object({ organizationId: Id }),
         body: StrictObject({
           name: Type.Optional(Label(200)),
           settings: Type.Optional(Settings),
         }),
-        response: { 200: Organization },
+        response: {
+          200: described(Organization, "The organization as it now is."),
+          ...errorResponses(
+            ...WRITE_ROUTE,
+            ...NEEDS_ADMIN_OR_USER,
+            "validation_failed",
+            "organization_not_found",
+            "insufficient_role",
+          ),
+        },
       },
     },
     async (request) => organizations.update(requirePrincipal(request), request.params.organizationId, request.body),
@@ -102,9 +131,15 @@ export function registerOrganizationRoutes(app: App, platform: Platform) {
     {
       schema: {
         tags,
+        operationId: "listMembers",
+        summary: "Members of one of the caller's organizations",
+        security: BEARER,
         params: Type.Object({ organizationId: Id }),
         querystring: ListQuery,
-        response: { 200: pageOf(Member) },
+        response: {
+          200: described(pageOf(Member), "A page of members, longest-standing first."),
+          ...errorResponses(...READ_ROUTE, ...NEEDS_ACCOUNT, "validation_failed", "organization_not_found"),
+        },
       },
     },
     async (request) =>
@@ -121,10 +156,24 @@ export function registerOrganizationRoutes(app: App, platform: Platform) {
     {
       schema: {
         tags,
+        operationId: "addMember",
         summary: "Add an existing user by email (admins add members and admins; owners add owners)",
+        security: BEARER,
         params: Type.Object({ organizationId: Id }),
         body: StrictObject({ email: Type.String({ format: "email", maxLength: 254 }), role: Role }),
-        response: { 201: Member },
+        response: {
+          201: described(Member, "The new member."),
+          ...errorResponses(
+            ...WRITE_ROUTE,
+            ...NEEDS_ADMIN_OR_USER,
+            "validation_failed",
+            "organization_not_found",
+            "insufficient_role",
+            "personal_organization",
+            "user_not_found",
+            "already_member",
+          ),
+        },
       },
     },
     async (request, reply) =>
@@ -138,10 +187,23 @@ export function registerOrganizationRoutes(app: App, platform: Platform) {
     {
       schema: {
         tags,
+        operationId: "changeMemberRole",
         summary: "Change a member's role",
+        security: BEARER,
         params: Type.Object({ organizationId: Id, userId: Id }),
         body: StrictObject({ role: Role }),
-        response: { 200: Member },
+        response: {
+          200: described(Member, "The member with the new role."),
+          ...errorResponses(
+            ...WRITE_ROUTE,
+            ...NEEDS_ADMIN_OR_USER,
+            "validation_failed",
+            "organization_not_found",
+            "member_not_found",
+            "insufficient_role",
+            "last_owner",
+          ),
+        },
       },
     },
     async (request) => {
@@ -155,9 +217,22 @@ export function registerOrganizationRoutes(app: App, platform: Platform) {
     {
       schema: {
         tags,
+        operationId: "removeMember",
         summary: "Remove a member (or leave, when it is the caller)",
+        security: BEARER,
         params: Type.Object({ organizationId: Id, userId: Id }),
-        response: { 204: Type.Null() },
+        response: {
+          204: Type.Null({ description: "Removed." }),
+          ...errorResponses(
+            ...WRITE_ROUTE,
+            ...NEEDS_ACCOUNT,
+            "validation_failed",
+            "organization_not_found",
+            "member_not_found",
+            "insufficient_role",
+            "last_owner",
+          ),
+        },
       },
     },
     async (request, reply) => {

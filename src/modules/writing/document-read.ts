@@ -83,7 +83,7 @@ export async function readOwnedDocument(
       (owner.organizationId !== null && cached.organization_id !== owner.organizationId) ||
       cached.deleted_at !== null
     ) {
-      throw errors.notFound("document");
+      throw errors.documentNotFound();
     }
     // The touch is a write: it invalidates the entry (embedded) or moves the
     // generation (server), and the next read loads the touched row.
@@ -95,7 +95,7 @@ export async function readOwnedDocument(
     : CompiledQuery.raw(owner.column === "user_id" ? statements.user : statements.anonymous, [id, owner.value]);
   const { rows } = await platform.database.db.executeQuery<DocumentRow>(query);
   const row = rows[0];
-  if (!row) throw errors.notFound("document");
+  if (!row) throw errors.documentNotFound();
   // Judged on this process's clock; the statement's own guard is on the database's.
   if (Date.now() - row.last_accessed_at.getTime() > TOUCH_AFTER_MS) await touchDocument(platform, row.id);
   return row;

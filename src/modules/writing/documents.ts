@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { sql } from "kysely";
 import { transaction } from "../../platform/database/transaction.ts";
-import { AppError } from "../../platform/errors/app-error.ts";
 import { errors } from "../../platform/errors/catalog.ts";
 import type { Principal } from "../../platform/identity/principal.ts";
 import { KvUnavailableError } from "../../platform/kv/kv-store.ts";
@@ -98,7 +97,7 @@ export async function ownedDocument(
   if (owner.organizationId) query = query.where("documents.organization_id", "=", owner.organizationId);
   if (!options.includeDeleted) query = query.where("documents.deleted_at", "is", null);
   const row = await query.executeTakeFirst();
-  if (!row) throw errors.notFound("document");
+  if (!row) throw errors.documentNotFound();
   return row;
 }
 
@@ -213,11 +212,7 @@ export async function restoreDocument(platform: Platform, principal: Principal, 
   const row = await ownedDocument(platform, principal, id, { includeDeleted: true });
   if (!row.deleted_at) return documentView(row);
   if (Date.now() - row.deleted_at.getTime() > RESTORE_WINDOW_MS) {
-    throw new AppError(
-      "restore_window_passed",
-      410,
-      "this document was deleted more than 30 days ago and cannot be restored",
-    );
+    throw errors.restoreWindowPassed();
   }
   const db = platform.database.db;
   await changingDocuments(platform, [row.id], () =>

@@ -87,7 +87,7 @@ export async function usableTemplate(
   const allowed =
     template &&
     (template.isSystem || (principal.kind !== "anonymous" && template.organizationId === principal.organizationId));
-  if (!template || !allowed) throw errors.notFound("prompt_template");
+  if (!template || !allowed) throw errors.promptTemplateNotFound();
   const { organizationId: _hidden, ...view } = template;
   return view;
 }

@@ -1,8 +1,10 @@
 import { Type } from "typebox";
 import type { App } from "../../http/app.ts";
 import { toAppError } from "../../http/error-handler.ts";
+import { errorResponses, NEEDS_ACCOUNT, NEEDS_CALLER, READ_ROUTE, WRITE_ROUTE } from "../../http/error-responses.ts";
+import { BEARER, described } from "../../http/openapi.ts";
 import { requireAccount, requirePrincipal } from "../../http/principal.ts";
-import { Label, listQuery, pageOf, StrictObject } from "../../http/schemas.ts";
+import { Label, listQuery, pageOf, StrictObject, StringEnum } from "../../http/schemas.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import { documentGenerationKey } from "./document-generations.ts";
 import { listDocuments } from "./document-list.ts";
@@ -25,8 +27,12 @@ const Tag = Label(64);
 const Tags = Type.Array(Tag, { maxItems: 50 });
 // The byte limit (2 MiB) is checked after parsing; this bounds the characters.
 const Content = Type.String({ maxLength: 2 * 1024 * 1024 });
-const Kind = Type.Union([Type.Literal("major"), Type.Literal("minor"), Type.Literal("ai_suggestion")]);
+const Kind = StringEnum(["major", "minor", "ai_suggestion"]);
 const VersionNumber = Type.Integer({ minimum: 1, maximum: 2_147_483_647 });
+const Storage = StringEnum(["keyframe", "delta", "snapshot"], {
+  description: "How the version's content is stored: keyframe or delta (snapshot or delta in the earlier form)",
+});
+const SuggestionState = StringEnum(["pending", "accepted", "rejected"]);
 
 const Document = Type.Object({
   id: Id,
@@ -44,7 +50,7 @@ const Document = Type.Object({
     },
     { description: "what the document's version history occupies" },
   ),
-  owner: Type.Object({ kind: Type.String() }),
+  owner: Type.Object({ kind: StringEnum(["user", "anonymous"]) }),
   organizationId: Type.String(),
   createdAt: Type.String(),
   updatedAt: Type.String(),
@@ -63,21 +69,23 @@ const ListedDocument = Type.Intersect([
 const Version = Type.Object({
   id: Id,
   number: Type.Integer(),
-  kind: Type.String(),
+  kind: Kind,
   changeDescription: Type.Union([Type.String(), Type.Null()]),
   author: Type.Object({ userId: Type.Union([Type.String(), Type.Null()]), anonymous: Type.Boolean() }),
   previousVersionId: Type.Union([Type.String(), Type.Null()]),
   contentSize: Type.Integer(),
-  storage: Type.String({
-    description: "keyframe or delta: how the version's content is stored (snapshot or delta in the earlier form)",
-  }),
+  storage: Storage,
   storedSize: Type.Integer({
     description: "bytes this version added to storage; 0 when its content was already stored",
   }),
-  suggestionState: Type.Union([Type.String(), Type.Null()]),
+  suggestionState: Type.Union([SuggestionState, Type.Null()], {
+    description: "For an ai_suggestion version: whether it was accepted or rejected yet",
+  }),
   createdAt: Type.String(),
   expiresAt: Type.Union([Type.String(), Type.Null()]),
 });
+
+const SavedVersionSchema = Type.Object({ id: Id, number: Type.Integer(), kind: Kind, createdAt: Type.String() });
 
 const Suggestion = Type.Object({
   id: Id,
@@ -87,7 +95,7 @@ const Suggestion = Type.Object({
   cached: Type.Boolean(),
   model: Type.String(),
   templateId: Type.Union([Type.String(), Type.Null()]),
-  status: Type.String(),
+  status: SuggestionState,
   createdAt: Type.String(),
 });
 
@@ -115,14 +123,19 @@ export function registerWritingRoutes(app: App, platform: Platform) {
     {
       schema: {
         tags,
+        operationId: "createDocument",
         summary: "Create a document with its first version",
+        security: BEARER,
         body: StrictObject({
           title: Label(500),
           content: Content,
           description: Type.Optional(Type.String({ maxLength: 5000 })),
           tags: Type.Optional(Tags),
         }),
-        response: { 201: DocumentWithContent },
+        response: {
+          201: described(DocumentWithContent, "The new document, with its content."),
+          ...errorResponses(...WRITE_ROUTE, ...NEEDS_CALLER, "validation_failed", "compute_busy"),
+        },
       },
     },
     async (request, reply) =>
@@ -134,14 +147,19 @@ export function registerWritingRoutes(app: App, platform: Platform) {
     {
       schema: {
         tags,
+        operationId: "listDocuments",
         summary: "The caller's documents: newest first, or best matches for q with highlighted snippets",
+        security: BEARER,
         querystring: listQuery({
           q: Type.Optional(Label(500)),
           tags: Type.Optional(Type.String({ maxLength: 1000, description: "comma-separated; all must match" })),
-          archived: Type.Optional(Type.Union([Type.Literal("true"), Type.Literal("false"), Type.Literal("all")])),
+          archived: Type.Optional(StringEnum(["true", "false", "all"])),
           deleted: Type.Optional(Type.Boolean({ description: "list the trash (deleted, restorable for 30 days)" })),
         }),
-        response: { 200: pageOf(ListedDocument) },
+        response: {
+          200: described(pageOf(ListedDocument), "A page of documents."),
+          ...errorResponses(...READ_ROUTE, ...NEEDS_CALLER, "validation_failed"),
+        },
       },
     },
     async (request) => {
@@ -160,7 +178,17 @@ export function registerWritingRoutes(app: App, platform: Platform) {
   app.get(
     "/documents/:documentId",
     {
-      schema: { tags, params: DocParams, response: { 200: DocumentWithContent, 404: Type.Ref("ErrorResponse") } },
+      schema: {
+        tags,
+        operationId: "getDocument",
+        summary: "A document with its current content",
+        security: BEARER,
+        params: DocParams,
+        response: {
+          200: described(DocumentWithContent, "The document, with its current content."),
+          ...errorResponses(...READ_ROUTE, ...NEEDS_CALLER, "validation_failed", "document_not_found", "compute_busy"),
+        },
+      },
       // The admission round trip also reads the document's generation (document-generations.ts).
       config: {
         generationKey: (request) =>
@@ -178,7 +206,8 @@ export function registerWritingRoutes(app: App, platform: Platform) {
           // fast-json-stringify, the route's serializer, returns strings.
           reply.serialize(payload) as string,
       );
-      return reply.type("application/json; charset=utf-8").send(json);
+      // A string is sent as it is; the type provider knows only the object it stands for.
+      return reply.type("application/json; charset=utf-8").send(json as never);
     },
   );
 
@@ -187,7 +216,9 @@ export function registerWritingRoutes(app: App, platform: Platform) {
     {
       schema: {
         tags,
+        operationId: "updateDocument",
         summary: "Change title, description or tags; archive or unarchive",
+        security: BEARER,
         params: DocParams,
         body: StrictObject({
           title: Type.Optional(Label(500)),
@@ -195,7 +226,10 @@ export function registerWritingRoutes(app: App, platform: Platform) {
           tags: Type.Optional(Tags),
           isArchived: Type.Optional(Type.Boolean()),
         }),
-        response: { 200: Document },
+        response: {
+          200: described(Document, "The document as it now is."),
+          ...errorResponses(...WRITE_ROUTE, ...NEEDS_CALLER, "validation_failed", "document_not_found"),
+        },
       },
     },
     async (request) => updateDocument(platform, requirePrincipal(request), request.params.documentId, request.body),
@@ -206,9 +240,14 @@ export function registerWritingRoutes(app: App, platform: Platform) {
     {
       schema: {
         tags,
+        operationId: "deleteDocument",
         summary: "Move to the trash (restorable for 30 days)",
+        security: BEARER,
         params: DocParams,
-        response: { 204: Type.Null() },
+        response: {
+          204: Type.Null({ description: "In the trash." }),
+          ...errorResponses(...WRITE_ROUTE, ...NEEDS_CALLER, "validation_failed", "document_not_found"),
+        },
       },
     },
     async (request, reply) => {
@@ -219,7 +258,25 @@ export function registerWritingRoutes(app: App, platform: Platform) {
 
   app.post(
     "/documents/:documentId/restore",
-    { schema: { tags, summary: "Bring a deleted document back", params: DocParams, response: { 200: Document } } },
+    {
+      schema: {
+        tags,
+        operationId: "restoreDocument",
+        summary: "Bring a deleted document back",
+        security: BEARER,
+        params: DocParams,
+        response: {
+          200: described(Document, "The document, out of the trash."),
+          ...errorResponses(
+            ...WRITE_ROUTE,
+            ...NEEDS_CALLER,
+            "validation_failed",
+            "document_not_found",
+            "restore_window_passed",
+          ),
+        },
+      },
+    },
     async (request) => restoreDocument(platform, requirePrincipal(request), request.params.documentId),
   );
 
@@ -228,9 +285,17 @@ export function registerWritingRoutes(app: App, platform: Platform) {
     {
       schema: {
         tags,
+        operationId: "getDocumentDownloadUrl",
         summary: "A short-lived link to the current content",
+        security: BEARER,
         params: DocParams,
-        response: { 200: Type.Object({ url: Type.String(), expiresAt: Type.String() }) },
+        response: {
+          200: Type.Object(
+            { url: Type.String(), expiresAt: Type.String() },
+            { description: "A signed link that needs no credentials until it expires." },
+          ),
+          ...errorResponses(...READ_ROUTE, ...NEEDS_CALLER, "validation_failed", "document_not_found", "compute_busy"),
+        },
       },
     },
     async (request) => downloadUrl(platform, requirePrincipal(request), request.params.documentId),
@@ -241,7 +306,9 @@ export function registerWritingRoutes(app: App, platform: Platform) {
     {
       schema: {
         tags,
+        operationId: "createDocumentVersion",
         summary: "Save a version (major: explicit save; minor: autosave, kept 24 h)",
+        security: BEARER,
         params: DocParams,
         body: StrictObject({
           content: Content,
@@ -249,7 +316,8 @@ export function registerWritingRoutes(app: App, platform: Platform) {
           changeDescription: Type.Optional(Type.String({ maxLength: 1000 })),
         }),
         response: {
-          201: Type.Object({ id: Id, number: Type.Integer(), kind: Type.String(), createdAt: Type.String() }),
+          201: described(SavedVersionSchema, "The new version."),
+          ...errorResponses(...WRITE_ROUTE, ...NEEDS_CALLER, "validation_failed", "document_not_found", "compute_busy"),
         },
       },
     },
@@ -264,9 +332,15 @@ export function registerWritingRoutes(app: App, platform: Platform) {
     {
       schema: {
         tags,
+        operationId: "listDocumentVersions",
+        summary: "A document's versions, newest first",
+        security: BEARER,
         params: DocParams,
         querystring: listQuery({ kind: Type.Optional(Kind) }),
-        response: { 200: pageOf(Version) },
+        response: {
+          200: described(pageOf(Version), "A page of versions."),
+          ...errorResponses(...READ_ROUTE, ...NEEDS_CALLER, "validation_failed", "document_not_found"),
+        },
       },
     },
     async (request) =>
@@ -282,8 +356,23 @@ export function registerWritingRoutes(app: App, platform: Platform) {
     {
       schema: {
         tags,
+        operationId: "getDocumentVersion",
+        summary: "One version of a document, with its content",
+        security: BEARER,
         params: VersionParams,
-        response: { 200: Type.Intersect([Version, Type.Object({ content: Type.String() })]) },
+        response: {
+          200: Type.Intersect([Version, Type.Object({ content: Type.String() })], {
+            description: "The version, with its content.",
+          }),
+          ...errorResponses(
+            ...READ_ROUTE,
+            ...NEEDS_CALLER,
+            "validation_failed",
+            "document_not_found",
+            "version_not_found",
+            "compute_busy",
+          ),
+        },
       },
     },
     async (request) =>
@@ -295,20 +384,41 @@ export function registerWritingRoutes(app: App, platform: Platform) {
     {
       schema: {
         tags,
+        operationId: "diffDocumentVersions",
         summary: "What changed from one version to another of this document",
+        security: BEARER,
         params: DocParams,
         querystring: Type.Object({ from: VersionNumber, to: VersionNumber }, { additionalProperties: false }),
         response: {
-          200: Type.Object({
-            from: Type.Integer(),
-            to: Type.Integer(),
-            changes: Type.Array(Type.Object({ op: Type.String(), text: Type.String() })),
-            stats: Type.Object({
-              insertedChars: Type.Integer(),
-              deletedChars: Type.Integer(),
-              unchangedChars: Type.Integer(),
-            }),
-          }),
+          200: Type.Object(
+            {
+              from: Type.Integer(),
+              to: Type.Integer(),
+              changes: Type.Array(
+                Type.Object({
+                  op: StringEnum(["equal", "insert", "delete"]),
+                  text: Type.String(),
+                }),
+              ),
+              stats: Type.Object({
+                insertedChars: Type.Integer(),
+                deletedChars: Type.Integer(),
+                unchangedChars: Type.Integer(),
+              }),
+            },
+            {
+              description:
+                "The changes in order: concatenating equal and delete texts gives from, equal and insert texts gives to.",
+            },
+          ),
+          ...errorResponses(
+            ...READ_ROUTE,
+            ...NEEDS_CALLER,
+            "validation_failed",
+            "document_not_found",
+            "version_not_found",
+            "compute_busy",
+          ),
         },
       },
     },
@@ -327,10 +437,20 @@ export function registerWritingRoutes(app: App, platform: Platform) {
     {
       schema: {
         tags,
+        operationId: "restoreDocumentVersion",
         summary: "Save an old version's content as the newest version",
+        security: BEARER,
         params: VersionParams,
         response: {
-          201: Type.Object({ id: Id, number: Type.Integer(), kind: Type.String(), createdAt: Type.String() }),
+          201: described(SavedVersionSchema, "The new version, holding the old one's content."),
+          ...errorResponses(
+            ...WRITE_ROUTE,
+            ...NEEDS_CALLER,
+            "validation_failed",
+            "document_not_found",
+            "version_not_found",
+            "compute_busy",
+          ),
         },
       },
     },
@@ -351,15 +471,45 @@ export function registerWritingRoutes(app: App, platform: Platform) {
       config: { rateLimit: "ai" },
       schema: {
         tags,
-        summary:
-          "Ask the AI provider for an improvement (cached by content hash); stream: true answers with server-sent events",
+        operationId: "requestSuggestion",
+        summary: "Ask the AI provider for an improvement of the document",
+        description:
+          "The answer is cached by content hash. With `stream: false` (the default) the answer is 201 with the " +
+          "suggestion as JSON. With `stream: true` it is 200 `text/event-stream`: `chunk` events " +
+          '(`data: {"text": ...}`) as the provider writes, then one `suggestion` event whose data is the ' +
+          "suggestion (the 201 body), or one `error` event whose data is the error shape. Failures found before " +
+          "the stream opens are plain error responses either way.",
+        security: BEARER,
         params: DocParams,
         body: StrictObject({
           templateId: Type.Optional(Id),
           prompt: Type.Optional(Label(4000)),
           stream: Type.Optional(Type.Boolean()),
         }),
-        response: { 201: Suggestion },
+        response: {
+          200: {
+            description: "With `stream: true`: the suggestion as server-sent events (chunk, then suggestion or error).",
+            content: {
+              "text/event-stream": {
+                schema: Type.String({
+                  description: "Events `chunk` ({ text }), then `suggestion` (the suggestion) or `error` ({ error }).",
+                }),
+              },
+            },
+          },
+          201: described(Suggestion, "With `stream: false`: the suggestion, stored as a pending version."),
+          ...errorResponses(
+            ...WRITE_ROUTE,
+            ...NEEDS_CALLER,
+            "validation_failed",
+            "document_not_found",
+            "prompt_template_not_found",
+            "ai_provider_not_configured",
+            "ai_provider_unavailable",
+            "ai_empty_response",
+            "compute_busy",
+          ),
+        },
       },
     },
     async (request, reply) => {
@@ -400,14 +550,28 @@ export function registerWritingRoutes(app: App, platform: Platform) {
     {
       schema: {
         tags,
+        operationId: "acceptSuggestion",
         summary: "Apply a suggestion as a new version",
+        security: BEARER,
         params: Type.Object({ suggestionId: Id }),
         response: {
-          200: Type.Object({
-            suggestionId: Id,
-            status: Type.String(),
-            version: Type.Object({ id: Id, number: Type.Integer() }),
-          }),
+          200: Type.Object(
+            {
+              suggestionId: Id,
+              status: Type.Literal("accepted"),
+              version: Type.Object({ id: Id, number: Type.Integer() }),
+            },
+            { description: "Accepted: the suggestion's content is the document's newest version." },
+          ),
+          ...errorResponses(
+            ...WRITE_ROUTE,
+            ...NEEDS_CALLER,
+            "validation_failed",
+            "suggestion_not_found",
+            "suggestion_already_decided",
+            "document_not_found",
+            "compute_busy",
+          ),
         },
       },
     },
@@ -419,8 +583,23 @@ export function registerWritingRoutes(app: App, platform: Platform) {
     {
       schema: {
         tags,
+        operationId: "rejectSuggestion",
+        summary: "Turn a suggestion down",
+        security: BEARER,
         params: Type.Object({ suggestionId: Id }),
-        response: { 200: Type.Object({ suggestionId: Id, status: Type.String() }) },
+        response: {
+          200: Type.Object(
+            { suggestionId: Id, status: Type.Literal("rejected") },
+            { description: "Rejected: its version is pruned in time." },
+          ),
+          ...errorResponses(
+            ...WRITE_ROUTE,
+            ...NEEDS_CALLER,
+            "validation_failed",
+            "suggestion_not_found",
+            "suggestion_already_decided",
+          ),
+        },
       },
     },
     async (request) => rejectSuggestion(platform, requirePrincipal(request), request.params.suggestionId),
@@ -431,9 +610,14 @@ export function registerWritingRoutes(app: App, platform: Platform) {
     {
       schema: {
         tags,
+        operationId: "listPromptTemplates",
         summary: "System templates and the organization's own",
+        security: BEARER,
         querystring: listQuery({ category: Type.Optional(Type.String({ maxLength: 64 })) }),
-        response: { 200: pageOf(Template) },
+        response: {
+          200: described(pageOf(Template), "A page of templates, oldest first."),
+          ...errorResponses(...READ_ROUTE, ...NEEDS_CALLER, "validation_failed"),
+        },
       },
     },
     async (request) =>
@@ -449,14 +633,19 @@ export function registerWritingRoutes(app: App, platform: Platform) {
     {
       schema: {
         tags,
+        operationId: "createPromptTemplate",
         summary: "Add a template for the organization",
+        security: BEARER,
         body: StrictObject({
           name: Label(200),
           promptText: Label(10_000),
           category: Label(64),
           description: Type.Optional(Type.String({ maxLength: 1000 })),
         }),
-        response: { 201: Template },
+        response: {
+          201: described(Template, "The new template."),
+          ...errorResponses(...WRITE_ROUTE, ...NEEDS_ACCOUNT, "validation_failed"),
+        },
       },
     },
     async (request, reply) =>

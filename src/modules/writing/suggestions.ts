@@ -3,7 +3,6 @@ import type { ChatMessage } from "../../platform/ai/chat-client.ts";
 import { aiResponseCacheKey } from "../../platform/cache/ai-response-key.ts";
 import type { Tables } from "../../platform/database/tables.ts";
 import { transaction } from "../../platform/database/transaction.ts";
-import { AppError } from "../../platform/errors/app-error.ts";
 import { errors } from "../../platform/errors/catalog.ts";
 import type { Principal } from "../../platform/identity/principal.ts";
 import type { Platform } from "../../runtime/platform.ts";
@@ -114,7 +113,7 @@ export async function runSuggestion(
     if (reply.content.trim()) await aiCache.set(cacheKey, reply);
   }
   if (!reply.content.trim()) {
-    throw new AppError("ai_empty_response", 502, "the AI provider answered with no text; nothing was stored");
+    throw errors.aiEmptyResponse();
   }
   checkContent(reply.content, "response");
 
@@ -163,12 +162,9 @@ async function ownedInteraction(platform: Platform, principal: Principal, id: st
     .where(owner.column, "=", owner.value);
   if (owner.organizationId) query = query.where("organization_id", "=", owner.organizationId);
   const row = await query.executeTakeFirst();
-  if (!row?.document_id || !row.suggestion_version_id) throw errors.notFound("suggestion");
+  if (!row?.document_id || !row.suggestion_version_id) throw errors.suggestionNotFound();
   return row as typeof row & { document_id: string; suggestion_version_id: string };
 }
-
-const alreadyDecided = () =>
-  new AppError("suggestion_already_decided", 409, "this suggestion was already accepted or rejected");
 
 /** Records a decision once: a second accept or reject finds the interaction no longer pending (409). */
 async function decide(
@@ -184,7 +180,7 @@ async function decide(
     .where("id", "=", interactionId)
     .where("status", "=", "pending")
     .executeTakeFirst();
-  if (decided.numUpdatedRows === 0n) throw alreadyDecided();
+  if (decided.numUpdatedRows === 0n) throw errors.suggestionAlreadyDecided();
   await trx.updateTable("document_versions").set({ suggestion_state: state }).where("id", "=", versionId).execute();
 }
 
@@ -192,7 +188,7 @@ async function decide(
 export async function acceptSuggestion(platform: Platform, principal: Principal, id: string) {
   const interaction = await ownedInteraction(platform, principal, id);
   // Decided already: its version may be pruned, so answer before reading it.
-  if (interaction.status !== "pending") throw alreadyDecided();
+  if (interaction.status !== "pending") throw errors.suggestionAlreadyDecided();
   const doc = await ownedDocument(platform, principal, interaction.document_id);
   const suggestion = await platform.database.db
     .selectFrom("document_versions")

@@ -129,7 +129,7 @@ export async function findVersion(db: Kysely<Tables>, documentId: string, number
     .where("version_number", "=", number)
     .where("pruned_at", "is", null)
     .executeTakeFirst();
-  if (!row) throw errors.notFound("version");
+  if (!row) throw errors.versionNotFound();
   return row;
 }
 
@@ -176,7 +176,7 @@ export async function saveVersion(
     const saved = await trySaveVersion(db, storage, doc, input);
     if (saved !== OBJECT_GONE) return saved;
     // A held object is a live version's: it went with that version, pruned meanwhile.
-    if ("held" in input) throw errors.notFound("version");
+    if ("held" in input) throw errors.versionNotFound();
     if (attempt >= 3) throw new Error("the stored content changed under three attempts to save a version");
   }
 }
@@ -229,7 +229,7 @@ async function trySaveVersion(
         .forUpdate()
         .executeTakeFirst();
       // Purged (or deleted for good) while this save was on its way.
-      if (!locked) throw errors.notFound("document");
+      if (!locked) throw errors.documentNotFound();
       let kind = plan.kind;
       let addedBytes = 0;
       if (needed) {

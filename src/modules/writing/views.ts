@@ -1,4 +1,4 @@
-import type { DocumentsTable, VersionKind, VersionStorage } from "./tables.ts";
+import type { DocumentsTable, SuggestionState, VersionKind, VersionStorage } from "./tables.ts";
 
 type DocumentRow = Pick<
   DocumentsTable,
@@ -67,7 +67,7 @@ export interface VersionView {
   contentSize: number;
   storage: VersionStorage;
   storedSize: number;
-  suggestionState: string | null;
+  suggestionState: SuggestionState | null;
   createdAt: string;
   expiresAt: string | null;
 }
@@ -83,7 +83,7 @@ export function versionView(row: {
   content_size: number;
   storage: VersionStorage;
   stored_size: number;
-  suggestion_state: string | null;
+  suggestion_state: SuggestionState | null;
   created_at: Date;
   expires_at: Date | null;
 }): VersionView {

@@ -69,7 +69,7 @@ export async function revokeApiKey(
     .where("organization_id", "=", scope.organizationId);
   if (scope.role === "member") query = query.where("user_id", "=", scope.userId);
   const row = await query.returning("key_prefix").executeTakeFirst();
-  if (!row) throw errors.notFound("api_key");
+  if (!row) throw errors.apiKeyNotFound();
   return { prefix: row.key_prefix };
 }
 

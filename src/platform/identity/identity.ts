@@ -338,14 +338,14 @@ export class Identity {
       const [user, preferences] = await Promise.all([getUser(this.db, userId), getPreferences(this.db, userId)]);
       return user && preferences ? { user, preferences } : undefined;
     });
-    if (!profile) throw errors.notFound("user");
+    if (!profile) throw errors.userNotFound();
     return profile;
   }
 
   /** Changes some of a user's preferences and drops the cached profile everywhere. */
   async updatePreferences(userId: string, patch: Parameters<typeof updatePreferences>[2]): Promise<PreferencesView> {
     const updated = await updatePreferences(this.db, userId, patch);
-    if (!updated) throw errors.notFound("user");
+    if (!updated) throw errors.userNotFound();
     await this.forgetProfile(userId);
     return updated;
   }

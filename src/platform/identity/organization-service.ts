@@ -138,9 +138,9 @@ export class OrganizationService {
   }
 
   #actor(principal: Principal, organizationId: string, options: { admin?: boolean } = {}): AccountPrincipal {
-    if (principal.kind === "anonymous") throw errors.notFound("organization");
+    if (principal.kind === "anonymous") throw errors.organizationNotFound();
     if (principal.kind === "api_key" && principal.organizationId !== organizationId) {
-      throw errors.notFound("organization");
+      throw errors.organizationNotFound();
     }
     if (options.admin && principal.kind === "api_key" && !principal.scopes.includes("admin")) {
       throw errors.insufficientScope("admin");

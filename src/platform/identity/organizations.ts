@@ -54,7 +54,7 @@ export async function getOrganization(db: Kysely<Tables>, userId: string, organi
     .select(ORG_COLUMNS)
     .where("organizations.id", "=", organizationId)
     .executeTakeFirst();
-  if (!row) throw errors.notFound("organization");
+  if (!row) throw errors.organizationNotFound();
   return organizationView(row);
 }
 
@@ -149,7 +149,7 @@ export async function addMember(
     .where(sql<string>`lower(email)`, "=", input.email.toLowerCase())
     .where("status", "=", "active")
     .executeTakeFirst();
-  if (!user) throw errors.notFound("user");
+  if (!user) throw errors.userNotFound();
   const inserted = await db
     .insertInto("memberships")
     .values({ organization_id: organizationId, user_id: user.id, role: input.role })
@@ -224,7 +224,7 @@ async function lockedMember(trx: Kysely<Tables>, organizationId: string, memberI
     .where("memberships.user_id", "=", memberId)
     .forUpdate("memberships")
     .executeTakeFirst();
-  if (!row) throw errors.notFound("member");
+  if (!row) throw errors.memberNotFound();
   return {
     role: row.role,
     view: { userId: row.id, email: row.email, name: row.name, role: row.role, joinedAt: row.created_at.toISOString() },

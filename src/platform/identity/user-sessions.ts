@@ -131,7 +131,7 @@ export async function rotateRefreshToken(
         .where("organization_id", "=", options.organizationId)
         .where("user_id", "=", session.user_id)
         .executeTakeFirst();
-      if (!member) return { error: errors.notFound("organization") };
+      if (!member) return { error: errors.organizationNotFound() };
       organizationId = options.organizationId;
       await trx
         .updateTable("user_sessions")

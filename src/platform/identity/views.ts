@@ -1,4 +1,4 @@
-import type { Role } from "./tables.ts";
+import type { ApiKeyScope, Role, UserStatus } from "./tables.ts";
 
 /**
  * Rows mapped to API objects, in one place: the API speaks camelCase and
@@ -8,7 +8,7 @@ export interface UserView {
   id: string;
   email: string;
   name: string;
-  status: string;
+  status: UserStatus;
   isVerified: boolean;
   personalOrganizationId: string;
   lastLoginAt: string | null;
@@ -19,7 +19,7 @@ export function userView(row: {
   id: string;
   email: string;
   name: string;
-  status: string;
+  status: UserStatus;
   is_verified: boolean;
   personal_organization_id: string;
   last_login_at: Date | null;
@@ -133,7 +133,7 @@ export interface ApiKeyView {
   id: string;
   name: string;
   prefix: string;
-  scopes: string[];
+  scopes: ApiKeyScope[];
   organizationId: string;
   userId: string;
   createdAt: string;
@@ -145,7 +145,7 @@ export function apiKeyView(row: {
   id: string;
   name: string;
   key_prefix: string;
-  scopes: string[];
+  scopes: ApiKeyScope[];
   organization_id: string;
   user_id: string;
   created_at: Date;

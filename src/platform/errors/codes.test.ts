@@ -1,0 +1,123 @@
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, it } from "node:test";
+import { AppError } from "./app-error.ts";
+import { errors } from "./catalog.ts";
+import { ERROR_CODES, isErrorCode, statusOf } from "./codes.ts";
+
+/**
+ * Codes are stable once released: this table is written out by hand, so a
+ * code that changes status, disappears or appears without being added here
+ * fails the suite. Change a row only for a code that has never shipped.
+ */
+const RELEASED: Record<string, number> = {
+  validation_failed: 400,
+  malformed_json: 400,
+  empty_body: 400,
+  bad_request: 400,
+  invalid_blob_key: 400,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  route_not_found: 404,
+  authentication_required: 401,
+  token_invalid: 401,
+  token_expired: 401,
+  session_revoked: 401,
+  anonymous_session_expired: 401,
+  refresh_token_invalid: 401,
+  refresh_token_expired: 401,
+  refresh_token_reused: 401,
+  invalid_credentials: 401,
+  account_disabled: 403,
+  account_required: 403,
+  insufficient_role: 403,
+  insufficient_scope: 403,
+  email_taken: 409,
+  last_owner: 409,
+  personal_organization: 409,
+  already_member: 409,
+  ownership_transfer_failed: 503,
+  organization_not_found: 404,
+  user_not_found: 404,
+  member_not_found: 404,
+  api_key_not_found: 404,
+  document_not_found: 404,
+  version_not_found: 404,
+  suggestion_not_found: 404,
+  prompt_template_not_found: 404,
+  blob_not_found: 404,
+  restore_window_passed: 410,
+  suggestion_already_decided: 409,
+  signature_invalid: 403,
+  signature_expired: 410,
+  rate_limited: 429,
+  dependency_unavailable: 503,
+  query_timeout: 503,
+  compute_busy: 503,
+  ai_provider_not_configured: 503,
+  ai_provider_unavailable: 503,
+  ai_empty_response: 502,
+  internal_error: 500,
+};
+
+/** Arguments for each factory that takes some; the rest take none. */
+const ARGUMENTS: Partial<Record<keyof typeof errors, unknown[]>> = {
+  validationFailed: [[{ field: "body.x", code: "type", message: "must be a string" }]],
+  malformedJson: ["Unexpected end of JSON input"],
+  badRequest: ["Request body size did not match Content-Length"],
+  unsupportedMediaType: ["application/xml"],
+  payloadTooLarge: [1024],
+  routeNotFound: ["GET", "/v1/nothing"],
+  invalidBlobKey: ["../x", "has a . or .. segment"],
+  dependencyUnavailable: ["kv", 2],
+  computeBusy: [1, "queue full"],
+  rateLimited: [3, "api"],
+  insufficientRole: ["admin"],
+  insufficientScope: ["write"],
+};
+
+describe("error codes", () => {
+  it("keeps every released code at its status, and has no code the table does not pin", () => {
+    const actual = Object.fromEntries(Object.entries(ERROR_CODES).map(([code, entry]) => [code, entry.status]));
+    assert.deepEqual(actual, RELEASED);
+  });
+
+  it("names every code in snake_case and describes it", () => {
+    for (const [code, entry] of Object.entries(ERROR_CODES)) {
+      assert.match(code, /^[a-z]+(_[a-z]+)*$/, code);
+      assert.ok(entry.description.length > 10, `${code} has a description`);
+    }
+  });
+
+  it("builds every factory's error with a catalog code and that code's status", () => {
+    const raised = new Set<string>();
+    for (const [name, factory] of Object.entries(errors)) {
+      const error = (factory as (...args: unknown[]) => unknown)(...(ARGUMENTS[name as keyof typeof errors] ?? []));
+      assert.ok(error instanceof AppError, name);
+      assert.ok(isErrorCode(error.code), `${name} raises ${error.code}, a catalog code`);
+      assert.equal(error.statusCode, statusOf(error.code), name);
+      assert.equal(error.statusCode, RELEASED[error.code], name);
+      raised.add(error.code);
+    }
+    // A code no factory raises is dead weight in the document: every one has its factory.
+    assert.deepEqual([...raised].sort(), Object.keys(ERROR_CODES).sort());
+  });
+
+  it("carries Retry-After on the outages a client should retry", () => {
+    assert.equal(errors.rateLimited(7, "api").retryAfterSeconds, 7);
+    assert.equal(errors.dependencyUnavailable("database").retryAfterSeconds, 5);
+    assert.equal(errors.queryTimeout().retryAfterSeconds, 2);
+    assert.equal(errors.documentNotFound().retryAfterSeconds, undefined);
+  });
+
+  it("is the only place an AppError is constructed", () => {
+    const root = path.join(import.meta.dirname, "../..");
+    const offenders = readdirSync(root, { recursive: true })
+      .map(String)
+      .filter((file) => file.endsWith(".ts") && !file.endsWith(".test.ts"))
+      .filter((file) => path.join(root, file) !== path.join(import.meta.dirname, "catalog.ts"))
+      .filter((file) => /new AppError\b/.test(readFileSync(path.join(root, file), "utf8")));
+    assert.deepEqual(offenders, [], "construct errors through the factories in catalog.ts");
+  });
+});
