@@ -47,9 +47,11 @@ export interface Platform {
   compute: ComputePool;
   /**
    * The time what this process decides by time reads: the in-process
-   * key-value store (TTLs, rate-limit buckets, generation marks) and the
-   * filesystem store's signed links, made and checked. Not the database's
-   * `now()` nor Redis's clock; access tokens and sessions keep the system clock.
+   * key-value store (TTLs, rate-limit buckets, generation marks), the
+   * filesystem store's signed links, made and checked, and (when a test
+   * passes a clock; otherwise they keep the monotonic performance.now()) the
+   * in-process caches' TTLs and the rate limiter's memory of refusals. Not the database's `now()`
+   * nor Redis's clock; access tokens and sessions keep the system clock.
    */
   clock: Clock;
   /** The embedded data directory's lock, held until close (null when the database is not PGlite on disk). */
@@ -128,7 +130,8 @@ export async function openPlatform(config: Readonly<Config>, options: OpenPlatfo
     const localData = dataDirLayout(config);
     if (localData) registerDataDirGauge(metrics.registry, localData);
     const instrumentedKv = instrument(kv, metrics, "kv", kv.driver);
-    const caches = new Caches(instrumentedKv, metrics, logger);
+    // In-process caches keep lru-cache's monotonic clock unless a test brings one.
+    const caches = new Caches(instrumentedKv, metrics, logger, options.clock);
     await caches.local.listen();
     opened.push(caches.local);
     // Pushed last, so closed first: its running tasks finish before the stores go.
@@ -143,7 +146,7 @@ export async function openPlatform(config: Readonly<Config>, options: OpenPlatfo
       blobs: instrument(blobs, metrics, "blobs", blobs.driver),
       signingSecret,
       caches,
-      rateLimiter: new RateLimiter(instrumentedKv, metrics),
+      rateLimiter: new RateLimiter(instrumentedKv, metrics, options.clock),
       identity: new Identity(database.db, instrumentedKv, caches, config.auth, signingSecret, logger),
       chat: config.ai ? (await import("../platform/ai/chat-client.ts")).createChatClient(config.ai) : null,
       compute,
