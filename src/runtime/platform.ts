@@ -47,11 +47,12 @@ export interface Platform {
   compute: ComputePool;
   /**
    * The time what this process decides by time reads: the in-process
-   * key-value store (TTLs, rate-limit buckets, generation marks), the
-   * filesystem store's signed links, made and checked, and (when a test
-   * passes a clock; otherwise they keep the monotonic performance.now()) the
-   * in-process caches' TTLs and the rate limiter's memory of refusals. Not the database's `now()`
-   * nor Redis's clock; access tokens and sessions keep the system clock.
+   * key-value store (TTLs, rate-limit buckets, generation marks) and the
+   * filesystem store's signed links, made and checked. A clock a test passes
+   * also times the in-process caches' TTLs and the rate limiter's memory of
+   * refusals (otherwise they keep the monotonic performance.now()). Not the
+   * database's `now()` nor Redis's clock; access tokens and sessions keep
+   * the system clock.
    */
   clock: Clock;
   /** The embedded data directory's lock, held until close (null when the database is not PGlite on disk). */
