@@ -1,12 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { sql } from "kysely";
+import { TestClock } from "../../test/support/clock.ts";
 import { openTestPlatform } from "../../test/support/embedded.ts";
 import { client } from "../../test/support/http.ts";
 import { createMigrator } from "../runtime/migrations.ts";
 import { buildServer } from "./server.ts";
 
-async function serverWith(env: Record<string, string>) {
-  const opened = await openTestPlatform(env);
+async function serverWith(env: Record<string, string>, options: { clock?: TestClock } = {}) {
+  const opened = await openTestPlatform(env, options);
   await createMigrator(opened.platform.database, []).up();
   const app = await buildServer(opened.platform, []);
   return {
@@ -73,6 +75,45 @@ describe("client IP for per-IP limits", () => {
       assert.match(metrics.body, /strata_rate_limit_decisions_total\{limit_class="api",outcome="allowed"\} 2/);
       assert.match(metrics.body, /strata_cache_requests_total\{namespace="user",outcome="miss"\} \d+/);
       assert.match(metrics.body, /strata_cache_requests_total\{namespace="user",outcome="hit"\} [1-9]/);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe("buckets per principal", () => {
+  it("charges a user's API keys to the user's own buckets, so more keys buy no more requests", async () => {
+    // The clock stands still: no bucket refills while the test runs.
+    const server = await serverWith({}, { clock: new TestClock() });
+    try {
+      const register = async (email: string) => {
+        const res = await server.call("POST", "/v1/auth/register", {
+          body: { email, password: "correct horse battery staple", name: "Keys" },
+        });
+        assert.equal(res.status, 201);
+        return res.body.accessToken as string;
+      };
+      const token = await register("keys@example.com");
+      const bystander = await register("bystander@example.com");
+      const newKey = async (name: string) => {
+        const res = await server.call("POST", "/v1/api-keys", { token, body: { name, scopes: ["read"] } });
+        assert.equal(res.status, 201);
+        return res.body.key as string;
+      };
+      const [first, second] = [await newKey("first"), await newKey("second")];
+      // A small api-class limit for the user's organization, set as an operator sets it.
+      const org = JSON.parse(Buffer.from(token.split(".")[1] as string, "base64url").toString()).org as string;
+      await sql`update organizations set settings = settings || '{"rate_limits": {"api": 5}}'::jsonb
+        where id = ${org}`.execute(server.platform.database.db);
+      await server.platform.identity.organizations.forgetLimits(org);
+
+      const status = async (bearer: string) => (await server.call("GET", "/v1/me", { token: bearer })).status;
+      let allowed = 0;
+      while ((await status(first)) !== 429) assert.ok(++allowed <= 5, "the key is limited at all");
+      assert.ok(allowed >= 1);
+      assert.equal(await status(token), 429, "the user's own token draws from the bucket the key emptied");
+      assert.equal(await status(second), 429, "and so does the user's other key");
+      assert.equal(await status(bystander), 200, "another user's bucket is untouched");
     } finally {
       await server.close();
     }

@@ -3,6 +3,7 @@ import type { ChatClient } from "../platform/ai/chat-client.ts";
 import type { BlobStore } from "../platform/blobs/blob-store.ts";
 import { FsBlobStore } from "../platform/blobs/fs-blob-store.ts";
 import { Caches } from "../platform/cache/cache.ts";
+import { type Clock, systemClock } from "../platform/clock.ts";
 import { ComputePool } from "../platform/compute/compute-pool.ts";
 import { type Database, openDatabase } from "../platform/database/database.ts";
 import { Identity } from "../platform/identity/identity.ts";
@@ -44,6 +45,16 @@ export interface Platform {
   chat: ChatClient | null;
   /** Worker threads for CPU-heavy pure tasks; threads start on demand. */
   compute: ComputePool;
+  /**
+   * The time what this process decides by time reads: the in-process
+   * key-value store (TTLs, rate-limit buckets, generation marks) and the
+   * filesystem store's signed links, made and checked. A clock a test passes
+   * also times the in-process caches' TTLs and the rate limiter's memory of
+   * refusals (otherwise they keep the monotonic performance.now()). Not the
+   * database's `now()` nor Redis's clock; access tokens and sessions keep
+   * the system clock.
+   */
+  clock: Clock;
   /** The embedded data directory's lock, held until close (null when the database is not PGlite on disk). */
   dataDirLock: DataDirLock | null;
   /** How the embedded database was opened this time (null on Postgres or in memory). */
@@ -58,6 +69,8 @@ export interface OpenPlatformOptions {
   command?: string;
   /** Every registered migration: lets a fresh embedded data directory start from the build's database image. */
   migrations?: readonly Migration[];
+  /** The system clock unless a test passes its own (see Platform.clock). */
+  clock?: Clock;
 }
 
 export async function openPlatform(config: Readonly<Config>, options: OpenPlatformOptions = {}): Promise<Platform> {
@@ -65,6 +78,7 @@ export async function openPlatform(config: Readonly<Config>, options: OpenPlatfo
   const logger =
     options.logger ?? createLogger(config.logLevel, process.stdout.isTTY ? await terminalDestination() : undefined);
   const metrics = options.metrics ?? createMetrics();
+  const clock = options.clock ?? systemClock;
   const opened: { close(): Promise<void> }[] = [];
   const closeOpened = async () => {
     for (const dep of opened.reverse()) await dep.close().catch(() => {});
@@ -99,7 +113,7 @@ export async function openPlatform(config: Readonly<Config>, options: OpenPlatfo
     });
     const kvConfig = config.kv;
     const kv = await start<KvStore>("kv", kvTarget(config), async () => {
-      if (kvConfig.driver === "memory") return new MemoryKvStore(kvConfig.keyPrefix);
+      if (kvConfig.driver === "memory") return new MemoryKvStore(kvConfig.keyPrefix, clock);
       const { RedisKvStore } = await import("../platform/kv/redis-kv-store.ts");
       return RedisKvStore.connect(kvConfig.url, kvConfig.keyPrefix);
     });
@@ -107,7 +121,7 @@ export async function openPlatform(config: Readonly<Config>, options: OpenPlatfo
     const blobConfig = config.blobs;
     const blobs = await start<BlobStore>("blobs", blobTarget(config), async () => {
       if (blobConfig.driver === "fs") {
-        return FsBlobStore.open(blobConfig.root, { publicUrl: config.http.publicUrl, secret: signingSecret });
+        return FsBlobStore.open(blobConfig.root, { publicUrl: config.http.publicUrl, secret: signingSecret }, clock);
       }
       const { S3BlobStore } = await import("../platform/blobs/s3-blob-store.ts");
       return S3BlobStore.open(blobConfig);
@@ -117,7 +131,8 @@ export async function openPlatform(config: Readonly<Config>, options: OpenPlatfo
     const localData = dataDirLayout(config);
     if (localData) registerDataDirGauge(metrics.registry, localData);
     const instrumentedKv = instrument(kv, metrics, "kv", kv.driver);
-    const caches = new Caches(instrumentedKv, metrics, logger);
+    // In-process caches keep lru-cache's monotonic clock unless a test brings one.
+    const caches = new Caches(instrumentedKv, metrics, logger, options.clock);
     await caches.local.listen();
     opened.push(caches.local);
     // Pushed last, so closed first: its running tasks finish before the stores go.
@@ -132,10 +147,11 @@ export async function openPlatform(config: Readonly<Config>, options: OpenPlatfo
       blobs: instrument(blobs, metrics, "blobs", blobs.driver),
       signingSecret,
       caches,
-      rateLimiter: new RateLimiter(instrumentedKv, metrics),
+      rateLimiter: new RateLimiter(instrumentedKv, metrics, options.clock),
       identity: new Identity(database.db, instrumentedKv, caches, config.auth, signingSecret, logger, database.read),
       chat: config.ai ? (await import("../platform/ai/chat-client.ts")).createChatClient(config.ai) : null,
       compute,
+      clock,
       dataDirLock,
       databaseOrigin,
       close: closeOpened,

@@ -5,13 +5,19 @@ import { GENERATION_SEQUENCE_KEY, Generations, generationKey } from "../../src/p
 import type { KvStore } from "../../src/platform/kv/kv-store.ts";
 import { createLogger } from "../../src/platform/logging/logger.ts";
 import { RateLimiter } from "../../src/platform/rate-limit/rate-limiter.ts";
+import type { TestTime } from "../support/clock.ts";
 
 /**
  * Generations (platform/cache/generations.ts), run on every KvStore: read as
  * readers read them, through the admission round trip. `open` gives two
- * clients of one store (on Redis, two connections: two processes).
+ * clients of one store (on Redis, two connections: two processes);
+ * `time` lets the store's clock move (marks lapse by it).
  */
-export function generationsContract(name: string, open: () => Promise<{ a: KvStore; b: KvStore }>) {
+export function generationsContract(
+  name: string,
+  open: () => Promise<{ a: KvStore; b: KvStore }>,
+  { passTime }: TestTime,
+) {
   describe(`generations: ${name}`, () => {
     let a: KvStore;
     let b: KvStore;
@@ -70,7 +76,7 @@ export function generationsContract(name: string, open: () => Promise<{ a: KvSto
       const before = await current(a, key);
       await new Generations(a, silent, { markMs: 150 }).begin([key]);
       assert.equal(await current(b, key), 0);
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      await passTime(250);
       const lapsed = await current(b, key);
       assert.ok(lapsed > before, "never the generation a copy from before the write was stored under");
       assert.equal(await current(a, key), lapsed, "and it stays put");
@@ -84,6 +90,9 @@ export function generationsContract(name: string, open: () => Promise<{ a: KvSto
       await a.del(key);
       const redrawn = await current(b, key);
       assert.ok(redrawn > held, "an expired key: every copy misses once");
+      // The sequence restarts from the clock's milliseconds times 1,000, which
+      // is past every value drawn since the sequence began a millisecond or more ago.
+      await passTime(1);
       await a.del(GENERATION_SEQUENCE_KEY, key);
       const restarted = await current(b, key);
       assert.ok(restarted > redrawn, "a store that lost its data starts the sequence from its clock");

@@ -2,13 +2,15 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { KvScript, KvStore } from "../../src/platform/kv/kv-store.ts";
 import { KvWrongTypeError } from "../../src/platform/kv/kv-store.ts";
+import type { TestTime } from "../support/clock.ts";
 
 /**
  * The contract every KvStore implementation passes, unchanged. `open` must
  * return a store whose key prefix is unique to this run, so runs never see
- * each other's keys on a shared Redis.
+ * each other's keys on a shared Redis. `passTime` lets time pass for the
+ * store's TTLs (test/support/clock.ts).
  */
-export function kvStoreContract(name: string, open: () => Promise<KvStore>) {
+export function kvStoreContract(name: string, open: () => Promise<KvStore>, { passTime }: TestTime) {
   describe(`KvStore contract: ${name}`, () => {
     let kv: KvStore;
     before(async () => {
@@ -45,12 +47,12 @@ export function kvStoreContract(name: string, open: () => Promise<KvStore>) {
       await kv.set("ttl:forever", "x");
       assert.equal(await kv.ttl("ttl:forever"), -1);
       assert.equal(await kv.ttl("ttl:none"), -2);
-      await sleep(120);
+      await passTime(120);
       assert.equal(await kv.get("ttl:a"), null);
       assert.equal(await kv.ttl("ttl:a"), -2);
       assert.equal(await kv.expire("ttl:forever", 50), true);
       assert.equal(await kv.expire("ttl:none", 50), false);
-      await sleep(100);
+      await passTime(100);
       assert.equal(await kv.get("ttl:forever"), null);
     });
 

@@ -5,6 +5,7 @@ import { Caches } from "../../src/platform/cache/cache.ts";
 import type { KvStore } from "../../src/platform/kv/kv-store.ts";
 import { createLogger } from "../../src/platform/logging/logger.ts";
 import { createMetrics } from "../../src/platform/metrics/metrics.ts";
+import { TestClock } from "../support/clock.ts";
 
 /**
  * In-process caches invalidated across processes, on every KvStore: two
@@ -18,11 +19,13 @@ export function localCacheContract(name: string, open: () => Promise<{ a: KvStor
     let two: Caches;
     const logger = createLogger("silent");
     const options = { ttlMs: 60_000, max: 100 };
+    // TTLs are kept in each process, whatever the store: a test clock moves them.
+    const clock = new TestClock();
 
     before(async () => {
       stores = await open();
-      one = new Caches(stores.a, createMetrics(), logger);
-      two = new Caches(stores.b, createMetrics(), logger);
+      one = new Caches(stores.a, createMetrics(), logger, clock);
+      two = new Caches(stores.b, createMetrics(), logger, clock);
       await one.local.listen();
       await two.local.listen();
     });
@@ -85,9 +88,10 @@ export function localCacheContract(name: string, open: () => Promise<{ a: KvStor
       const key = randomUUID();
       const cache = one.local.cache<string>("short", { ttlMs: 50, max: 10 });
       await cache.getOrLoad(key, async () => "x");
-      assert.equal(cache.get(key), "x");
-      await new Promise((resolve) => setTimeout(resolve, 80));
-      assert.equal(cache.get(key), undefined);
+      clock.advance(50);
+      assert.equal(cache.get(key), "x", "still there at exactly its TTL");
+      clock.advance(1);
+      assert.equal(cache.get(key), undefined, "gone past it");
     });
   });
 }

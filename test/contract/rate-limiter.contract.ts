@@ -3,15 +3,16 @@ import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import type { KvStore } from "../../src/platform/kv/kv-store.ts";
 import { RateLimiter } from "../../src/platform/rate-limit/rate-limiter.ts";
+import type { TestTime } from "../support/clock.ts";
 
-/** The token bucket's contract, run on every KvStore implementation. */
-export function rateLimiterContract(name: string, open: () => Promise<KvStore>) {
+/** The token bucket's contract, run on every KvStore implementation; `time` lets its clock move. */
+export function rateLimiterContract(name: string, open: () => Promise<KvStore>, { passTime, clock }: TestTime) {
   describe(`rate limiter: ${name}`, () => {
     let kv: KvStore;
     let limiter: RateLimiter;
     before(async () => {
       kv = await open();
-      limiter = new RateLimiter(kv);
+      limiter = new RateLimiter(kv, undefined, clock);
     });
     after(async () => {
       for await (const key of kv.scan("")) await kv.del(key);
@@ -40,7 +41,7 @@ export function rateLimiterContract(name: string, open: () => Promise<KvStore>) 
       const third = await limiter.take("api", subject, limit);
       assert.equal(third.allowed, false);
       assert.equal(third.retryAfterSeconds, 1, "100 ms rounds up to a whole second for Retry-After");
-      await new Promise((resolve) => setTimeout(resolve, 150));
+      await passTime(150);
       assert.equal((await limiter.take("api", subject, limit)).allowed, true);
     });
 

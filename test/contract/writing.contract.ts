@@ -8,6 +8,7 @@ import { readBytes, readObjectContent } from "../../src/modules/writing/content-
 import { writingModule } from "../../src/modules/writing/index.ts";
 import { runWritingMaintenance } from "../../src/modules/writing/maintenance.ts";
 import { MAX_ANCHOR_DEPTH, RUN_LENGTH, sha256Hex } from "../../src/modules/writing/object-codec.ts";
+import { awaitSearchIndexing } from "../../src/modules/writing/search-indexer.ts";
 import { createMigrator } from "../../src/runtime/migrations.ts";
 import { wireModules } from "../../src/runtime/module-wiring.ts";
 import type { Platform } from "../../src/runtime/platform.ts";
@@ -371,6 +372,59 @@ export function writingContract(name: string, open: (aiBaseUrl: string) => Promi
           .select(["sha256", "kind", "depth", "base_sha256", "blob_key", "stored_size"])
           .where("document_id", "=", id)
           .execute();
+
+      it("rebuilds the current content's blob when it is lost or corrupt, answering the right text meanwhile", async () => {
+        const me = await user();
+        const contentKey = async (id: string) =>
+          (await db().selectFrom("documents").select("content_key").where("id", "=", id).executeTakeFirst())
+            .content_key as string;
+        const damage = {
+          lost: async (key: string) => platform.blobs.delete(key),
+          corrupt: async (key: string) => {
+            await platform.blobs.put(key, "other bytes entirely", { contentType: "text/plain" });
+          },
+        };
+        const readers = {
+          // GET /v1/documents/:id. Over the doc: cache's 256 KiB, and read for
+          // the first time (a warm read sends the body made before): the read
+          // goes to the blob store.
+          get: {
+            text: (tag: string) =>
+              Array.from({ length: 7000 }, (_, i) => `Line ${i} (${tag}): the current content survives.`).join("\n"),
+            read: async (id: string) => {
+              const res = await call("GET", `/v1/documents/${id}`, { token: me.token });
+              assert.equal(res.status, 200);
+              return res.body.content as string;
+            },
+          },
+          // A download link serves the blob itself, once the route has checked (and repaired) it.
+          download: {
+            text: (tag: string) => `A short text (${tag}), read back through its download link.`,
+            read: async (id: string) => {
+              const link = await call("GET", `/v1/documents/${id}/download-url`, { token: me.token });
+              assert.equal(link.status, 200);
+              const fetched = await harness.fetchSigned(link.body.url, app);
+              assert.equal(fetched.status, 200);
+              return fetched.text;
+            },
+          },
+        };
+        for (const [how, reader] of Object.entries(readers)) {
+          for (const [what, harm] of Object.entries(damage)) {
+            const text = reader.text(`${how}, ${what}`);
+            const doc = await newDoc(me.token, { content: text });
+            await awaitSearchIndexing(platform); // its after-commit indexing reads the content too
+            const key = await contentKey(doc.id);
+            await harm(key);
+            assert.equal(await reader.read(doc.id), text, `${how}, ${what}: the right text`);
+            assert.equal(
+              (await readBytes(platform.blobs, key)).toString("utf8"),
+              text,
+              `${how}, ${what}: the blob was written again`,
+            );
+          }
+        }
+      });
 
       it("stores identical content once: a re-save or a restore adds a version and no bytes", async () => {
         const me = await user();
@@ -1088,6 +1142,31 @@ export function writingContract(name: string, open: (aiBaseUrl: string) => Promi
           await db().selectFrom("documents").select("id").where("id", "=", abandoned.id).executeTakeFirst(),
           undefined,
         );
+      });
+
+      it("counts saves and downloads as use: each moves the archive clock forward", async () => {
+        const me = await user();
+        const doc = await newDoc(me.token, { content: "in use" });
+        const lastAccessed = async () =>
+          (await db().selectFrom("documents").select("last_accessed_at").where("id", "=", doc.id).executeTakeFirst())
+            .last_accessed_at as Date;
+        // 60 days unopened: well inside the 90 before archiving, well past a minute's touch.
+        const age = () =>
+          sql`update documents set last_accessed_at = now() - interval '60 days' where id = ${doc.id}`.execute(db());
+        const dayAgo = () => Date.now() - 24 * 3600 * 1000;
+
+        await age();
+        const saved = await call("POST", `/v1/documents/${doc.id}/versions`, {
+          token: me.token,
+          body: { content: "in use, and edited" },
+        });
+        assert.equal(saved.status, 201);
+        assert.ok((await lastAccessed()).getTime() > dayAgo(), "a save is use");
+
+        await age();
+        const link = await call("GET", `/v1/documents/${doc.id}/download-url`, { token: me.token });
+        assert.equal(link.status, 200);
+        assert.ok((await lastAccessed()).getTime() > dayAgo(), "asking for a download is use");
       });
 
       it("hands out short-lived download links after the ownership check", async () => {

@@ -16,6 +16,7 @@ import { wireModules } from "../../src/runtime/module-wiring.ts";
 import type { Platform } from "../../src/runtime/platform.ts";
 import { generationsContract } from "../contract/generations.contract.ts";
 import { startChatCompletionsServer } from "../support/chat-completions-server.ts";
+import { serverTime } from "../support/clock.ts";
 import { openTestPlatform } from "../support/embedded.ts";
 import { client } from "../support/http.ts";
 import { createScratchDatabase } from "../support/postgres.ts";
@@ -23,13 +24,18 @@ import { startS3Server } from "../support/s3.ts";
 import { services, TEST_SIGNING_SECRET } from "../support/services.ts";
 import { createDraft, registerUser, statementsSent } from "../support/writing-fixtures.ts";
 
-generationsContract("redis", async () => {
-  const prefix = `test:${randomUUID()}:`;
-  return {
-    a: await RedisKvStore.connect(services.redisUrl, prefix),
-    b: await RedisKvStore.connect(services.redisUrl, prefix),
-  };
-});
+// Marks lapse by Redis's clock (TIME): the contract waits for it.
+generationsContract(
+  "redis",
+  async () => {
+    const prefix = `test:${randomUUID()}:`;
+    return {
+      a: await RedisKvStore.connect(services.redisUrl, prefix),
+      b: await RedisKvStore.connect(services.redisUrl, prefix),
+    };
+  },
+  serverTime,
+);
 
 /**
  * Two API processes of one server deployment (one Postgres, one Redis, one

@@ -60,7 +60,13 @@ export function registerBlobDownloadRoutes(app: App, platform: Platform) {
     },
     async (request, reply) => {
       const { key, expires, name, signature } = request.query;
-      const verdict = verifyDownload(platform.signingSecret, { key, expires, downloadName: name ?? null }, signature);
+      const nowSeconds = Math.floor(platform.clock.now() / 1000);
+      const verdict = verifyDownload(
+        platform.signingSecret,
+        { key, expires, downloadName: name ?? null },
+        signature,
+        nowSeconds,
+      );
       if (verdict === "invalid") throw errors.signatureInvalid();
       if (verdict === "expired") throw errors.signatureExpired();
       const { info, body } = await platform.blobs.get(key);
@@ -68,7 +74,7 @@ export function registerBlobDownloadRoutes(app: App, platform: Platform) {
         .header("content-type", info.contentType)
         .header("content-length", String(info.size))
         .header("etag", `"${info.sha256}"`)
-        .header("cache-control", `private, max-age=${Math.max(0, expires - Math.floor(Date.now() / 1000))}`)
+        .header("cache-control", `private, max-age=${Math.max(0, expires - nowSeconds)}`)
         .header("x-content-type-options", "nosniff");
       if (name) reply.header("content-disposition", `attachment; filename="${name.replace(/["\\\r\n]/g, "_")}"`);
       return reply.send(body);

@@ -1,9 +1,6 @@
 import { sql } from "kysely";
 import type { Migration } from "../../platform/migrations/migration.ts";
 
-/** The channel a changed or deleted `documents` row's id is announced on (document-row-cache.ts listens). */
-export const DOCUMENT_CHANGED_CHANNEL = "strata_document_changed";
-
 /**
  * Announces every update or delete of a `documents` row, with its id, so the
  * embedded profile's in-process row cache is invalidated by the database
@@ -15,6 +12,10 @@ export const DOCUMENT_CHANGED_CHANNEL = "strata_document_changed";
  * which the cache listens on); on Postgres no connection listens, and a
  * NOTIFY there would cost every committing writer the server's global
  * notify-queue lock for nothing, so it is skipped.
+ *
+ * The channel, `strata_document_changed`, is written out here rather than
+ * imported: a migration never reads live code (document-row-cache.ts names
+ * the same channel for itself). Another channel is a new migration.
  */
 export const documentChangeMigration: Migration = {
   version: 120,
@@ -23,8 +24,8 @@ export const documentChangeMigration: Migration = {
     await sql`
       create function documents_notify_changed() returns trigger language plpgsql as $$
       begin
-        if exists (select 1 from pg_listening_channels() as c where c = ${sql.lit(DOCUMENT_CHANGED_CHANNEL)}) then
-          perform pg_notify(${sql.lit(DOCUMENT_CHANGED_CHANNEL)}, old.id::text);
+        if exists (select 1 from pg_listening_channels() as c where c = 'strata_document_changed') then
+          perform pg_notify('strata_document_changed', old.id::text);
         end if;
         return null;
       end

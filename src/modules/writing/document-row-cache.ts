@@ -1,8 +1,15 @@
 import { sql } from "kysely";
 import { LocalCache } from "../../platform/cache/local-cache.ts";
 import type { Platform } from "../../runtime/platform.ts";
-import { DOCUMENT_CHANGED_CHANNEL } from "./document-change-migration.ts";
 import type { DocumentRow } from "./documents.ts";
+
+/**
+ * The channel migration 120's trigger announces a changed or deleted row's
+ * id on. The migration writes the name out for itself (migrations never
+ * import live code), so the two must agree; the row cache's tests fail if
+ * they do not.
+ */
+const DOCUMENT_CHANGED_CHANNEL = "strata_document_changed";
 
 /**
  * `documents` rows held in this process on the embedded profile, so a read

@@ -2,7 +2,6 @@ import { sql } from "kysely";
 import type { Migration } from "../../platform/migrations/migration.ts";
 import { documentChangeMigration } from "./document-change-migration.ts";
 import { documentSearchMigration } from "./search-table-migration.ts";
-import { SYSTEM_TEMPLATES } from "./system-templates.ts";
 
 /**
  * Seed 000's collections as tables, with every index of its Indexing
@@ -108,10 +107,33 @@ export const writingMigrations: Migration[] = [
         )`.execute(db);
       // Seed 000: AIPromptTemplates.category.
       await sql`create index prompt_templates_category_idx on prompt_templates (category)`.execute(db);
-      for (const t of SYSTEM_TEMPLATES) {
-        await sql`insert into prompt_templates (name, description, prompt_text, category, is_system)
-          values (${t.name}, ${t.description}, ${t.prompt_text}, ${t.category}, true)`.execute(db);
-      }
+      // The system templates every deployment starts with (seed 000's
+      // AIPromptTemplates with isSystem), written out as this migration
+      // shipped them: a migration never reads live code, so what it does
+      // cannot change once it has run somewhere (and the text is part of the
+      // database image's fingerprint). Changing, adding or removing a system
+      // template is a new migration that updates these rows, never an edit here.
+      await sql`
+        insert into prompt_templates (name, category, description, prompt_text, is_system) values
+          ('Improve clarity', 'clarity',
+            'Rewrite for clearer, more direct sentences without changing the meaning.',
+            'Rewrite the document below so each sentence is clear and direct. Keep its meaning, facts and structure. Reply with the rewritten document only.', true),
+          ('Fix grammar and spelling', 'grammar',
+            'Correct grammar, spelling and punctuation only.',
+            'Correct the grammar, spelling and punctuation of the document below. Change nothing else. Reply with the corrected document only.', true),
+          ('Make it concise', 'concision',
+            'Remove redundancy and filler.',
+            'Shorten the document below by removing redundancy and filler while keeping every point. Reply with the shortened document only.', true),
+          ('Formal tone', 'tone',
+            'Rewrite in a formal, professional register.',
+            'Rewrite the document below in a formal, professional tone. Reply with the rewritten document only.', true),
+          ('Friendly tone', 'tone',
+            'Rewrite in a warm, conversational register.',
+            'Rewrite the document below in a warm, conversational tone. Reply with the rewritten document only.', true),
+          ('Simplify', 'readability',
+            'Use plain words and short sentences.',
+            'Rewrite the document below with plain words and short sentences, for a general reader. Reply with the rewritten document only.', true)
+      `.execute(db);
 
       await sql`
         create table ai_interactions (

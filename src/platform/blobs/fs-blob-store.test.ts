@@ -1,19 +1,22 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { blobStoreContract } from "../../../test/contract/blob-store.contract.ts";
+import { TestClock } from "../../../test/support/clock.ts";
 import { openTestPlatform } from "../../../test/support/embedded.ts";
 import type { App } from "../../http/app.ts";
 import { buildServer } from "../../http/server.ts";
 import type { Platform } from "../../runtime/platform.ts";
 
 // The filesystem store's signed links are served by Strata's own API, so the
-// contract runs against a real server built over the same store.
+// contract runs against a real server built over the same store. Its links
+// expire by the platform's clock, which the contract moves.
+const clock = new TestClock();
 let platform: Platform;
 let app: App;
 let dispose: () => Promise<void>;
 
 before(async () => {
-  const opened = await openTestPlatform();
+  const opened = await openTestPlatform({}, { clock });
   platform = opened.platform;
   dispose = opened.dispose;
   app = await buildServer(platform, []);
@@ -30,7 +33,10 @@ async function viaApi(url: string): Promise<Response> {
   return new Response(res.rawPayload, { status: res.statusCode, headers: res.headers as Record<string, string> });
 }
 
-blobStoreContract("filesystem", async () => platform.blobs, { verifiesSignatures: true, fetchSigned: viaApi });
+blobStoreContract("filesystem", async () => platform.blobs, {
+  passTime: (ms) => clock.advance(ms),
+  fetchSigned: viaApi,
+});
 
 describe("filesystem signed downloads", () => {
   it("sends the content type, length, checksum and file name", async () => {

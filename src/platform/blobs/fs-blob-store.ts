@@ -4,6 +4,7 @@ import { copyFile, mkdir, open, readdir, rename, rm, stat } from "node:fs/promis
 import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { type Clock, systemClock } from "../clock.ts";
 import { validateBlobKey, validateBlobPrefix } from "./blob-keys.ts";
 import {
   type BlobBody,
@@ -48,6 +49,8 @@ export class FsBlobStore implements BlobStore {
   constructor(
     private readonly root: string,
     private readonly signing: { publicUrl: string; secret: string },
+    /** Sets signed links' expiry; the download route checks them against the platform's same clock. */
+    private readonly clock: Clock = systemClock,
   ) {
     this.#tmp = path.join(root, ".tmp");
   }
@@ -62,8 +65,12 @@ export class FsBlobStore implements BlobStore {
     this.#dirs.add(dir);
   }
 
-  static async open(root: string, signing: { publicUrl: string; secret: string }): Promise<FsBlobStore> {
-    const store = new FsBlobStore(path.resolve(root), signing);
+  static async open(
+    root: string,
+    signing: { publicUrl: string; secret: string },
+    clock: Clock = systemClock,
+  ): Promise<FsBlobStore> {
+    const store = new FsBlobStore(path.resolve(root), signing, clock);
     await mkdir(store.#tmp, { recursive: true });
     return store;
   }
@@ -193,7 +200,7 @@ export class FsBlobStore implements BlobStore {
       this.signing.publicUrl,
       this.signing.secret,
       key,
-      options.expiresInSeconds,
+      Math.floor(this.clock.now() / 1000) + options.expiresInSeconds,
       options.downloadName,
     );
   }

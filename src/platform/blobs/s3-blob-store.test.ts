@@ -22,5 +22,9 @@ blobStoreContract(
       forcePathStyle: true,
       credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
     }),
-  { verifiesSignatures: false },
+  {
+    // s3rver keeps its own time (it does refuse expired links), and checks no signature.
+    passTime: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    acceptsForgedSignatures: "s3rver, the local S3 test server, accepts any V4 signature",
+  },
 );

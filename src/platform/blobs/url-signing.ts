@@ -18,11 +18,12 @@ export function signDownload(secret: string, download: SignedDownload): string {
     .digest("base64url");
 }
 
+/** `nowSeconds`: the time to judge the expiry by, in whole seconds since the epoch. */
 export function verifyDownload(
   secret: string,
   download: SignedDownload,
   signature: string,
-  nowSeconds = Math.floor(Date.now() / 1000),
+  nowSeconds: number,
 ): "valid" | "invalid" | "expired" {
   const expected = Buffer.from(signDownload(secret, download));
   const given = Buffer.from(signature);
@@ -30,18 +31,9 @@ export function verifyDownload(
   return download.expires < nowSeconds ? "expired" : "valid";
 }
 
-export function downloadUrl(
-  publicUrl: string,
-  secret: string,
-  key: string,
-  expiresInSeconds: number,
-  downloadName?: string,
-) {
-  const download: SignedDownload = {
-    key,
-    expires: Math.floor(Date.now() / 1000) + expiresInSeconds,
-    downloadName: downloadName ?? null,
-  };
+/** `expires`: the moment the link stops working, in whole seconds since the epoch. */
+export function downloadUrl(publicUrl: string, secret: string, key: string, expires: number, downloadName?: string) {
+  const download: SignedDownload = { key, expires, downloadName: downloadName ?? null };
   const params = new URLSearchParams({ key, expires: String(download.expires) });
   if (downloadName) params.set("name", downloadName);
   params.set("signature", signDownload(secret, download));

@@ -1,3 +1,4 @@
+import type { Clock } from "../clock.ts";
 import type { KvStore } from "../kv/kv-store.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { Metrics } from "../metrics/metrics.ts";
@@ -18,8 +19,10 @@ export class Caches {
     private readonly kv: KvStore,
     private readonly metrics: Metrics,
     private readonly logger: Logger,
+    /** The in-process caches' clock for their TTLs; lru-cache's own (performance.now) when not given. */
+    clock?: Clock,
   ) {
-    this.local = new LocalCaches(kv, metrics, logger);
+    this.local = new LocalCaches(kv, metrics, logger, clock);
   }
 
   ns(name: CacheNamespace): NamespacedCache {

@@ -1,4 +1,5 @@
 import { LRUCache } from "lru-cache";
+import type { Clock } from "../clock.ts";
 import type { KvStore, Unsubscribe } from "../kv/kv-store.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { Metrics } from "../metrics/metrics.ts";
@@ -36,6 +37,7 @@ export class LocalCaches {
     private readonly kv: KvStore,
     private readonly metrics: Metrics,
     private readonly logger: Logger,
+    private readonly clock?: Clock,
   ) {}
 
   /** Subscribes to invalidations from every process; call once at start. */
@@ -52,7 +54,7 @@ export class LocalCaches {
   cache<T extends NonNullable<unknown>>(name: string, options: LocalCacheOptions): LocalCache<T> {
     let cache = this.#caches.get(name);
     if (!cache) {
-      cache = new LocalCache<NonNullable<unknown>>(name, options, this.metrics);
+      cache = new LocalCache<NonNullable<unknown>>(name, options, this.metrics, this.clock);
       this.#caches.set(name, cache);
     }
     return cache as unknown as LocalCache<T>;
@@ -94,8 +96,16 @@ export class LocalCache<T extends NonNullable<unknown>> {
     readonly name: string,
     options: LocalCacheOptions,
     metrics: Metrics,
+    /** For TTLs; lru-cache's own monotonic clock when not given (production). */
+    clock?: Clock,
   ) {
-    this.#entries = new LRUCache<string, T>({ max: options.max, ttl: options.ttlMs });
+    this.#entries = new LRUCache<string, T>({
+      max: options.max,
+      ttl: options.ttlMs,
+      // lru-cache reuses a reading of its clock for ttlResolution ms of real
+      // time; a clock a test moves must be read every time.
+      ...(clock ? { perf: clock, ttlResolution: 0 } : {}),
+    });
     this.#hit = metrics.cacheRequests.labels({ namespace: `local.${name}`, outcome: "hit" });
     this.#miss = metrics.cacheRequests.labels({ namespace: `local.${name}`, outcome: "miss" });
   }

@@ -1,7 +1,7 @@
 import { type Kysely, sql } from "kysely";
 import type { Tables } from "../database/tables.ts";
 import type { KvStore } from "../kv/kv-store.ts";
-import { PUBLIC_ORGANIZATION_ID } from "./migrations.ts";
+import { PUBLIC_ORGANIZATION_ID } from "./public-organization.ts";
 import { hashToken, newOpaqueToken } from "./tokens.ts";
 
 /**

@@ -1,13 +1,6 @@
 import { sql } from "kysely";
 import type { Migration } from "../migrations/migration.ts";
 
-/**
- * The organization every anonymous session belongs to until its visitor
- * signs up. Anonymous rows thus carry a real tenant like every other row;
- * claiming a session moves its rows to the user's personal organization.
- */
-export const PUBLIC_ORGANIZATION_ID = "00000000-0000-7000-8000-000000000000";
-
 /*
  * Timestamps are timestamptz(3): millisecond precision, exactly what a
  * JavaScript Date holds, so a value read, sent back in a cursor and compared
@@ -31,7 +24,9 @@ export const identityMigrations: Migration[] = [
           updated_at timestamptz(3) not null default now(),
           deleted_at timestamptz(3)
         )`.execute(db);
-      await sql`insert into organizations (id, name, plan) values (${PUBLIC_ORGANIZATION_ID}, 'Anonymous visitors', 'anonymous')`.execute(
+      // The public organization (public-organization.ts), written out: a
+      // migration never reads live code, so its id here is fixed for good.
+      await sql`insert into organizations (id, name, plan) values ('00000000-0000-7000-8000-000000000000', 'Anonymous visitors', 'anonymous')`.execute(
         db,
       );
 

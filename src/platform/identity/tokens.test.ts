@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { TestClock } from "../../../test/support/clock.ts";
 import { TokenSigner } from "./tokens.ts";
 
 describe("access tokens", () => {
@@ -11,14 +12,22 @@ describe("access tokens", () => {
   };
 
   it("answers a repeated verification from memory only until the token expires", async () => {
-    const signer = new TokenSigner("a-signing-secret-of-at-least-thirty-two-chars", settings);
+    // Signed half-way through a second with a 1 s TTL: exp is in whole
+    // seconds, so the token dies as the second its TTL ends in begins.
+    const clock = new TestClock(1_900_000_000_500);
+    const signer = new TokenSigner("a-signing-secret-of-at-least-thirty-two-chars", settings, clock);
     const { token, expiresAt } = await signer.signAccess(claims);
+    assert.equal(expiresAt.getTime(), 1_900_000_001_500);
     assert.deepEqual(await signer.verifyAccess(token), { ok: true, claims });
     assert.equal((await signer.verifyAccess(token)).ok, true, "verified again (from memory)");
-    // exp is in whole seconds: wait until that second has begun.
-    const expSecond = Math.floor(expiresAt.getTime() / 1000) * 1000;
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, expSecond - Date.now()) + 20));
-    assert.deepEqual(await signer.verifyAccess(token), { ok: false, reason: "expired" });
+    clock.advance(499);
+    assert.equal((await signer.verifyAccess(token)).ok, true, "the last millisecond before exp");
+    clock.advance(1);
+    assert.deepEqual(await signer.verifyAccess(token), { ok: false, reason: "expired" }, "from memory");
+    const fresh = new TokenSigner("a-signing-secret-of-at-least-thirty-two-chars", settings, clock);
+    assert.deepEqual(await fresh.verifyAccess(token), { ok: false, reason: "expired" }, "by jose, remembering nothing");
+    clock.advance(-1);
+    assert.equal((await fresh.verifyAccess(token)).ok, true, "jose reads the same clock");
   });
 
   it("never lets a remembered token vouch for an altered one or for another key", async () => {

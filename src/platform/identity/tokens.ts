@@ -1,6 +1,7 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual, webcrypto } from "node:crypto";
 import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import { LRUCache } from "lru-cache";
+import { type Clock, systemClock } from "../clock.ts";
 import { isUuid } from "../ids.ts";
 
 /**
@@ -49,6 +50,8 @@ export class TokenSigner {
   constructor(
     signingSecret: string,
     private readonly settings: TokenSettings,
+    /** Issues and expires tokens; tests pass one they can move. */
+    private readonly clock: Clock = systemClock,
   ) {
     // A key of its own for JWTs, derived from the signing secret, so a link
     // signature can never be replayed as a token or the other way round.
@@ -57,13 +60,14 @@ export class TokenSigner {
   }
 
   async signAccess(claims: AccessClaims): Promise<{ token: string; expiresAt: Date }> {
-    const expiresAt = new Date(Date.now() + this.settings.accessTokenTtlSeconds * 1000);
+    const now = this.clock.now();
+    const expiresAt = new Date(now + this.settings.accessTokenTtlSeconds * 1000);
     const token = await new SignJWT({ sid: claims.sid, org: claims.org })
       .setProtectedHeader({ alg: "HS256", typ: "JWT" })
       .setSubject(claims.sub)
       .setIssuer(this.settings.issuer)
       .setAudience(this.settings.audience)
-      .setIssuedAt()
+      .setIssuedAt(Math.floor(now / 1000))
       .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
       .sign(await this.#key);
     return { token, expiresAt };
@@ -75,7 +79,7 @@ export class TokenSigner {
   ): Promise<{ ok: true; claims: AccessClaims } | { ok: false; reason: "expired" | "invalid" }> {
     const known = this.#verified.get(token);
     if (known !== undefined) {
-      if (Date.now() < known.expiresAtMs)
+      if (this.clock.now() < known.expiresAtMs)
         return { ok: true, claims: { sub: known.sub, sid: known.sid, org: known.org } };
       this.#verified.delete(token);
       return { ok: false, reason: "expired" };
@@ -86,6 +90,7 @@ export class TokenSigner {
         issuer: this.settings.issuer,
         audience: this.settings.audience,
         requiredClaims: ["sub", "exp", "iat"],
+        currentDate: new Date(this.clock.now()),
       });
       // Validly signed claims that are not ids (a key leaked to another
       // issuer, a token from an older format) are refused here, not by a

@@ -1,4 +1,5 @@
 import { EventEmitter } from "node:events";
+import { type Clock, systemClock } from "../clock.ts";
 import {
   type KvScript,
   type KvStore,
@@ -40,7 +41,7 @@ export class MemoryKvStore implements KvStore {
 
   constructor(
     private readonly prefix = "",
-    private readonly now: () => number = Date.now,
+    private readonly clock: Clock = systemClock,
   ) {
     this.#bus.setMaxListeners(0);
     this.#sweeper = setInterval(() => this.#sweep(), SWEEP_INTERVAL_MS);
@@ -176,7 +177,7 @@ export class MemoryKvStore implements KvStore {
       this.#api,
       keys.map((k) => this.prefix + k),
       args.map(String),
-      this.now(),
+      this.clock.now(),
     );
     return normalizeReply(reply);
   }
@@ -210,7 +211,7 @@ export class MemoryKvStore implements KvStore {
 
   #live(key: string): Entry | undefined {
     const entry = this.#entries.get(key);
-    if (entry && entry.expiresAt !== null && entry.expiresAt <= this.now()) {
+    if (entry && entry.expiresAt !== null && entry.expiresAt <= this.clock.now()) {
       this.#entries.delete(key);
       return undefined;
     }
@@ -225,7 +226,7 @@ export class MemoryKvStore implements KvStore {
   }
 
   #put(key: string, value: Value, ttlMs?: number): Entry {
-    const entry = { ...value, expiresAt: ttlMs && ttlMs > 0 ? this.now() + ttlMs : null } as Entry;
+    const entry = { ...value, expiresAt: ttlMs && ttlMs > 0 ? this.clock.now() + ttlMs : null } as Entry;
     this.#entries.set(key, entry);
     return entry;
   }
@@ -241,14 +242,14 @@ export class MemoryKvStore implements KvStore {
   #pttl(key: string): number {
     const entry = this.#live(key);
     if (!entry) return -2;
-    return entry.expiresAt === null ? -1 : entry.expiresAt - this.now();
+    return entry.expiresAt === null ? -1 : entry.expiresAt - this.clock.now();
   }
 
   #pexpire(key: string, ttlMs: number): boolean {
     const entry = this.#live(key);
     if (!entry) return false;
     if (ttlMs <= 0) this.#entries.delete(key);
-    else entry.expiresAt = this.now() + ttlMs;
+    else entry.expiresAt = this.clock.now() + ttlMs;
     return true;
   }
 

@@ -2,10 +2,14 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { describe, it } from "node:test";
 import { rateLimiterContract } from "../../../test/contract/rate-limiter.contract.ts";
+import { movableTime } from "../../../test/support/clock.ts";
 import { MemoryKvStore } from "../kv/memory-kv-store.ts";
 import { limitFor } from "./rate-limiter.ts";
 
-rateLimiterContract("memory", async () => new MemoryKvStore(`test:${randomUUID()}:`));
+// Buckets refill by the store's clock: the contract moves it rather than waiting.
+// The limiter's memory of refusals is given the same clock.
+const time = movableTime();
+rateLimiterContract("memory", async () => new MemoryKvStore(`test:${randomUUID()}:`, time.clock), time);
 
 describe("rate limits by class, tier and plan", () => {
   it("follows seed 000's tiers for AI routes", () => {

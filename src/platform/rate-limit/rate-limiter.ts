@@ -1,4 +1,5 @@
 import { GENERATION_SEQUENCE_KEY, IDLE_MS } from "../cache/generations.ts";
+import type { Clock } from "../clock.ts";
 import type { KvStore } from "../kv/kv-store.ts";
 import { KvUnavailableError } from "../kv/kv-store.ts";
 import type { Metrics } from "../metrics/metrics.ts";
@@ -86,12 +87,14 @@ const MAX_REMEMBERED_REFUSALS = 10_000;
 export class RateLimiter {
   /** Counter children per class and outcome, looked up once rather than by label hashing per decision. */
   readonly #counted = new Map<string, { inc(): void }>();
-  /** Buckets known to refuse until a moment (performance.now() clock), by bucket key. */
+  /** Buckets known to refuse until a moment (on this limiter's clock), by bucket key. */
   readonly #refused = new Map<string, { until: number; fullAt: number; cost: number; capacity: number }>();
 
   constructor(
     private readonly kv: KvStore,
     private readonly metrics?: Metrics,
+    /** Times remembered refusals; monotonic performance.now() unless a test passes its own. */
+    private readonly clock: Clock = performance,
   ) {}
 
   /**
@@ -108,7 +111,7 @@ export class RateLimiter {
    */
   async take(limitClass: LimitClass, subject: string, limit: Limit, cost = 1): Promise<Decision> {
     const key = bucketKey(limitClass, subject);
-    const sent = performance.now();
+    const sent = this.clock.now();
     const known = this.#refused.get(key);
     if (known !== undefined) {
       if (sent < known.until && cost >= known.cost && known.capacity === limit.capacity) {
@@ -180,7 +183,7 @@ export class RateLimiter {
 
   #rememberRefusal(key: string, sent: number, [, , waitMs, fullMs]: TakeReply, cost: number, capacity: number) {
     if (this.#refused.size >= MAX_REMEMBERED_REFUSALS) {
-      const now = performance.now();
+      const now = this.clock.now();
       for (const [k, r] of this.#refused) if (r.until <= now) this.#refused.delete(k);
       // Still full of live refusals: forget the oldest rather than grow.
       if (this.#refused.size >= MAX_REMEMBERED_REFUSALS) {
