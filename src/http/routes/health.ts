@@ -1,8 +1,8 @@
 import { Type } from "typebox";
+import { StringEnum } from "../../platform/schemas.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import type { App } from "../app.ts";
 import { PUBLIC } from "../openapi.ts";
-import { StringEnum } from "../schemas.ts";
 
 const CHECK_TIMEOUT_MS = 2_000;
 

@@ -4,7 +4,7 @@ import { toAppError } from "../../http/error-handler.ts";
 import { errorResponses, NEEDS_ACCOUNT, NEEDS_CALLER, READ_ROUTE, WRITE_ROUTE } from "../../http/error-responses.ts";
 import { BEARER, described } from "../../http/openapi.ts";
 import { requireAccount, requirePrincipal } from "../../http/principal.ts";
-import { Label, listQuery, pageOf, StrictObject, StringEnum } from "../../http/schemas.ts";
+import { Label, listQuery, pageOf, StrictObject, StringEnum } from "../../platform/schemas.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import { documentGenerationKey } from "./document-generations.ts";
 import { listDocuments } from "./document-list.ts";
