@@ -12,6 +12,7 @@ import { API_KEY_SCOPES, PLANS, ROLES, THEMES, USER_STATUSES } from "./tables.ts
 
 export const Role = StringEnum(ROLES);
 export const ApiKeyScope = StringEnum(API_KEY_SCOPES);
+const Theme = StringEnum(THEMES);
 
 // --- users and their preferences -------------------------------------------
 
@@ -29,7 +30,7 @@ export type UserView = Static<typeof User>;
 
 export const Preferences = Type.Object(
   {
-    theme: StringEnum(THEMES),
+    theme: Theme,
     fontSize: Type.Integer(),
     language: Type.String(),
     timezone: Type.String(),
@@ -44,7 +45,7 @@ export type PreferencesView = Static<typeof Preferences>;
 
 /** A change to some preferences (seed 000's UserPreferences merged with seed 001's user preferences). */
 export const PreferencesPatch = StrictObject({
-  theme: Type.Optional(StringEnum(THEMES)),
+  theme: Type.Optional(Theme),
   fontSize: Type.Optional(Type.Integer({ minimum: 8, maximum: 48 })),
   language: Type.Optional(Type.String({ pattern: "^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", maxLength: 35 })),
   timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9_+\\-/]+$" })),
