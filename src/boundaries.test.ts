@@ -6,7 +6,8 @@ import { describe, it } from "node:test";
 /**
  * The code's boundaries, checked on the source so a change that crosses one
  * fails here rather than in a review: identity owns its tables and its
- * caches, and every transaction goes through the nesting helper.
+ * caches, every transaction goes through the nesting helper, and a
+ * resource's shape is declared in its schemas file, not in a route.
  */
 const SRC = import.meta.dirname;
 
@@ -30,6 +31,13 @@ const IDENTITY_TABLES = [
   "refresh_tokens",
 ];
 
+function routeFiles(): string[] {
+  return [
+    ...sources(path.join(SRC, "http", "routes")),
+    ...sources(path.join(SRC, "modules")).filter((f) => f.endsWith("routes.ts")),
+  ];
+}
+
 describe("code boundaries", () => {
   it("opens every transaction through the nesting helper", () => {
     const offenders = sources(SRC)
@@ -52,15 +60,31 @@ describe("code boundaries", () => {
   });
 
   it("hands identity a principal, never a database handle: routes import no identity functions", () => {
-    const routes = [
-      ...sources(path.join(SRC, "http", "routes")),
-      ...sources(path.join(SRC, "modules")).filter((f) => f.endsWith("routes.ts")),
-    ];
-    const offenders = routes
+    // principal.ts (the Principal and its helpers) and identity's schemas (TypeBox values) are what a route may import.
+    const offenders = routeFiles()
       .filter((file) =>
-        /^import (?!type )[^;]*from "[./]*platform\/identity\/(?!principal\.ts)/m.test(readFileSync(file, "utf8")),
+        /^import (?!type )[^;]*from "[./]*platform\/identity\/(?!principal\.ts|schemas\.ts)/m.test(
+          readFileSync(file, "utf8"),
+        ),
       )
       .map(relative);
+    assert.deepEqual(offenders, []);
+  });
+
+  it("declares each resource's shape once: route files build no response objects", () => {
+    // Responses are the schemas files' (platform/identity/schemas.ts, modules/*/schemas.ts,
+    // http/health-schemas.ts), whose Static types the services return. A route builds
+    // objects only for its path parameters and query string; bodies are StrictObject.
+    // (A response written as StrictObject or a bare array would pass; none is.)
+    const allowed = /(\b(params|querystring):\s*|\bconst \w+(Params|Query) = )$/;
+    const offenders = routeFiles().flatMap((file) =>
+      readFileSync(file, "utf8")
+        .split("\n")
+        .flatMap((line, i) => {
+          const at = line.search(/Type\.(Object|Intersect|Composite)\(/);
+          return at >= 0 && !allowed.test(line.slice(0, at)) ? [`${relative(file)}:${i + 1}: ${line.trim()}`] : [];
+        }),
+    );
     assert.deepEqual(offenders, []);
   });
 });

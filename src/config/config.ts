@@ -115,9 +115,11 @@ export type BlobConfig =
       credentials: { accessKeyId: string; secretAccessKey: string } | null;
     };
 
+/** "embedded" when no server dependency is configured, "server" when all are, "mixed" otherwise. */
+export const PROFILES = ["embedded", "server", "mixed"] as const;
+
 export interface Config {
-  /** "embedded" when no server dependency is configured, "server" when all are, "mixed" otherwise. */
-  profile: "embedded" | "server" | "mixed";
+  profile: (typeof PROFILES)[number];
   http: {
     port: number;
     host: string;

@@ -10,7 +10,7 @@ import {
 import { AppError, type FieldProblem } from "../platform/errors/app-error.ts";
 import { errors } from "../platform/errors/catalog.ts";
 import { KvUnavailableError } from "../platform/kv/kv-store.ts";
-import { NOT_BLANK } from "./schemas.ts";
+import { NOT_BLANK } from "../platform/schemas.ts";
 
 /**
  * Turns anything thrown while serving a request into the one error shape,

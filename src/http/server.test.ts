@@ -3,10 +3,10 @@ import { after, before, describe, it } from "node:test";
 import { Type } from "typebox";
 import { openTestPlatform } from "../../test/support/embedded.ts";
 import { httpClient } from "../../test/support/http.ts";
+import { StrictObject } from "../platform/schemas.ts";
 import type { StrataModule } from "../runtime/module.ts";
 import type { Platform } from "../runtime/platform.ts";
 import type { App } from "./app.ts";
-import { StrictObject } from "./schemas.ts";
 import { buildServer } from "./server.ts";
 
 /** A module of the test's own, registered the way real modules are, to exercise validation and errors. */

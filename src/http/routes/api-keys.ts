@@ -1,25 +1,12 @@
 import { Type } from "typebox";
 import { errors } from "../../platform/errors/catalog.ts";
+import { ApiKey, ApiKeyScope, NewApiKey } from "../../platform/identity/schemas.ts";
+import { Label, ListQuery, pageOf, StrictObject, Uuid } from "../../platform/schemas.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import type { App } from "../app.ts";
 import { errorResponses, NEEDS_ADMIN_OR_USER, READ_ROUTE, WRITE_ROUTE } from "../error-responses.ts";
 import { BEARER, described } from "../openapi.ts";
 import { requirePrincipal, requireUser } from "../principal.ts";
-import { Label, ListQuery, pageOf, StrictObject, StringEnum } from "../schemas.ts";
-
-const Scope = StringEnum(["read", "write", "admin"]);
-
-const ApiKey = Type.Object({
-  id: Type.String({ format: "uuid" }),
-  name: Type.String(),
-  prefix: Type.String({ description: "The key's public start, to recognise it; the secret is never shown again." }),
-  scopes: Type.Array(Scope),
-  organizationId: Type.String(),
-  userId: Type.String(),
-  createdAt: Type.String(),
-  lastUsedAt: Type.Union([Type.String(), Type.Null()]),
-  revokedAt: Type.Union([Type.String(), Type.Null()]),
-});
 
 /** /v1/api-keys: keys for server-to-server calls, in the caller's active organization. */
 export function registerApiKeyRoutes(app: App, platform: Platform) {
@@ -54,13 +41,10 @@ export function registerApiKeyRoutes(app: App, platform: Platform) {
         security: BEARER,
         body: StrictObject({
           name: Label(100),
-          scopes: Type.Array(Scope, { minItems: 1, maxItems: 3, uniqueItems: true }),
+          scopes: Type.Array(ApiKeyScope, { minItems: 1, maxItems: 3, uniqueItems: true }),
         }),
         response: {
-          201: Type.Object(
-            { apiKey: ApiKey, key: Type.String({ description: "The secret; send as Authorization: Bearer." }) },
-            { description: "The new key and its secret, shown this once." },
-          ),
+          201: NewApiKey,
           ...errorResponses(...WRITE_ROUTE, ...NEEDS_ADMIN_OR_USER, "validation_failed", "insufficient_role"),
         },
       },
@@ -78,7 +62,7 @@ export function registerApiKeyRoutes(app: App, platform: Platform) {
         operationId: "revokeApiKey",
         summary: "Revoke a key",
         security: BEARER,
-        params: Type.Object({ keyId: Type.String({ format: "uuid" }) }),
+        params: Type.Object({ keyId: Uuid }),
         response: {
           204: Type.Null({ description: "Revoked (or already revoked)." }),
           ...errorResponses(...WRITE_ROUTE, ...NEEDS_ADMIN_OR_USER, "validation_failed", "api_key_not_found"),

@@ -1,33 +1,14 @@
 import { Type } from "typebox";
+import { AnonymousToken, SignedIn, Tokens } from "../../platform/identity/schemas.ts";
+import { Label, StrictObject } from "../../platform/schemas.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import type { App } from "../app.ts";
 import { errorResponses, NEEDS_ADMIN_OR_USER, WRITE_ROUTE } from "../error-responses.ts";
 import { BEARER, described, OPTIONAL_BEARER, PUBLIC } from "../openapi.ts";
 import { requireUser } from "../principal.ts";
-import { Label, StrictObject, StringEnum } from "../schemas.ts";
 
 const Email = Type.String({ format: "email", maxLength: 254, description: "Compared case-insensitively." });
 const Password = Type.String({ minLength: 1, maxLength: 256 });
-
-export const UserSchema = Type.Object({
-  id: Type.String({ format: "uuid" }),
-  email: Type.String(),
-  name: Type.String(),
-  status: StringEnum(["active", "suspended", "deleted"]),
-  isVerified: Type.Boolean(),
-  personalOrganizationId: Type.String({ format: "uuid" }),
-  lastLoginAt: Type.Union([Type.String(), Type.Null()]),
-  createdAt: Type.String(),
-});
-
-const Tokens = {
-  organizationId: Type.String({ format: "uuid", description: "The organization the access token acts in." }),
-  accessToken: Type.String({ description: "JWT; send as Authorization: Bearer." }),
-  expiresAt: Type.String({ description: "When the access token expires." }),
-  refreshToken: Type.String({ description: "Single use: each refresh returns a new one." }),
-  refreshExpiresAt: Type.String(),
-};
-const AuthResponse = Type.Object({ user: UserSchema, ...Tokens });
 
 /**
  * /v1/auth: anonymous sessions, registration, login, refresh, logout. All of
@@ -54,21 +35,12 @@ export function registerAuthRoutes(app: App, platform: Platform) {
         summary: "Start an anonymous session (24 h, sliding)",
         security: PUBLIC,
         response: {
-          201: Type.Object(
-            {
-              accessToken: Type.String({ description: "Send as Authorization: Bearer." }),
-              expiresAt: Type.String(),
-            },
-            { description: "The session's token; it is extended as it is used." },
-          ),
+          201: AnonymousToken,
           ...errorResponses(...WRITE_ROUTE),
         },
       },
     },
-    async (_request, reply) => {
-      const session = await identity.startAnonymous();
-      return reply.status(201).send({ accessToken: session.accessToken, expiresAt: session.expiresAt.toISOString() });
-    },
+    async (_request, reply) => reply.status(201).send(await identity.startAnonymous()),
   );
 
   app.post(
@@ -86,7 +58,7 @@ export function registerAuthRoutes(app: App, platform: Platform) {
           name: Type.Optional(Label(200, { description: "Defaults to the email address's local part." })),
         }),
         response: {
-          201: described(AuthResponse, "The new account, signed in."),
+          201: described(SignedIn, "The new account, signed in."),
           ...errorResponses(...WRITE_ROUTE, "validation_failed", "email_taken", "ownership_transfer_failed"),
         },
       },
@@ -97,7 +69,7 @@ export function registerAuthRoutes(app: App, platform: Platform) {
         anonymousToken(request.principal, request.headers.authorization),
         meta(request),
       );
-      return reply.status(201).send(authBody(result));
+      return reply.status(201).send(result);
     },
   );
 
@@ -112,7 +84,7 @@ export function registerAuthRoutes(app: App, platform: Platform) {
         security: OPTIONAL_BEARER,
         body: StrictObject({ email: Email, password: Password }),
         response: {
-          200: described(AuthResponse, "Signed in."),
+          200: described(SignedIn, "Signed in."),
           ...errorResponses(
             ...WRITE_ROUTE,
             "validation_failed",
@@ -124,13 +96,7 @@ export function registerAuthRoutes(app: App, platform: Platform) {
       },
     },
     async (request) =>
-      authBody(
-        await identity.login(
-          request.body,
-          anonymousToken(request.principal, request.headers.authorization),
-          meta(request),
-        ),
-      ),
+      identity.login(request.body, anonymousToken(request.principal, request.headers.authorization), meta(request)),
   );
 
   app.post(
@@ -147,7 +113,7 @@ export function registerAuthRoutes(app: App, platform: Platform) {
           organizationId: Type.Optional(Type.String({ format: "uuid" })),
         }),
         response: {
-          200: Type.Object(Tokens, { description: "New tokens; the refresh token sent is used up." }),
+          200: described(Tokens, "New tokens; the refresh token sent is used up."),
           ...errorResponses(
             ...WRITE_ROUTE,
             "validation_failed",
@@ -160,14 +126,7 @@ export function registerAuthRoutes(app: App, platform: Platform) {
         },
       },
     },
-    async (request) => {
-      const result = await identity.refresh(request.body.refreshToken, request.body.organizationId);
-      return {
-        ...result,
-        expiresAt: result.expiresAt.toISOString(),
-        refreshExpiresAt: result.refreshExpiresAt.toISOString(),
-      };
-    },
+    async (request) => identity.refresh(request.body.refreshToken, request.body.organizationId),
   );
 
   app.post(
@@ -191,12 +150,4 @@ export function registerAuthRoutes(app: App, platform: Platform) {
       return reply.status(204).send(null);
     },
   );
-}
-
-function authBody(result: Awaited<ReturnType<Platform["identity"]["login"]>>) {
-  return {
-    ...result,
-    expiresAt: result.expiresAt.toISOString(),
-    refreshExpiresAt: result.refreshExpiresAt.toISOString(),
-  };
 }

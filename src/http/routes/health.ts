@@ -1,27 +1,10 @@
 import { Type } from "typebox";
 import type { Platform } from "../../runtime/platform.ts";
 import type { App } from "../app.ts";
+import { type DependencyStateView, Liveness, type LivenessView, Readiness } from "../health-schemas.ts";
 import { PUBLIC } from "../openapi.ts";
-import { StringEnum } from "../schemas.ts";
 
 const CHECK_TIMEOUT_MS = 2_000;
-
-const DependencyState = Type.Object({
-  driver: Type.String(),
-  status: StringEnum(["up", "down"]),
-  latencyMs: Type.Union([Type.Number(), Type.Null()]),
-  error: Type.Optional(Type.String()),
-});
-
-const Readiness = (status: "ready" | "unavailable", description: string) =>
-  Type.Object(
-    {
-      status: Type.Literal(status),
-      profile: StringEnum(["embedded", "server", "mixed"]),
-      dependencies: Type.Object({ database: DependencyState, kv: DependencyState, blobs: DependencyState }),
-    },
-    { description },
-  );
 
 /**
  * /health answers while the process runs (liveness: restart me if not).
@@ -41,14 +24,11 @@ export function registerHealthRoutes(app: App, platform: Platform) {
         summary: "Liveness",
         security: PUBLIC,
         response: {
-          200: Type.Object(
-            { status: Type.Literal("ok"), uptimeSeconds: Type.Number() },
-            { description: "The process is running." },
-          ),
+          200: Liveness,
         },
       },
     },
-    async () => ({ status: "ok" as const, uptimeSeconds: Math.round((Date.now() - started) / 1000) }),
+    async (): Promise<LivenessView> => ({ status: "ok", uptimeSeconds: Math.round((Date.now() - started) / 1000) }),
   );
 
   app.get(
@@ -108,7 +88,7 @@ export function registerHealthRoutes(app: App, platform: Platform) {
   );
 }
 
-async function check(driver: string, ping: () => Promise<number>) {
+async function check(driver: string, ping: () => Promise<number>): Promise<DependencyStateView> {
   let timer: NodeJS.Timeout | undefined;
   try {
     const latency = await Promise.race([
@@ -117,9 +97,9 @@ async function check(driver: string, ping: () => Promise<number>) {
         timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
       }),
     ]);
-    return { driver, status: "up" as const, latencyMs: Math.round(latency * 100) / 100 };
+    return { driver, status: "up", latencyMs: Math.round(latency * 100) / 100 };
   } catch (error) {
-    return { driver, status: "down" as const, latencyMs: null, error: (error as Error).message };
+    return { driver, status: "down", latencyMs: null, error: (error as Error).message };
   } finally {
     clearTimeout(timer);
   }

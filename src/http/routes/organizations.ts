@@ -1,32 +1,11 @@
 import { Type } from "typebox";
+import { Member, Organization, Role } from "../../platform/identity/schemas.ts";
+import { Label, ListQuery, pageOf, StrictObject, Uuid } from "../../platform/schemas.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import type { App } from "../app.ts";
 import { errorResponses, NEEDS_ACCOUNT, NEEDS_ADMIN_OR_USER, READ_ROUTE, WRITE_ROUTE } from "../error-responses.ts";
 import { BEARER, described } from "../openapi.ts";
 import { requirePrincipal } from "../principal.ts";
-import { Label, ListQuery, pageOf, StrictObject, StringEnum } from "../schemas.ts";
-
-const Role = StringEnum(["owner", "admin", "member"]);
-const Id = Type.String({ format: "uuid" });
-
-const Organization = Type.Object({
-  id: Id,
-  name: Type.String(),
-  plan: Type.String(),
-  isPersonal: Type.Boolean(),
-  settings: Type.Record(Type.String(), Type.Unknown()),
-  role: Role,
-  createdAt: Type.String(),
-  updatedAt: Type.String(),
-});
-
-const Member = Type.Object({
-  userId: Id,
-  email: Type.String(),
-  name: Type.String(),
-  role: Role,
-  joinedAt: Type.String(),
-});
 
 /** Seed 001's organization settings, in camelCase. */
 const Settings = StrictObject({
@@ -88,7 +67,7 @@ export function registerOrganizationRoutes(app: App, platform: Platform) {
         operationId: "getOrganization",
         summary: "One of the caller's organizations, with the caller's role in it",
         security: BEARER,
-        params: Type.Object({ organizationId: Id }),
+        params: Type.Object({ organizationId: Uuid }),
         response: {
           200: described(Organization, "The organization."),
           ...errorResponses(...READ_ROUTE, ...NEEDS_ACCOUNT, "validation_failed", "organization_not_found"),
@@ -106,7 +85,7 @@ export function registerOrganizationRoutes(app: App, platform: Platform) {
         operationId: "updateOrganization",
         summary: "Rename or change settings (admins and owners)",
         security: BEARER,
-        params: Type.Object({ organizationId: Id }),
+        params: Type.Object({ organizationId: Uuid }),
         body: StrictObject({
           name: Type.Optional(Label(200)),
           settings: Type.Optional(Settings),
@@ -134,7 +113,7 @@ export function registerOrganizationRoutes(app: App, platform: Platform) {
         operationId: "listMembers",
         summary: "Members of one of the caller's organizations",
         security: BEARER,
-        params: Type.Object({ organizationId: Id }),
+        params: Type.Object({ organizationId: Uuid }),
         querystring: ListQuery,
         response: {
           200: described(pageOf(Member), "A page of members, longest-standing first."),
@@ -159,7 +138,7 @@ export function registerOrganizationRoutes(app: App, platform: Platform) {
         operationId: "addMember",
         summary: "Add an existing user by email (admins add members and admins; owners add owners)",
         security: BEARER,
-        params: Type.Object({ organizationId: Id }),
+        params: Type.Object({ organizationId: Uuid }),
         body: StrictObject({ email: Type.String({ format: "email", maxLength: 254 }), role: Role }),
         response: {
           201: described(Member, "The new member."),
@@ -190,7 +169,7 @@ export function registerOrganizationRoutes(app: App, platform: Platform) {
         operationId: "changeMemberRole",
         summary: "Change a member's role",
         security: BEARER,
-        params: Type.Object({ organizationId: Id, userId: Id }),
+        params: Type.Object({ organizationId: Uuid, userId: Uuid }),
         body: StrictObject({ role: Role }),
         response: {
           200: described(Member, "The member with the new role."),
@@ -220,7 +199,7 @@ export function registerOrganizationRoutes(app: App, platform: Platform) {
         operationId: "removeMember",
         summary: "Remove a member (or leave, when it is the caller)",
         security: BEARER,
-        params: Type.Object({ organizationId: Id, userId: Id }),
+        params: Type.Object({ organizationId: Uuid, userId: Uuid }),
         response: {
           204: Type.Null({ description: "Removed." }),
           ...errorResponses(

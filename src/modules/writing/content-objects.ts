@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { type Kysely, sql } from "kysely";
+import { type Kysely, type Selectable, sql } from "kysely";
 import { LRUCache } from "lru-cache";
 import type { BlobStore } from "../../platform/blobs/blob-store.ts";
 import type { Tables } from "../../platform/database/tables.ts";
@@ -7,6 +7,7 @@ import type { Platform } from "../../runtime/platform.ts";
 import { encodeObjectTask, restoreChainTask } from "./codec-tasks.ts";
 import { BASE_WINDOW, nextPlacement, type ObjectKind, RUN_LENGTH, sha256Hex } from "./object-codec.ts";
 import { ownerKey, versionKey } from "./storage-keys.ts";
+import type { DocumentObjectsTable, DocumentsTable } from "./tables.ts";
 
 /**
  * A document's content objects in the database and the blob store: reading
@@ -33,13 +34,10 @@ export type ContentStorage = Pick<Platform, "blobs" | "compute">;
 /** Deltas up to this size live in the row; keyframes and larger deltas in the blob store. */
 export const INLINE_MAX_BYTES = 32 * 1024;
 
-interface ChainRow {
-  sha256: string;
-  kind: ObjectKind;
-  depth: number;
+/** An object of a chain, as the recursive query reads it (its bytea typed as the wider Uint8Array). */
+type ChainRow = Pick<Selectable<DocumentObjectsTable>, "sha256" | "kind" | "depth" | "blob_key"> & {
   body: Uint8Array | null;
-  blob_key: string | null;
-}
+};
 
 export async function readBytes(blobs: BlobStore, key: string): Promise<Buffer> {
   const { body } = await blobs.get(key);
@@ -338,7 +336,7 @@ export type ObjectPlan =
 export async function planObject(
   db: Kysely<Tables>,
   storage: ContentStorage,
-  doc: { id: string; user_id: string | null; anonymous_session_id: string | null },
+  doc: Pick<Selectable<DocumentsTable>, "id" | "user_id" | "anonymous_session_id">,
   content: Buffer,
   sha: string,
   current: { sha256: string; content?: () => Promise<Buffer | null> } | null,

@@ -26,18 +26,16 @@
  * units (JavaScript string length).
  */
 import { type ChangeObject, diffLines, diffWordsWithSpace } from "diff";
+import type { DiffView } from "./schemas.ts";
 
 export interface DisplayDiffInput {
   before: string;
   after: string;
 }
 
-export type DisplayOp = "equal" | "insert" | "delete";
-
-export interface DisplayDiff {
-  changes: { op: DisplayOp; text: string }[];
-  stats: { insertedChars: number; deletedChars: number; unchangedChars: number };
-}
+/** The changes and their counts, as the diff route shows them (schemas.ts; the route adds from and to). */
+export type DisplayDiff = Pick<DiffView, "changes" | "stats">;
+export type DisplayOp = DisplayDiff["changes"][number]["op"];
 
 export const MAX_LINE_EDITS = 4_000;
 export const WORD_REFINE_MAX_CHARS = 10_000;

@@ -11,7 +11,8 @@ import {
 import type { Platform } from "../../runtime/platform.ts";
 import { DOCUMENT_COLUMNS, normalizeTags } from "./documents.ts";
 import { ownerColumn } from "./owner-scope.ts";
-import { type DocumentView, documentView } from "./views.ts";
+import type { ListedDocumentView } from "./schemas.ts";
+import { documentView } from "./views.ts";
 
 export interface ListFilters {
   q?: string;
@@ -21,8 +22,6 @@ export interface ListFilters {
   limit: number;
   cursor?: string;
 }
-
-export type ListedDocument = DocumentView & { rank?: number; highlights?: { title: string; snippet: string } };
 
 /**
  * The caller's documents, newest first, or with `q` the best matches first:
@@ -34,7 +33,7 @@ export async function listDocuments(
   platform: Platform,
   principal: Principal,
   filters: ListFilters,
-): Promise<Page<ListedDocument>> {
+): Promise<Page<ListedDocumentView>> {
   const db = platform.database.read;
   const owner = ownerColumn(principal);
   let query = db

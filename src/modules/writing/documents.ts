@@ -35,7 +35,8 @@ export async function currentContent(
   return content;
 }
 
-import { type DocumentView, documentView } from "./views.ts";
+import type { DocumentView, DocumentWithContentView, DownloadLinkView } from "./schemas.ts";
+import { documentView } from "./views.ts";
 
 /** Soft-deleted documents can be restored for this long (seed 000: deleted documents, 30 days). */
 export const RESTORE_WINDOW_MS = 30 * 24 * 3600 * 1000;
@@ -105,7 +106,7 @@ export async function createDocument(
   platform: Platform,
   principal: Principal,
   input: { title: string; content: string; description?: string; tags?: string[] },
-): Promise<DocumentView & { content: string }> {
+): Promise<DocumentWithContentView> {
   checkContent(input.content);
   const id = randomUUID();
   const owner = ownerColumn(principal);
@@ -222,7 +223,7 @@ export async function restoreDocument(platform: Platform, principal: Principal, 
 }
 
 /** A short-lived link to the current content, after the ownership check. */
-export async function downloadUrl(platform: Platform, principal: Principal, id: string) {
+export async function downloadUrl(platform: Platform, principal: Principal, id: string): Promise<DownloadLinkView> {
   const row = await ownedDocument(platform, principal, id);
   await readCurrentContent(platform.database.db, platform, row); // repairs a stale blob first
   await touchDocument(platform, row.id);

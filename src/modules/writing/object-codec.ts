@@ -15,7 +15,9 @@ import { createDelta } from "fossil-delta";
  * content's SHA-256 before it is handed back for storage.
  */
 
-export type ObjectKind = "keyframe" | "delta";
+/** What an object holds (document_objects.kind, whose CHECK allows these). */
+export const OBJECT_KINDS = ["keyframe", "delta"] as const;
+export type ObjectKind = (typeof OBJECT_KINDS)[number];
 
 /**
  * Where a new object goes, given the object it follows (the current one):

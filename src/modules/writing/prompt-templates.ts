@@ -2,43 +2,8 @@ import { errors } from "../../platform/errors/catalog.ts";
 import type { Principal } from "../../platform/identity/principal.ts";
 import { afterCursor, decodeCursor, type Page, toPage } from "../../platform/pagination.ts";
 import type { Platform } from "../../runtime/platform.ts";
-
-export interface PromptTemplateView {
-  id: string;
-  name: string;
-  description: string | null;
-  promptText: string;
-  category: string;
-  isSystem: boolean;
-  version: number;
-  createdAt: string;
-}
-
-type TemplateRow = {
-  id: string;
-  name: string;
-  description: string | null;
-  prompt_text: string;
-  category: string;
-  is_system: boolean;
-  version: number;
-  created_at: Date;
-};
-
-function templateView(row: TemplateRow): PromptTemplateView {
-  return {
-    id: row.id,
-    name: row.name,
-    description: row.description,
-    promptText: row.prompt_text,
-    category: row.category,
-    isSystem: row.is_system,
-    version: row.version,
-    createdAt: row.created_at.toISOString(),
-  };
-}
-
-const COLUMNS = ["id", "name", "description", "prompt_text", "category", "is_system", "version", "created_at"] as const;
+import type { PromptTemplateView } from "./schemas.ts";
+import { TEMPLATE_COLUMNS, templateView } from "./views.ts";
 
 /** System templates, plus the caller's organization's own (anonymous callers see system ones only). */
 function visible(platform: Platform, principal: Principal) {
@@ -57,7 +22,7 @@ export async function listTemplates(
   principal: Principal,
   options: { category?: string; limit: number; cursor?: string },
 ): Promise<Page<PromptTemplateView>> {
-  let query = visible(platform, principal).select(COLUMNS);
+  let query = visible(platform, principal).select(TEMPLATE_COLUMNS);
   if (options.category) query = query.where("category", "=", options.category);
   const after = decodeCursor(options.cursor);
   if (after) query = query.where(afterCursor(after, "created_at", "id"));
@@ -78,7 +43,7 @@ export async function usableTemplate(
   const template = await platform.caches.ns("template").getOrLoad(id, async () => {
     const row = await platform.database.db
       .selectFrom("prompt_templates")
-      .select([...COLUMNS, "organization_id"])
+      .select([...TEMPLATE_COLUMNS, "organization_id"])
       .where("id", "=", id)
       .where("deleted_at", "is", null)
       .executeTakeFirst();
@@ -108,7 +73,7 @@ export async function createTemplate(
       organization_id: principal.organizationId,
       created_by: principal.userId,
     })
-    .returning(COLUMNS)
+    .returning(TEMPLATE_COLUMNS)
     .executeTakeFirstOrThrow();
   return templateView(row);
 }

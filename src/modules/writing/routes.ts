@@ -4,13 +4,28 @@ import { toAppError } from "../../http/error-handler.ts";
 import { errorResponses, NEEDS_ACCOUNT, NEEDS_CALLER, READ_ROUTE, WRITE_ROUTE } from "../../http/error-responses.ts";
 import { BEARER, described } from "../../http/openapi.ts";
 import { requireAccount, requirePrincipal } from "../../http/principal.ts";
-import { Label, listQuery, pageOf, StrictObject, StringEnum } from "../../http/schemas.ts";
+import { Label, listQuery, pageOf, StrictObject, StringEnum, Uuid } from "../../platform/schemas.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import { documentGenerationKey } from "./document-generations.ts";
 import { listDocuments } from "./document-list.ts";
 import { documentReadBody } from "./document-read-response.ts";
 import { createDocument, deleteDocument, downloadUrl, restoreDocument, updateDocument } from "./documents.ts";
 import { createTemplate, listTemplates } from "./prompt-templates.ts";
+import {
+  AcceptedSuggestion,
+  Diff,
+  Document,
+  DocumentWithContent,
+  DownloadLink,
+  ListedDocument,
+  NewVersion,
+  PromptTemplate,
+  RejectedSuggestion,
+  Suggestion,
+  Version,
+  VersionKind,
+  VersionWithContent,
+} from "./schemas.ts";
 import { awaitSearchIndexing } from "./search-indexer.ts";
 import {
   acceptSuggestion,
@@ -19,99 +34,17 @@ import {
   requestSuggestion,
   runSuggestion,
 } from "./suggestions.ts";
-import type { SavedVersion } from "./version-store.ts";
 import { addVersion, diffVersions, getVersion, listVersions, restoreVersion } from "./versions.ts";
+import { newVersionView } from "./views.ts";
 
-const Id = Type.String({ format: "uuid" });
 const Tag = Label(64);
 const Tags = Type.Array(Tag, { maxItems: 50 });
 // The byte limit (2 MiB) is checked after parsing; this bounds the characters.
 const Content = Type.String({ maxLength: 2 * 1024 * 1024 });
-const Kind = StringEnum(["major", "minor", "ai_suggestion"]);
 const VersionNumber = Type.Integer({ minimum: 1, maximum: 2_147_483_647 });
-const Storage = StringEnum(["keyframe", "delta", "snapshot"], {
-  description: "How the version's content is stored: keyframe or delta (snapshot or delta in the earlier form)",
-});
-const SuggestionState = StringEnum(["pending", "accepted", "rejected"]);
 
-const Document = Type.Object({
-  id: Id,
-  title: Type.String(),
-  description: Type.Union([Type.String(), Type.Null()]),
-  tags: Type.Array(Type.String()),
-  isArchived: Type.Boolean(),
-  archivedAt: Type.Union([Type.String(), Type.Null()]),
-  currentVersion: Type.Object({ id: Type.Union([Type.String(), Type.Null()]), number: Type.Integer() }),
-  contentSize: Type.Integer(),
-  history: Type.Object(
-    {
-      versions: Type.Integer({ description: "live versions in the history" }),
-      storedBytes: Type.Integer({ description: "bytes the history occupies in storage, compressed" }),
-    },
-    { description: "what the document's version history occupies" },
-  ),
-  owner: Type.Object({ kind: StringEnum(["user", "anonymous"]) }),
-  organizationId: Type.String(),
-  createdAt: Type.String(),
-  updatedAt: Type.String(),
-  lastAccessedAt: Type.String(),
-  deletedAt: Type.Union([Type.String(), Type.Null()]),
-});
-const DocumentWithContent = Type.Intersect([Document, Type.Object({ content: Type.String() })]);
-const ListedDocument = Type.Intersect([
-  Document,
-  Type.Object({
-    rank: Type.Optional(Type.Number()),
-    highlights: Type.Optional(Type.Object({ title: Type.String(), snippet: Type.String() })),
-  }),
-]);
-
-const Version = Type.Object({
-  id: Id,
-  number: Type.Integer(),
-  kind: Kind,
-  changeDescription: Type.Union([Type.String(), Type.Null()]),
-  author: Type.Object({ userId: Type.Union([Type.String(), Type.Null()]), anonymous: Type.Boolean() }),
-  previousVersionId: Type.Union([Type.String(), Type.Null()]),
-  contentSize: Type.Integer(),
-  storage: Storage,
-  storedSize: Type.Integer({
-    description: "bytes this version added to storage; 0 when its content was already stored",
-  }),
-  suggestionState: Type.Union([SuggestionState, Type.Null()], {
-    description: "For an ai_suggestion version: whether it was accepted or rejected yet",
-  }),
-  createdAt: Type.String(),
-  expiresAt: Type.Union([Type.String(), Type.Null()]),
-});
-
-const SavedVersionSchema = Type.Object({ id: Id, number: Type.Integer(), kind: Kind, createdAt: Type.String() });
-
-const Suggestion = Type.Object({
-  id: Id,
-  documentId: Id,
-  versionNumber: Type.Integer(),
-  content: Type.String(),
-  cached: Type.Boolean(),
-  model: Type.String(),
-  templateId: Type.Union([Type.String(), Type.Null()]),
-  status: SuggestionState,
-  createdAt: Type.String(),
-});
-
-const Template = Type.Object({
-  id: Id,
-  name: Type.String(),
-  description: Type.Union([Type.String(), Type.Null()]),
-  promptText: Type.String(),
-  category: Type.String(),
-  isSystem: Type.Boolean(),
-  version: Type.Integer(),
-  createdAt: Type.String(),
-});
-
-const DocParams = Type.Object({ documentId: Id });
-const VersionParams = Type.Object({ documentId: Id, number: VersionNumber });
+const DocParams = Type.Object({ documentId: Uuid });
+const VersionParams = Type.Object({ documentId: Uuid, number: VersionNumber });
 const tags = ["writing"];
 
 /** The writing module's HTTP API (seed 000). Anonymous sessions may use all of it but templates of their own. */
@@ -290,10 +223,7 @@ export function registerWritingRoutes(app: App, platform: Platform) {
         security: BEARER,
         params: DocParams,
         response: {
-          200: Type.Object(
-            { url: Type.String(), expiresAt: Type.String() },
-            { description: "A signed link that needs no credentials until it expires." },
-          ),
+          200: DownloadLink,
           ...errorResponses(...READ_ROUTE, ...NEEDS_CALLER, "validation_failed", "document_not_found", "compute_busy"),
         },
       },
@@ -312,18 +242,18 @@ export function registerWritingRoutes(app: App, platform: Platform) {
         params: DocParams,
         body: StrictObject({
           content: Content,
-          kind: Type.Optional(Kind),
+          kind: Type.Optional(VersionKind),
           changeDescription: Type.Optional(Type.String({ maxLength: 1000 })),
         }),
         response: {
-          201: described(SavedVersionSchema, "The new version."),
+          201: described(NewVersion, "The new version."),
           ...errorResponses(...WRITE_ROUTE, ...NEEDS_CALLER, "validation_failed", "document_not_found", "compute_busy"),
         },
       },
     },
     async (request, reply) => {
       const saved = await addVersion(platform, requirePrincipal(request), request.params.documentId, request.body);
-      return reply.status(201).send(savedView(saved));
+      return reply.status(201).send(newVersionView(saved));
     },
   );
 
@@ -336,7 +266,7 @@ export function registerWritingRoutes(app: App, platform: Platform) {
         summary: "A document's versions, newest first",
         security: BEARER,
         params: DocParams,
-        querystring: listQuery({ kind: Type.Optional(Kind) }),
+        querystring: listQuery({ kind: Type.Optional(VersionKind) }),
         response: {
           200: described(pageOf(Version), "A page of versions."),
           ...errorResponses(...READ_ROUTE, ...NEEDS_CALLER, "validation_failed", "document_not_found"),
@@ -361,9 +291,7 @@ export function registerWritingRoutes(app: App, platform: Platform) {
         security: BEARER,
         params: VersionParams,
         response: {
-          200: Type.Intersect([Version, Type.Object({ content: Type.String() })], {
-            description: "The version, with its content.",
-          }),
+          200: VersionWithContent,
           ...errorResponses(
             ...READ_ROUTE,
             ...NEEDS_CALLER,
@@ -390,27 +318,7 @@ export function registerWritingRoutes(app: App, platform: Platform) {
         params: DocParams,
         querystring: Type.Object({ from: VersionNumber, to: VersionNumber }, { additionalProperties: false }),
         response: {
-          200: Type.Object(
-            {
-              from: Type.Integer(),
-              to: Type.Integer(),
-              changes: Type.Array(
-                Type.Object({
-                  op: StringEnum(["equal", "insert", "delete"]),
-                  text: Type.String(),
-                }),
-              ),
-              stats: Type.Object({
-                insertedChars: Type.Integer(),
-                deletedChars: Type.Integer(),
-                unchangedChars: Type.Integer(),
-              }),
-            },
-            {
-              description:
-                "The changes in order: concatenating equal and delete texts gives from, equal and insert texts gives to.",
-            },
-          ),
+          200: Diff,
           ...errorResponses(
             ...READ_ROUTE,
             ...NEEDS_CALLER,
@@ -442,7 +350,7 @@ export function registerWritingRoutes(app: App, platform: Platform) {
         security: BEARER,
         params: VersionParams,
         response: {
-          201: described(SavedVersionSchema, "The new version, holding the old one's content."),
+          201: described(NewVersion, "The new version, holding the old one's content."),
           ...errorResponses(
             ...WRITE_ROUTE,
             ...NEEDS_CALLER,
@@ -461,7 +369,7 @@ export function registerWritingRoutes(app: App, platform: Platform) {
         request.params.documentId,
         request.params.number,
       );
-      return reply.status(201).send(savedView(saved));
+      return reply.status(201).send(newVersionView(saved));
     },
   );
 
@@ -482,7 +390,7 @@ export function registerWritingRoutes(app: App, platform: Platform) {
         security: BEARER,
         params: DocParams,
         body: StrictObject({
-          templateId: Type.Optional(Id),
+          templateId: Type.Optional(Uuid),
           prompt: Type.Optional(Label(4000)),
           stream: Type.Optional(Type.Boolean()),
         }),
@@ -553,16 +461,9 @@ export function registerWritingRoutes(app: App, platform: Platform) {
         operationId: "acceptSuggestion",
         summary: "Apply a suggestion as a new version",
         security: BEARER,
-        params: Type.Object({ suggestionId: Id }),
+        params: Type.Object({ suggestionId: Uuid }),
         response: {
-          200: Type.Object(
-            {
-              suggestionId: Id,
-              status: Type.Literal("accepted"),
-              version: Type.Object({ id: Id, number: Type.Integer() }),
-            },
-            { description: "Accepted: the suggestion's content is the document's newest version." },
-          ),
+          200: AcceptedSuggestion,
           ...errorResponses(
             ...WRITE_ROUTE,
             ...NEEDS_CALLER,
@@ -586,12 +487,9 @@ export function registerWritingRoutes(app: App, platform: Platform) {
         operationId: "rejectSuggestion",
         summary: "Turn a suggestion down",
         security: BEARER,
-        params: Type.Object({ suggestionId: Id }),
+        params: Type.Object({ suggestionId: Uuid }),
         response: {
-          200: Type.Object(
-            { suggestionId: Id, status: Type.Literal("rejected") },
-            { description: "Rejected: its version is pruned in time." },
-          ),
+          200: RejectedSuggestion,
           ...errorResponses(
             ...WRITE_ROUTE,
             ...NEEDS_CALLER,
@@ -615,7 +513,7 @@ export function registerWritingRoutes(app: App, platform: Platform) {
         security: BEARER,
         querystring: listQuery({ category: Type.Optional(Type.String({ maxLength: 64 })) }),
         response: {
-          200: described(pageOf(Template), "A page of templates, oldest first."),
+          200: described(pageOf(PromptTemplate), "A page of templates, oldest first."),
           ...errorResponses(...READ_ROUTE, ...NEEDS_CALLER, "validation_failed"),
         },
       },
@@ -643,7 +541,7 @@ export function registerWritingRoutes(app: App, platform: Platform) {
           description: Type.Optional(Type.String({ maxLength: 1000 })),
         }),
         response: {
-          201: described(Template, "The new template."),
+          201: described(PromptTemplate, "The new template."),
           ...errorResponses(...WRITE_ROUTE, ...NEEDS_ACCOUNT, "validation_failed"),
         },
       },
@@ -651,8 +549,4 @@ export function registerWritingRoutes(app: App, platform: Platform) {
     async (request, reply) =>
       reply.status(201).send(await createTemplate(platform, requireAccount(request), request.body)),
   );
-}
-
-function savedView(saved: SavedVersion) {
-  return { id: saved.id, number: saved.number, kind: saved.kind, createdAt: saved.createdAt.toISOString() };
 }

@@ -9,22 +9,12 @@ import type { Platform } from "../../runtime/platform.ts";
 import { checkContent, currentContent, ownedDocument, touchDocument } from "./documents.ts";
 import { authorOf, ownerColumn } from "./owner-scope.ts";
 import { usableTemplate } from "./prompt-templates.ts";
+import type { AcceptedSuggestionView, RejectedSuggestionView, SuggestionView } from "./schemas.ts";
 import { scheduleSearchIndexing } from "./search-indexer.ts";
+import type { SuggestionState } from "./tables.ts";
 import { readVersionContent, saveVersion } from "./version-store.ts";
 
 const TEMPERATURE = 0.3;
-
-export interface SuggestionView {
-  id: string;
-  documentId: string;
-  versionNumber: number;
-  content: string;
-  cached: boolean;
-  model: string;
-  templateId: string | null;
-  status: "pending" | "accepted" | "rejected";
-  createdAt: string;
-}
 
 /**
  * Asks the AI provider to improve a document with a template (or the
@@ -171,7 +161,7 @@ async function decide(
   trx: Transaction<Tables>,
   interactionId: string,
   versionId: string,
-  state: "accepted" | "rejected",
+  state: Exclude<SuggestionState, "pending">,
 ) {
   const counter = state === "accepted" ? "accepted_suggestions" : "rejected_suggestions";
   const decided = await trx
@@ -185,7 +175,11 @@ async function decide(
 }
 
 /** Applies a suggestion as a new major version, and records the decision, in one transaction. */
-export async function acceptSuggestion(platform: Platform, principal: Principal, id: string) {
+export async function acceptSuggestion(
+  platform: Platform,
+  principal: Principal,
+  id: string,
+): Promise<AcceptedSuggestionView> {
   const interaction = await ownedInteraction(platform, principal, id);
   // Decided already: its version may be pruned, so answer before reading it.
   if (interaction.status !== "pending") throw errors.suggestionAlreadyDecided();
@@ -216,7 +210,11 @@ export async function acceptSuggestion(platform: Platform, principal: Principal,
   return accepted.view;
 }
 
-export async function rejectSuggestion(platform: Platform, principal: Principal, id: string) {
+export async function rejectSuggestion(
+  platform: Platform,
+  principal: Principal,
+  id: string,
+): Promise<RejectedSuggestionView> {
   const interaction = await ownedInteraction(platform, principal, id);
   return transaction(platform.database.db, async (trx) => {
     await decide(trx, id, interaction.suggestion_version_id, "rejected");

@@ -1,12 +1,23 @@
 import type { ColumnType, Generated } from "kysely";
 import type { NullableTimestamp, Timestamp } from "../../platform/database/column-types.ts";
+import type { ObjectKind } from "./object-codec.ts";
 
 /** The writing module's tables (seed 000), migrations 100-199. */
 
-export type VersionKind = "major" | "minor" | "ai_suggestion";
+/**
+ * The values the migrations' CHECK constraints allow, declared once: the row
+ * types below and the API's enums (schemas.ts) are made from these lists.
+ * The order is the order the API document lists them in.
+ */
+export const VERSION_KINDS = ["major", "minor", "ai_suggestion"] as const;
 /** "keyframe" or "delta": the kind of the content object the version points at; "snapshot" only in the earlier form. */
-export type VersionStorage = "snapshot" | "delta" | "keyframe";
-export type SuggestionState = "pending" | "accepted" | "rejected";
+export const VERSION_STORAGES = ["keyframe", "delta", "snapshot"] as const;
+/** A suggestion version's state, and its AI interaction's status. */
+export const SUGGESTION_STATES = ["pending", "accepted", "rejected"] as const;
+
+export type VersionKind = (typeof VERSION_KINDS)[number];
+export type VersionStorage = (typeof VERSION_STORAGES)[number];
+export type SuggestionState = (typeof SUGGESTION_STATES)[number];
 
 export interface DocumentsTable {
   id: Generated<string>;
@@ -118,7 +129,7 @@ export interface DocumentSearchPendingTable {
 export interface DocumentObjectsTable {
   document_id: string;
   sha256: string;
-  kind: "keyframe" | "delta";
+  kind: ObjectKind;
   base_sha256: string | null;
   /** Deltas from this object down to its keyframe. */
   depth: number;

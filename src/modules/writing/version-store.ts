@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import { type Kysely, sql } from "kysely";
+import { type Kysely, type Selectable, sql } from "kysely";
 import type { BlobStore } from "../../platform/blobs/blob-store.ts";
 import { DatabaseUnavailableError } from "../../platform/database/sqlstate.ts";
 import type { Tables } from "../../platform/database/tables.ts";
@@ -23,35 +23,29 @@ import { sha256Hex } from "./object-codec.ts";
 import { indexSavedContent, searchEntryState } from "./search-index.ts";
 import { type IndexingPlatform, scheduleSearchIndexing } from "./search-indexer.ts";
 import { documentContentKey, ownerKey } from "./storage-keys.ts";
-import type { DocumentVersionsTable, VersionKind } from "./tables.ts";
+import type { DocumentsTable, DocumentVersionsTable, VersionKind } from "./tables.ts";
 
 /** Minor (autosave) versions are kept this long (seed 000's Versioning Strategy). */
 export const MINOR_VERSION_TTL_MS = 24 * 3600 * 1000;
 
-type VersionRow = Omit<DocumentVersionsTable, "created_at" | "expires_at" | "pruned_at"> & {
-  created_at: Date;
-  expires_at: Date | null;
-  pruned_at: Date | null;
-};
+type VersionRow = Selectable<DocumentVersionsTable>;
 
 export interface Author {
   userId: string | null;
   sessionId: string | null;
 }
 
-export interface DocumentRef {
-  id: string;
-  user_id: string | null;
-  anonymous_session_id: string | null;
-  organization_id: string;
-  /**
-   * The current content's checksum and blob, as the caller read the row
-   * (to delta against without reading the row again). A save committed
-   * since only makes the new object a delta on an older one.
-   */
-  content_sha256?: string;
-  content_key?: string;
-}
+/**
+ * The document a save is for: its id and owner, and optionally the current
+ * content's checksum and blob as the caller read the row (to delta against
+ * without reading the row again; a save committed since only makes the new
+ * object a delta on an older one).
+ */
+export type DocumentRef = Pick<
+  Selectable<DocumentsTable>,
+  "id" | "user_id" | "anonymous_session_id" | "organization_id"
+> &
+  Partial<Pick<Selectable<DocumentsTable>, "content_sha256" | "content_key">>;
 
 export interface SavedVersion {
   id: string;
@@ -373,7 +367,7 @@ async function planNewContent(
 export async function readCurrentContent(
   db: Kysely<Tables>,
   storage: ContentStorage,
-  doc: DocumentRef & { content_key: string; content_sha256: string; current_version_id: string | null },
+  doc: DocumentRef & Pick<Selectable<DocumentsTable>, "content_key" | "content_sha256" | "current_version_id">,
 ): Promise<string> {
   if (!doc.current_version_id) return "";
   const { blobs } = storage;

@@ -2,14 +2,14 @@ import type { Principal } from "../../platform/identity/principal.ts";
 import { decodeNumberCursor, encodeNumberCursor, type Page } from "../../platform/pagination.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import { displayDiffTask } from "./compute-tasks.ts";
-import type { DisplayDiff } from "./display-diff.ts";
 import { readOwnedDocument } from "./document-read.ts";
 import { checkContent, ownedDocument } from "./documents.ts";
 import { authorOf } from "./owner-scope.ts";
+import type { DiffView, VersionView, VersionWithContentView } from "./schemas.ts";
 import { INLINE_INDEX_BYTES } from "./search-index.ts";
 import type { VersionKind } from "./tables.ts";
 import { findVersion, readVersionContent, type SavedVersion, saveVersion } from "./version-store.ts";
-import { type VersionView, versionView } from "./views.ts";
+import { versionView } from "./views.ts";
 
 export async function addVersion(
   platform: Platform,
@@ -54,17 +54,17 @@ export async function listVersions(
   };
 }
 
-export async function getVersion(platform: Platform, principal: Principal, documentId: string, number: number) {
+export async function getVersion(
+  platform: Platform,
+  principal: Principal,
+  documentId: string,
+  number: number,
+): Promise<VersionWithContentView> {
   // Usually from this process's row cache (document-read.ts): no statement.
   await readOwnedDocument(platform, principal, documentId);
   const version = await findVersion(platform.database.db, documentId, number);
   const content = await readVersionContent(platform.database.db, platform, version);
   return { ...versionView(version), content };
-}
-
-export interface DiffView extends DisplayDiff {
-  from: number;
-  to: number;
 }
 
 /**

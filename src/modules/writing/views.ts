@@ -1,43 +1,37 @@
-import type { DocumentsTable, SuggestionState, VersionKind, VersionStorage } from "./tables.ts";
+import type { Selectable } from "kysely";
+import type { DocumentView, NewVersionView, PromptTemplateView, VersionView } from "./schemas.ts";
+import type { DocumentsTable, DocumentVersionsTable, PromptTemplatesTable } from "./tables.ts";
+import type { SavedVersion } from "./version-store.ts";
 
-type DocumentRow = Pick<
-  DocumentsTable,
-  "title" | "description" | "user_id" | "anonymous_session_id" | "organization_id"
-> & {
-  id: string;
-  tags: string[];
-  is_archived: boolean;
-  current_version_id: string | null;
-  current_version_number: number;
-  content_size: number;
-  history_versions: number;
-  history_stored_bytes: string | number;
-  created_at: Date;
-  updated_at: Date;
-  last_accessed_at: Date;
-  archived_at: Date | null;
-  deleted_at: Date | null;
-};
+/**
+ * Rows mapped to API objects, in one place: the API speaks camelCase and
+ * never shows a column it does not mean to (blob keys, checksums). Each
+ * takes the columns it reads of its table's row type and returns the view
+ * its schema defines (schemas.ts).
+ */
 
-export interface DocumentView {
-  id: string;
-  title: string;
-  description: string | null;
-  tags: string[];
-  isArchived: boolean;
-  archivedAt: string | null;
-  currentVersion: { id: string | null; number: number };
-  contentSize: number;
-  history: { versions: number; storedBytes: number };
-  owner: { kind: "user" | "anonymous" };
-  organizationId: string;
-  createdAt: string;
-  updatedAt: string;
-  lastAccessedAt: string;
-  deletedAt: string | null;
-}
-
-export function documentView(row: DocumentRow): DocumentView {
+export function documentView(
+  row: Pick<
+    Selectable<DocumentsTable>,
+    | "id"
+    | "title"
+    | "description"
+    | "tags"
+    | "is_archived"
+    | "archived_at"
+    | "user_id"
+    | "organization_id"
+    | "current_version_id"
+    | "current_version_number"
+    | "content_size"
+    | "history_versions"
+    | "history_stored_bytes"
+    | "created_at"
+    | "updated_at"
+    | "last_accessed_at"
+    | "deleted_at"
+  >,
+): DocumentView {
   return {
     id: row.id,
     title: row.title,
@@ -57,36 +51,23 @@ export function documentView(row: DocumentRow): DocumentView {
   };
 }
 
-export interface VersionView {
-  id: string;
-  number: number;
-  kind: VersionKind;
-  changeDescription: string | null;
-  author: { userId: string | null; anonymous: boolean };
-  previousVersionId: string | null;
-  contentSize: number;
-  storage: VersionStorage;
-  storedSize: number;
-  suggestionState: SuggestionState | null;
-  createdAt: string;
-  expiresAt: string | null;
-}
-
-export function versionView(row: {
-  id: string;
-  version_number: number;
-  kind: VersionKind;
-  change_description: string | null;
-  created_by_user_id: string | null;
-  created_by_session_id: string | null;
-  previous_version_id: string | null;
-  content_size: number;
-  storage: VersionStorage;
-  stored_size: number;
-  suggestion_state: SuggestionState | null;
-  created_at: Date;
-  expires_at: Date | null;
-}): VersionView {
+export function versionView(
+  row: Pick<
+    Selectable<DocumentVersionsTable>,
+    | "id"
+    | "version_number"
+    | "kind"
+    | "change_description"
+    | "created_by_user_id"
+    | "previous_version_id"
+    | "content_size"
+    | "storage"
+    | "stored_size"
+    | "suggestion_state"
+    | "created_at"
+    | "expires_at"
+  >,
+): VersionView {
   return {
     id: row.id,
     number: row.version_number,
@@ -100,5 +81,37 @@ export function versionView(row: {
     suggestionState: row.suggestion_state,
     createdAt: row.created_at.toISOString(),
     expiresAt: row.expires_at?.toISOString() ?? null,
+  };
+}
+
+/** The version a save or a restore made (saveVersion's result). */
+export function newVersionView(saved: SavedVersion): NewVersionView {
+  return { id: saved.id, number: saved.number, kind: saved.kind, createdAt: saved.createdAt.toISOString() };
+}
+
+/** The columns templateView reads, for the queries that feed it. */
+export const TEMPLATE_COLUMNS = [
+  "id",
+  "name",
+  "description",
+  "prompt_text",
+  "category",
+  "is_system",
+  "version",
+  "created_at",
+] as const;
+
+export function templateView(
+  row: Pick<Selectable<PromptTemplatesTable>, (typeof TEMPLATE_COLUMNS)[number]>,
+): PromptTemplateView {
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    promptText: row.prompt_text,
+    category: row.category,
+    isSystem: row.is_system,
+    version: row.version,
+    createdAt: row.created_at.toISOString(),
   };
 }

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from "kysely";
 import type { Tables } from "../database/tables.ts";
-import { type PreferencesView, preferencesView, type UserView, userView } from "./views.ts";
+import type { PreferencesPatchInput, PreferencesView, UserView } from "./schemas.ts";
+import { preferencesView, userView } from "./views.ts";
 
 /** Account rows: users, their personal organization, memberships and preferences. */
 
@@ -74,16 +75,6 @@ export async function getPreferences(db: Kysely<Tables>, userId: string): Promis
   return row ? preferencesView(row) : null;
 }
 
-export interface PreferencesPatch {
-  theme?: string;
-  fontSize?: number;
-  language?: string;
-  timezone?: string;
-  defaultPromptCategories?: string[];
-  notificationSettings?: Record<string, unknown>;
-  privacySettings?: Record<string, unknown>;
-}
-
 /**
  * Applies a partial update. Nested settings objects merge into what is
  * stored (JSONB ||), like the seeds' `$set` on sub-fields, so a client can
@@ -92,7 +83,7 @@ export interface PreferencesPatch {
 export async function updatePreferences(
   db: Kysely<Tables>,
   userId: string,
-  patch: PreferencesPatch,
+  patch: PreferencesPatchInput,
 ): Promise<PreferencesView | null> {
   const row = await db
     .updateTable("user_preferences")

@@ -1,7 +1,8 @@
-import { type Kysely, sql } from "kysely";
+import { type Kysely, type Selectable, sql } from "kysely";
 import type { Tables } from "../database/tables.ts";
 import type { KvStore } from "../kv/kv-store.ts";
 import { PUBLIC_ORGANIZATION_ID } from "./public-organization.ts";
+import type { AnonymousSessionsTable } from "./tables.ts";
 import { hashToken, newOpaqueToken } from "./tokens.ts";
 
 /**
@@ -99,11 +100,8 @@ async function readCached(kv: KvStore, key: string): Promise<AnonymousSession | 
   }
 }
 
-function toSession(row: {
-  id: string;
-  organization_id: string;
-  expires_at: Date;
-  last_seen_at: Date;
-}): AnonymousSession {
+function toSession(
+  row: Pick<Selectable<AnonymousSessionsTable>, "id" | "organization_id" | "expires_at" | "last_seen_at">,
+): AnonymousSession {
   return { id: row.id, organizationId: row.organization_id, expiresAt: row.expires_at, lastSeenAt: row.last_seen_at };
 }

@@ -3,9 +3,10 @@ import { type Kysely, sql } from "kysely";
 import type { Tables } from "../database/tables.ts";
 import { errors } from "../errors/catalog.ts";
 import { afterCursor, decodeCursor, type Page, toPage } from "../pagination.ts";
+import type { ApiKeyView, NewApiKeyView } from "./schemas.ts";
 import type { ApiKeyScope, Role } from "./tables.ts";
 import { hashToken, tokensEqual } from "./tokens.ts";
-import { type ApiKeyView, apiKeyView } from "./views.ts";
+import { apiKeyView } from "./views.ts";
 
 /**
  * API keys for server-to-server calls: `sk_<prefix>_<secret>`. The prefix
@@ -19,7 +20,7 @@ const LAST_USED_RESOLUTION_MS = 60_000;
 export async function createApiKey(
   db: Kysely<Tables>,
   input: { userId: string; organizationId: string; role: Role; name: string; scopes: ApiKeyScope[] },
-): Promise<{ apiKey: ApiKeyView; key: string }> {
+): Promise<NewApiKeyView> {
   if (input.scopes.includes("admin") && input.role === "member") throw errors.insufficientRole("admin");
   const prefix = randomBytes(9).toString("base64url");
   const key = `sk_${prefix}_${randomBytes(32).toString("base64url")}`;

@@ -26,6 +26,16 @@ import { roleIn } from "./organizations.ts";
 import { OwnershipTransferError, OwnershipTransferHooks } from "./ownership-transfer.ts";
 import { hashPassword, passwordProblems, verifyAgainstDecoy, verifyPassword } from "./passwords.ts";
 import type { Principal } from "./principal.ts";
+import type {
+  AnonymousTokenView,
+  ApiKeyView,
+  NewApiKeyView,
+  PreferencesPatchInput,
+  PreferencesView,
+  SignedInView,
+  TokensView,
+  UserView,
+} from "./schemas.ts";
 import type { ApiKeyScope, Role } from "./tables.ts";
 import { opaqueKind, TokenSigner } from "./tokens.ts";
 import {
@@ -36,7 +46,6 @@ import {
   type SessionMeta,
   startUserSession,
 } from "./user-sessions.ts";
-import type { ApiKeyView, PreferencesView, UserView } from "./views.ts";
 
 /**
  * Per-request lookups are cached in-process (see platform/cache/local-cache.ts):
@@ -53,15 +62,6 @@ export interface Resolution {
   principal: Principal | null;
   /** For a user's access token: the key-value key that exists once its session has ended. */
   revocationMarker: string | null;
-}
-
-export interface AuthResult {
-  user: UserView;
-  organizationId: string;
-  accessToken: string;
-  expiresAt: Date;
-  refreshToken: string;
-  refreshExpiresAt: Date;
 }
 
 /**
@@ -90,16 +90,16 @@ export class Identity {
     );
   }
 
-  async startAnonymous(): Promise<{ accessToken: string; expiresAt: Date }> {
+  async startAnonymous(): Promise<AnonymousTokenView> {
     const { token, session } = await createAnonymousSession(this.db, this.settings.anonymousSessionTtlSeconds);
-    return { accessToken: token, expiresAt: session.expiresAt };
+    return { accessToken: token, expiresAt: session.expiresAt.toISOString() };
   }
 
   async register(
     input: { email: string; password: string; name?: string | undefined },
     anonymousToken: string | null,
     meta: SessionMeta,
-  ): Promise<AuthResult> {
+  ): Promise<SignedInView> {
     // Without a name, the address's local part stands in ("ada" for ada@example.com); it can be changed later.
     const name = input.name ?? (input.email.split("@")[0] || input.email);
     const problems = passwordProblems(input.password, input.email);
@@ -125,7 +125,11 @@ export class Identity {
     return this.#authResult(user, user.personalOrganizationId, issued);
   }
 
-  async login(input: { email: string; password: string }, anonymousToken: string | null, meta: SessionMeta) {
+  async login(
+    input: { email: string; password: string },
+    anonymousToken: string | null,
+    meta: SessionMeta,
+  ): Promise<SignedInView> {
     const found = await findUserByEmail(this.db, input.email);
     if (!found) {
       await verifyAgainstDecoy(input.password);
@@ -146,7 +150,7 @@ export class Identity {
     return this.#authResult((await getUser(this.db, user.id)) as UserView, user.personalOrganizationId, issued);
   }
 
-  async refresh(refreshToken: string, organizationId?: string) {
+  async refresh(refreshToken: string, organizationId?: string): Promise<TokensView> {
     const rotation = await rotateRefreshToken(this.db, refreshToken, {
       ttlSeconds: this.settings.refreshTokenTtlSeconds,
       graceSeconds: this.settings.refreshReuseGraceSeconds,
@@ -161,9 +165,9 @@ export class Identity {
     return {
       organizationId: rotation.organizationId,
       accessToken: access.token,
-      expiresAt: access.expiresAt,
+      expiresAt: access.expiresAt.toISOString(),
       refreshToken: rotation.refreshToken,
-      refreshExpiresAt: rotation.refreshExpiresAt,
+      refreshExpiresAt: rotation.refreshExpiresAt.toISOString(),
     };
   }
 
@@ -272,7 +276,7 @@ export class Identity {
   createApiKey(
     principal: Extract<Principal, { kind: "user" }>,
     input: { name: string; scopes: ApiKeyScope[] },
-  ): Promise<{ apiKey: ApiKeyView; key: string }> {
+  ): Promise<NewApiKeyView> {
     return createApiKey(this.db, { ...principal, ...input });
   }
 
@@ -343,7 +347,7 @@ export class Identity {
   }
 
   /** Changes some of a user's preferences and drops the cached profile everywhere. */
-  async updatePreferences(userId: string, patch: Parameters<typeof updatePreferences>[2]): Promise<PreferencesView> {
+  async updatePreferences(userId: string, patch: PreferencesPatchInput): Promise<PreferencesView> {
     const updated = await updatePreferences(this.db, userId, patch);
     if (!updated) throw errors.userNotFound();
     await this.forgetProfile(userId);
@@ -419,16 +423,20 @@ export class Identity {
     }
   }
 
-  async #authResult(user: UserView, organizationId: string, issued: Awaited<ReturnType<typeof startUserSession>>) {
+  async #authResult(
+    user: UserView,
+    organizationId: string,
+    issued: Awaited<ReturnType<typeof startUserSession>>,
+  ): Promise<SignedInView> {
     const access = await this.signer.signAccess({ sub: user.id, sid: issued.sessionId, org: organizationId });
     return {
       user,
       organizationId,
       accessToken: access.token,
-      expiresAt: access.expiresAt,
+      expiresAt: access.expiresAt.toISOString(),
       refreshToken: issued.refreshToken,
-      refreshExpiresAt: issued.refreshExpiresAt,
-    } satisfies AuthResult;
+      refreshExpiresAt: issued.refreshExpiresAt.toISOString(),
+    };
   }
 
   /** Access tokens of an ended session stop working before they expire: a marker lives as long as they could. */

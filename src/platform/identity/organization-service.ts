@@ -14,8 +14,8 @@ import {
   updateOrganization,
 } from "./organizations.ts";
 import type { Principal } from "./principal.ts";
-import type { Role } from "./tables.ts";
-import type { MemberView, OrganizationView } from "./views.ts";
+import type { MemberView, OrganizationView } from "./schemas.ts";
+import type { Plan, Role } from "./tables.ts";
 
 const ORGANIZATION_LIMITS = "organization_limits";
 /** The backstop for a missed invalidation (an operator editing a plan directly in the database). */
@@ -23,7 +23,7 @@ const ORGANIZATION_LIMITS_TTL_MS = 30_000;
 
 /** What the rate limiter needs of an organization. */
 export interface OrganizationLimits {
-  plan: string;
+  plan: Plan;
   isPersonal: boolean;
   overrides: Record<string, number>;
 }

@@ -3,8 +3,9 @@ import type { Tables } from "../database/tables.ts";
 import { transaction } from "../database/transaction.ts";
 import { errors } from "../errors/catalog.ts";
 import { afterCursor, decodeCursor, type Page, toPage } from "../pagination.ts";
+import type { MemberView, OrganizationView } from "./schemas.ts";
 import type { Role } from "./tables.ts";
-import { type MemberView, type OrganizationView, organizationView, settingsFromApi } from "./views.ts";
+import { memberView, organizationView, settingsFromApi } from "./views.ts";
 
 /**
  * Organizations and memberships. Every read is scoped by the caller's
@@ -125,12 +126,7 @@ export async function listMembers(
     .orderBy("users.id")
     .limit(limit + 1)
     .execute();
-  return toPage(
-    rows,
-    limit,
-    (r) => ({ at: r.created_at, id: r.id }),
-    (r) => ({ userId: r.id, email: r.email, name: r.name, role: r.role, joinedAt: r.created_at.toISOString() }),
-  );
+  return toPage(rows, limit, (r) => ({ at: r.created_at, id: r.id }), memberView);
 }
 
 /** Adds an existing user by email. Admins add members and admins; only owners make owners. */
@@ -157,13 +153,7 @@ export async function addMember(
     .returning("created_at")
     .executeTakeFirst();
   if (!inserted) throw errors.alreadyMember();
-  return {
-    userId: user.id,
-    email: user.email,
-    name: user.name,
-    role: input.role,
-    joinedAt: inserted.created_at.toISOString(),
-  };
+  return memberView({ ...user, role: input.role, created_at: inserted.created_at });
 }
 
 /**
@@ -225,10 +215,7 @@ async function lockedMember(trx: Kysely<Tables>, organizationId: string, memberI
     .forUpdate("memberships")
     .executeTakeFirst();
   if (!row) throw errors.memberNotFound();
-  return {
-    role: row.role,
-    view: { userId: row.id, email: row.email, name: row.name, role: row.role, joinedAt: row.created_at.toISOString() },
-  };
+  return { role: row.role, view: memberView(row) };
 }
 
 async function ensureAnotherOwner(trx: Kysely<Tables>, organizationId: string, leavingId: string) {

@@ -3,10 +3,22 @@ import type { Json, NullableTimestamp, Timestamp } from "../database/column-type
 
 /** Table types for accounts, sessions and API keys (migration 2). */
 
-export type Plan = "anonymous" | "free" | "pro" | "enterprise";
-export type Role = "owner" | "admin" | "member";
-export type UserStatus = "active" | "suspended" | "deleted";
-export type ApiKeyScope = "read" | "write" | "admin";
+/**
+ * The values migration 2's CHECK constraints allow, declared once: the row
+ * types below and the API's enums (schemas.ts) are made from these lists.
+ * The order is the order the API document lists them in.
+ */
+export const PLANS = ["anonymous", "free", "pro", "enterprise"] as const;
+export const ROLES = ["owner", "admin", "member"] as const;
+export const USER_STATUSES = ["active", "suspended", "deleted"] as const;
+export const API_KEY_SCOPES = ["read", "write", "admin"] as const;
+export const THEMES = ["system", "light", "dark"] as const;
+
+export type Plan = (typeof PLANS)[number];
+export type Role = (typeof ROLES)[number];
+export type UserStatus = (typeof USER_STATUSES)[number];
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+export type Theme = (typeof THEMES)[number];
 
 /** Seed 001's organization settings; open-ended, so JSONB. */
 export interface OrganizationSettings {
@@ -56,7 +68,7 @@ export interface MembershipsTable {
 export interface UserPreferencesTable {
   user_id: string;
   organization_id: string;
-  theme: ColumnType<string, string | undefined, string>;
+  theme: ColumnType<Theme, Theme | undefined, Theme>;
   font_size: ColumnType<number, number | undefined, number>;
   language: ColumnType<string, string | undefined, string>;
   timezone: ColumnType<string, string | undefined, string>;

@@ -1,30 +1,19 @@
-import type { ApiKeyScope, Role, UserStatus } from "./tables.ts";
+import type { Selectable } from "kysely";
+import type { ApiKeyView, MemberView, OrganizationView, PreferencesView, UserView } from "./schemas.ts";
+import type { ApiKeysTable, MembershipsTable, OrganizationsTable, UserPreferencesTable, UsersTable } from "./tables.ts";
 
 /**
  * Rows mapped to API objects, in one place: the API speaks camelCase and
  * never shows a column it does not mean to (password hashes, key hashes).
+ * Each takes the columns it reads of its table's row type and returns the
+ * view its schema defines (schemas.ts).
  */
-export interface UserView {
-  id: string;
-  email: string;
-  name: string;
-  status: UserStatus;
-  isVerified: boolean;
-  personalOrganizationId: string;
-  lastLoginAt: string | null;
-  createdAt: string;
-}
-
-export function userView(row: {
-  id: string;
-  email: string;
-  name: string;
-  status: UserStatus;
-  is_verified: boolean;
-  personal_organization_id: string;
-  last_login_at: Date | null;
-  created_at: Date;
-}): UserView {
+export function userView(
+  row: Pick<
+    Selectable<UsersTable>,
+    "id" | "email" | "name" | "status" | "is_verified" | "personal_organization_id" | "last_login_at" | "created_at"
+  >,
+): UserView {
   return {
     id: row.id,
     email: row.email,
@@ -37,27 +26,9 @@ export function userView(row: {
   };
 }
 
-export interface PreferencesView {
-  theme: string;
-  fontSize: number;
-  language: string;
-  timezone: string;
-  defaultPromptCategories: string[];
-  notificationSettings: Record<string, unknown>;
-  privacySettings: Record<string, unknown>;
-  updatedAt: string;
-}
-
-export function preferencesView(row: {
-  theme: string;
-  font_size: number;
-  language: string;
-  timezone: string;
-  default_prompt_categories: string[];
-  notification_settings: Record<string, unknown>;
-  privacy_settings: Record<string, unknown>;
-  updated_at: Date;
-}): PreferencesView {
+export function preferencesView(
+  row: Omit<Selectable<UserPreferencesTable>, "user_id" | "organization_id">,
+): PreferencesView {
   return {
     theme: row.theme,
     fontSize: row.font_size,
@@ -68,17 +39,6 @@ export function preferencesView(row: {
     privacySettings: row.privacy_settings,
     updatedAt: row.updated_at.toISOString(),
   };
-}
-
-export interface OrganizationView {
-  id: string;
-  name: string;
-  plan: string;
-  isPersonal: boolean;
-  settings: Record<string, unknown>;
-  role: Role;
-  createdAt: string;
-  updatedAt: string;
 }
 
 /** Seed 001's snake_case settings keys, shown in the API's camelCase. */
@@ -99,16 +59,13 @@ export function settingsFromApi(settings: Record<string, unknown>): Record<strin
   return Object.fromEntries(Object.entries(settings).map(([k, v]) => [reverse[k] ?? k, v]));
 }
 
-export function organizationView(row: {
-  id: string;
-  name: string;
-  plan: string;
-  is_personal: boolean;
-  settings: Record<string, unknown>;
-  role: Role;
-  created_at: Date;
-  updated_at: Date;
-}): OrganizationView {
+export function organizationView(
+  row: Pick<
+    Selectable<OrganizationsTable>,
+    "id" | "name" | "plan" | "is_personal" | "settings" | "created_at" | "updated_at"
+  > &
+    Pick<Selectable<MembershipsTable>, "role">,
+): OrganizationView {
   return {
     id: row.id,
     name: row.name,
@@ -121,37 +78,15 @@ export function organizationView(row: {
   };
 }
 
-export interface MemberView {
-  userId: string;
-  email: string;
-  name: string;
-  role: Role;
-  joinedAt: string;
+/** A member: the user's public fields and their membership (`joinedAt` is when it was made). */
+export function memberView(
+  row: Pick<Selectable<UsersTable>, "id" | "email" | "name"> &
+    Pick<Selectable<MembershipsTable>, "role" | "created_at">,
+): MemberView {
+  return { userId: row.id, email: row.email, name: row.name, role: row.role, joinedAt: row.created_at.toISOString() };
 }
 
-export interface ApiKeyView {
-  id: string;
-  name: string;
-  prefix: string;
-  scopes: ApiKeyScope[];
-  organizationId: string;
-  userId: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-}
-
-export function apiKeyView(row: {
-  id: string;
-  name: string;
-  key_prefix: string;
-  scopes: ApiKeyScope[];
-  organization_id: string;
-  user_id: string;
-  created_at: Date;
-  last_used_at: Date | null;
-  revoked_at: Date | null;
-}): ApiKeyView {
+export function apiKeyView(row: Omit<Selectable<ApiKeysTable>, "key_hash">): ApiKeyView {
   return {
     id: row.id,
     name: row.name,

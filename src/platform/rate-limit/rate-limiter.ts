@@ -1,5 +1,6 @@
 import { GENERATION_SEQUENCE_KEY, IDLE_MS } from "../cache/generations.ts";
 import type { Clock } from "../clock.ts";
+import type { Plan } from "../identity/tables.ts";
 import type { KvStore } from "../kv/kv-store.ts";
 import { KvUnavailableError } from "../kv/kv-store.ts";
 import type { Metrics } from "../metrics/metrics.ts";
@@ -49,8 +50,8 @@ export const DEFAULT_LIMITS: Record<LimitClass, Record<Tier, Limit>> = {
   },
 };
 
-/** Per-plan multipliers of the defaults (the public organization's anonymous plan keeps them). */
-export const PLAN_MULTIPLIERS: Record<string, number> = { anonymous: 1, free: 1, pro: 4, enterprise: 10 };
+/** Per-plan multipliers of the defaults (the public organization's anonymous plan keeps them); every plan has one. */
+export const PLAN_MULTIPLIERS: Record<Plan, number> = { anonymous: 1, free: 1, pro: 4, enterprise: 10 };
 
 export const FAILS_CLOSED: Record<LimitClass, boolean> = { ai: true, auth: true, api: false };
 
@@ -220,9 +221,9 @@ function toDecision([allowed, remaining, waitMs, fullMs]: TakeReply, limit: Limi
 }
 
 /** The limit for a class and tier, scaled by plan and overridden by the organization's own setting. */
-export function limitFor(limitClass: LimitClass, tier: Tier, plan = "free", override?: number): Limit {
+export function limitFor(limitClass: LimitClass, tier: Tier, plan: Plan = "free", override?: number): Limit {
   const base = DEFAULT_LIMITS[limitClass][tier];
   if (override && override > 0) return { capacity: override, perMinute: override };
-  const factor = limitClass === "auth" ? 1 : (PLAN_MULTIPLIERS[plan] ?? 1);
+  const factor = limitClass === "auth" ? 1 : PLAN_MULTIPLIERS[plan];
   return { capacity: base.capacity * factor, perMinute: base.perMinute * factor };
 }

@@ -1,11 +1,15 @@
 import { type TProperties, type TSchema, Type } from "typebox";
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../platform/pagination.ts";
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "./pagination.ts";
 
 /**
- * Schema helpers shared by every route. Request bodies are strict: a field
- * the schema does not name is a 400 `validation_failed` with code
- * `unknown_field`, never silently dropped (so `{ "role": "admin" }` cannot
- * slip through a body that does not expect it).
+ * The building blocks of every resource's schemas (identity's in
+ * `identity/schemas.ts`, each module's in its own `schemas.ts`) and of the
+ * routes' requests. TypeBox only, no Fastify: services import the schemas
+ * for their types without depending on the HTTP layer.
+ *
+ * Request bodies are strict: a field the schema does not name is a 400
+ * `validation_failed` with code `unknown_field`, never silently dropped (so
+ * `{ "role": "admin" }` cannot slip through a body that does not expect it).
  */
 export const StrictObject = <T extends TProperties>(properties: T, options: { description?: string } = {}) =>
   Type.Object(properties, { ...options, additionalProperties: false });
@@ -38,7 +42,16 @@ export const pageOf = <T extends TSchema>(item: T) =>
 /**
  * One of a few strings: `{ type: "string", enum: [...] }` in the document
  * (what generated clients turn into a literal union), the same literal
- * union in TypeScript.
+ * union in TypeScript. The values come from the table definitions where a
+ * column holds them, so the database's CHECK, the row type and the API say
+ * the same.
  */
 export const StringEnum = <const T extends readonly string[]>(values: T, options: { description?: string } = {}) =>
   Type.Unsafe<T[number]>({ type: "string", enum: values, ...options });
+
+/** A value or null (`anyOf: [schema, null]` in the document). */
+export const Nullable = <T extends TSchema>(schema: T, options: { description?: string } = {}) =>
+  Type.Union([schema, Type.Null()], options);
+
+/** An id: a UUID. */
+export const Uuid = Type.String({ format: "uuid" });
