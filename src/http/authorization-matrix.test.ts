@@ -4,6 +4,7 @@ import { after, before, describe, it } from "node:test";
 import { startChatCompletionsServer } from "../../test/support/chat-completions-server.ts";
 import { openTestPlatform } from "../../test/support/embedded.ts";
 import { client } from "../../test/support/http.ts";
+import { type Operation, operationsOf, type Schema } from "../../test/support/openapi-operations.ts";
 import { writingModule } from "../modules/writing/index.ts";
 import { createMigrator } from "../runtime/migrations.ts";
 import type { App } from "./app.ts";
@@ -21,27 +22,10 @@ import { buildServer } from "./server.ts";
  * ids are real. A new route with an id is in the matrix the day it is added.
  */
 
-type Schema = {
-  type?: string | string[];
-  enum?: unknown[];
-  const?: unknown;
-  format?: string;
-  minimum?: number;
-  minLength?: number;
-  minItems?: number;
-  items?: Schema;
-  properties?: Record<string, Schema>;
-  required?: string[];
-  anyOf?: Schema[];
-};
-
-interface Operation {
-  method: "GET" | "POST" | "PATCH" | "DELETE";
-  path: string;
+/** An operation that takes ids in its path, with its required query parameters. */
+interface IdOperation extends Operation {
   pathParams: string[];
-  /** Required query parameters, with their schemas. */
   query: [string, Schema][];
-  body: Schema | null;
 }
 
 /** The smallest body the schema accepts: required fields only, each with a plain valid value. */
@@ -80,7 +64,7 @@ describe("authorization matrix", () => {
   let dispose: () => Promise<void>;
   let app: App;
   let call: ReturnType<typeof client>;
-  let operations: Operation[];
+  let operations: IdOperation[];
   let ids: Record<string, string>;
   let owner: string;
   let outsiders: [string, string][];
@@ -158,23 +142,14 @@ describe("authorization matrix", () => {
       ["an anonymous session", anonymous.accessToken],
       ["a key of another organization", keyOfY.key],
     ];
-    const doc_ = (await app.inject({ method: "GET", url: "/openapi.json" })).json();
-    operations = [];
-    for (const [path, item] of Object.entries<any>(doc_.paths)) {
-      for (const [method, op] of Object.entries<any>(item)) {
-        const pathParams = (op.parameters ?? []).filter((p: any) => p.in === "path").map((p: any) => p.name);
-        if (pathParams.length === 0) continue;
-        operations.push({
-          method: method.toUpperCase() as Operation["method"],
-          path,
-          pathParams,
-          query: (op.parameters ?? [])
-            .filter((p: any) => p.in === "query" && p.required)
-            .map((p: any) => [p.name, p.schema]),
-          body: op.requestBody?.content?.["application/json"]?.schema ?? null,
-        });
-      }
-    }
+    const apiDocument = (await app.inject({ method: "GET", url: "/openapi.json" })).json();
+    operations = operationsOf(apiDocument)
+      .map((op) => ({
+        ...op,
+        pathParams: op.params.filter((p) => p.in === "path").map((p) => p.name),
+        query: op.params.filter((p) => p.in === "query" && p.required).map((p): [string, Schema] => [p.name, p.schema]),
+      }))
+      .filter((op) => op.pathParams.length > 0);
   });
   after(async () => {
     await app?.close();
@@ -182,7 +157,7 @@ describe("authorization matrix", () => {
     await ai?.stop();
   });
 
-  const send = (op: Operation, token: string) => {
+  const send = (op: IdOperation, token: string) => {
     const url = op.path.replace(/\{(\w+)\}/g, (_, name: string) => {
       const id = ids[name];
       assert.ok(id, `no fixture for the path parameter ${name} of ${op.method} ${op.path}`);

@@ -5,6 +5,7 @@ import fc from "fast-check";
 import { sql } from "kysely";
 import { openTestPlatform } from "../../test/support/embedded.ts";
 import { client } from "../../test/support/http.ts";
+import { operationsOf, type Schema } from "../../test/support/openapi-operations.ts";
 import { writingModule } from "../modules/writing/index.ts";
 import { createMigrator } from "../runtime/migrations.ts";
 import type { App } from "./app.ts";
@@ -24,38 +25,6 @@ import { buildServer } from "./server.ts";
  */
 
 const RUNS_PER_OPERATION = Number(process.env.FUZZ_RUNS ?? 60);
-
-type Schema = {
-  type?: string | string[];
-  enum?: unknown[];
-  const?: unknown;
-  format?: string;
-  minimum?: number;
-  maximum?: number;
-  minLength?: number;
-  maxLength?: number;
-  items?: Schema;
-  properties?: Record<string, Schema>;
-  required?: string[];
-  anyOf?: Schema[];
-  oneOf?: Schema[];
-};
-
-interface Operation {
-  method: string;
-  path: string;
-  params: { name: string; in: "path" | "query"; schema: Schema }[];
-  body: Schema | null;
-  /** The error codes the document declares, by status. */
-  errors: Map<number, Set<string>>;
-}
-
-/** The codes an error response's schema allows (`error.code`'s enum). */
-function declaredCodes(response: any): Set<string> {
-  const schema = response?.content?.["application/json"]?.schema;
-  const code = schema?.properties?.error?.properties?.code;
-  return new Set<string>(code?.enum ?? (code?.const !== undefined ? [code.const] : []));
-}
 
 const HOSTILE_TEXT = [
   "",
@@ -165,26 +134,6 @@ const RAW_SEGMENTS = ["%FF", "%00", "%ZZ", "%", "%C3%28", "%ED%A0%80", "..", "%2
 
 function text(v: unknown): string {
   return typeof v === "string" ? v : (JSON.stringify(v) ?? "");
-}
-
-function operationsOf(doc: any): Operation[] {
-  const operations: Operation[] = [];
-  for (const [path, item] of Object.entries<any>(doc.paths)) {
-    for (const [method, op] of Object.entries<any>(item)) {
-      operations.push({
-        method: method.toUpperCase(),
-        path,
-        params: (op.parameters ?? []).filter((p: any) => p.in === "path" || p.in === "query"),
-        body: op.requestBody?.content?.["application/json"]?.schema ?? null,
-        errors: new Map(
-          Object.entries<any>(op.responses ?? {})
-            .filter(([status]) => Number(status) >= 400)
-            .map(([status, response]) => [Number(status), declaredCodes(response)]),
-        ),
-      });
-    }
-  }
-  return operations;
 }
 
 describe("generated hostile input on every route", () => {
