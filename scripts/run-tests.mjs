@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs a test suite with Node's own test runner over TypeScript (through tsx).
 // The `strata` command itself is tested from its compiled build (dist/).
-//   unit         src/**/*.test.ts and test/cli: needs no server (npm test)
+//   unit         src/**/*.test.ts, test/cli and the TypeScript client's tests
+//                (packages/client/test): needs no server (npm test)
 //   integration  test/integration: needs the real Postgres and Redis servers
 // Node 20's runner does not expand globs itself, so the files are found here.
 import { spawnSync } from "node:child_process";
@@ -9,7 +10,7 @@ import { readdirSync } from "node:fs";
 import path from "node:path";
 
 const suites = {
-  unit: ["src", "test/cli"],
+  unit: ["src", "test/cli", "packages/client/test"],
   integration: ["test/integration"],
 };
 const suite = process.argv[2] ?? "unit";
@@ -28,12 +29,15 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-// test/cli runs the `strata` command as it ships, from the compiled build;
-// build it now (when stale) rather than inside the first test that starts it.
-const build = spawnSync(process.execPath, [path.join(import.meta.dirname, "build.mjs"), "--if-stale"], {
-  stdio: "inherit",
-});
-if (build.status !== 0) process.exit(build.status ?? 1);
+// test/cli runs the `strata` command as it ships, from the compiled build,
+// and the client's tests import the built package; build both now (when
+// stale) rather than inside the first test that needs them.
+for (const script of ["build.mjs", "build-client.mjs"]) {
+  const build = spawnSync(process.execPath, [path.join(import.meta.dirname, script), "--if-stale"], {
+    stdio: "inherit",
+  });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+}
 
 const result = spawnSync(
   process.execPath,
