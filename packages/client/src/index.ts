@@ -2,11 +2,14 @@
 // server's OpenAPI document (src/generated/openapi.ts, made by the build).
 export type {
   ErrorBody,
+  ErrorBodyIn,
   ErrorCode,
+  ErrorCodeIn,
   ErrorCodeOf,
   ErrorDetails,
   ListItem,
   ListPath,
+  ListPathIn,
   Operation,
   paths,
   RequestBody,

@@ -1,0 +1,54 @@
+// Checked by `npm run typecheck` (not run): how the client's types follow
+// what a document declares. A synthetic document's paths, as
+// openapi-typescript writes them, stand in for a richer Strata document.
+import type { ErrorCode, ErrorCodeIn, ListItem, ListPath, ListPathIn } from "../src/index.ts";
+
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+const holds = <T extends true>(): T => true as T;
+
+type ErrorOf<Code> = {
+  headers: { [name: string]: unknown };
+  content: { "application/json": { error: { code: Code; message: string; details: Record<string, unknown> } } };
+};
+type Ok<Body> = { headers: { [name: string]: unknown }; content: { "application/json": Body } };
+
+/** Error responses that list their codes, as an enum in the document makes them. */
+interface DeclaredPaths {
+  "/v1/things": {
+    get: {
+      parameters: { query?: { limit?: number; cursor?: string } };
+      requestBody?: never;
+      responses: { 200: Ok<{ items: { id: string }[]; nextCursor: string | null }>; 503: ErrorOf<"store_unavailable"> };
+    };
+  };
+  "/v1/things/{thingId}": {
+    get: {
+      parameters: { path: { thingId: string } };
+      requestBody?: never;
+      responses: {
+        200: Ok<{ id: string }>;
+        404: ErrorOf<"thing_not_found">;
+        401: ErrorOf<"token_expired" | "token_invalid">;
+      };
+    };
+  };
+}
+
+/** The same with one error response whose code is open. */
+interface OpenPaths extends DeclaredPaths {
+  "/v1/other": { post: { parameters: { query?: never }; requestBody?: never; responses: { 400: ErrorOf<string> } } };
+}
+
+export const checks = [
+  holds<
+    Equal<ErrorCodeIn<DeclaredPaths>, "store_unavailable" | "thing_not_found" | "token_expired" | "token_invalid">
+  >(),
+  holds<Equal<ErrorCodeIn<OpenPaths>, string>>(),
+  holds<Equal<ListPathIn<DeclaredPaths>, "/v1/things">>(),
+  // Strata's own document: its error codes are open today, and these are lists.
+  holds<Equal<string extends ErrorCode ? true : false, true>>(),
+  holds<Equal<"/v1/documents" extends ListPath ? true : false, true>>(),
+  holds<Equal<"/v1/documents/{documentId}/versions" extends ListPath ? true : false, true>>(),
+  holds<Equal<"/v1/me" extends ListPath ? true : false, false>>(),
+  holds<Equal<ListItem<"/v1/documents/{documentId}/versions">["number"], number>>(),
+];
