@@ -67,12 +67,14 @@ export class StrataError<Code extends string = ErrorCode | ClientErrorCode> exte
   }
 }
 
-/** True for a StrataError, optionally only for the given codes (narrowing `code` to them). */
+/** True for a StrataError; given codes, only for those, and `code` narrows to them. */
+export function isStrataError(error: unknown): error is StrataError;
 export function isStrataError<const C extends ErrorCode | ClientErrorCode>(
   error: unknown,
-  ...codes: C[]
-): error is StrataError<C> {
-  return error instanceof StrataError && (codes.length === 0 || codes.includes(error.code as C));
+  ...codes: [C, ...C[]]
+): error is StrataError<C>;
+export function isStrataError(error: unknown, ...codes: string[]): boolean {
+  return error instanceof StrataError && (codes.length === 0 || codes.includes(error.code));
 }
 
 /**

@@ -1,7 +1,14 @@
 // Checked by `npm run typecheck` (not run): how the client's types follow
 // what a document declares. A synthetic document's paths, as
 // openapi-typescript writes them, stand in for a richer Strata document.
-import type { ErrorCode, ErrorCodeIn, ListItem, ListPath, ListPathIn } from "../src/index.ts";
+import {
+  type ErrorCode,
+  type ErrorCodeIn,
+  isStrataError,
+  type ListItem,
+  type ListPath,
+  type ListPathIn,
+} from "../src/index.ts";
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 const holds = <T extends true>(): T => true as T;
@@ -52,3 +59,9 @@ export const checks = [
   holds<Equal<"/v1/me" extends ListPath ? true : false, false>>(),
   holds<Equal<ListItem<"/v1/documents/{documentId}/versions">["number"], number>>(),
 ];
+
+/** Named codes narrow an error's `code` to them, whatever the document declares. */
+export function narrowed(error: unknown): "document_not_found" | "version_not_found" | null {
+  if (isStrataError(error, "document_not_found", "version_not_found")) return error.code;
+  return null;
+}

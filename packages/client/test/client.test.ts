@@ -193,8 +193,10 @@ describe("@strata/client against a real embedded server", () => {
       () => null,
       (error: unknown) => error,
     );
-    assert.ok(missing instanceof StrataError);
-    assert.ok(isStrataError(missing, "document_not_found"));
+    assert.ok(isStrataError(missing));
+    assert.equal(missing.code, "document_not_found");
+    assert.ok(isStrataError(missing, "document_not_found", "version_not_found"));
+    assert.equal(isStrataError(missing, "validation_failed"), false);
     assert.equal(missing.status, 404);
     assert.equal(missing.retryAfter, null);
     assert.ok(missing.requestId, "the request id, to find the request in the server's log");
