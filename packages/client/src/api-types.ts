@@ -1,9 +1,10 @@
 import type {
   ErrorResponseJSON,
+  FilterKeys,
   HttpMethod,
+  OkStatus,
   PathsWithMethod,
   RequestBodyJSON,
-  SuccessResponseJSON,
 } from "openapi-typescript-helpers";
 import type { paths } from "./generated/openapi.ts";
 
@@ -23,10 +24,20 @@ type AnyPaths = Record<string, any>;
 /** The operation at a path and method (`Operation<"/v1/documents", "get">`). */
 export type Operation<P extends keyof paths, M extends HttpMethod> = paths[P][M & keyof paths[P]];
 
+/**
+ * The JSON body of an operation's success responses. Only JSON: a route that
+ * also answers another media type on success (the suggestion route's event
+ * stream) contributes its JSON answer alone. (openapi-typescript-helpers'
+ * SuccessResponseJSON falls back to a response's whole content when it has
+ * no JSON, which would mix the stream's text into the type.)
+ */
+type SuccessJsonOf<Op> = Op extends { responses: infer R }
+  ? { [S in keyof R & OkStatus]: R[S] extends { content: infer C } ? FilterKeys<C, `${string}/json`> : never }[keyof R &
+      OkStatus]
+  : never;
+
 /** The JSON body a successful call answers. */
-export type ResponseBody<P extends keyof paths, M extends HttpMethod> = SuccessResponseJSON<
-  Operation<P, M> & Record<string | number, any>
->;
+export type ResponseBody<P extends keyof paths, M extends HttpMethod> = SuccessJsonOf<Operation<P, M>>;
 
 /** The JSON body a call sends. */
 export type RequestBody<P extends keyof paths, M extends HttpMethod> = RequestBodyJSON<Operation<P, M>>;
@@ -52,7 +63,7 @@ export type ErrorCodeIn<Paths extends AnyPaths> = [CodesOf<ErrorBodyIn<Paths>>] 
 
 /** The paths of `Paths` whose GET answers a page: `{ items, nextCursor }`. */
 export type ListPathIn<Paths extends AnyPaths> = {
-  [P in PathsWithMethod<Paths, "get">]: SuccessResponseJSON<Paths[P]["get"]> extends {
+  [P in PathsWithMethod<Paths, "get">]: SuccessJsonOf<Paths[P]["get"]> extends {
     items: unknown[];
     nextCursor: unknown;
   }

@@ -4,10 +4,13 @@
 import {
   type ErrorCode,
   type ErrorCodeIn,
+  type ErrorCodeOf,
   isStrataError,
   type ListItem,
   type ListPath,
   type ListPathIn,
+  type StrataClient,
+  type Suggestion,
 } from "../src/index.ts";
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -52,8 +55,13 @@ export const checks = [
   >(),
   holds<Equal<ErrorCodeIn<OpenPaths>, string>>(),
   holds<Equal<ListPathIn<DeclaredPaths>, "/v1/things">>(),
-  // Strata's own document: its error codes are open today, and these are lists.
-  holds<Equal<string extends ErrorCode ? true : false, true>>(),
+  // Strata's own document lists every operation's codes, so the union is closed.
+  holds<Equal<string extends ErrorCode ? true : false, false>>(),
+  holds<Equal<"document_not_found" extends ErrorCode ? true : false, true>>(),
+  holds<Equal<"document_not_found" extends ErrorCodeOf<"/v1/documents/{documentId}", "get"> ? true : false, true>>(),
+  holds<Equal<"email_taken" extends ErrorCodeOf<"/v1/documents/{documentId}", "get"> ? true : false, false>>(),
+  // A success answered as JSON and as an event stream types as its JSON.
+  holds<Equal<Suggestion["content"], string>>(),
   holds<Equal<"/v1/documents" extends ListPath ? true : false, true>>(),
   holds<Equal<"/v1/documents/{documentId}/versions" extends ListPath ? true : false, true>>(),
   holds<Equal<"/v1/me" extends ListPath ? true : false, false>>(),
@@ -64,4 +72,12 @@ export const checks = [
 export function narrowed(error: unknown): "document_not_found" | "version_not_found" | null {
   if (isStrataError(error, "document_not_found", "version_not_found")) return error.code;
   return null;
+}
+
+/** A call's error is typed by the codes its route declares. */
+export async function callErrors(client: StrataClient): Promise<void> {
+  const { error } = await client.GET("/v1/me");
+  if (error?.error.code === "authentication_required") return;
+  // @ts-expect-error GET /v1/me declares no such code
+  if (error?.error.code === "document_not_found") return;
 }

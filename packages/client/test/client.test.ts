@@ -59,11 +59,6 @@ describe("@strata/client against a real embedded server", () => {
     return (await signer.signAccess({ sub: payload.sub, sid: payload.sid, org: payload.org })).token;
   }
 
-  /** The error code of a call's result (its error is typed only where the document declares the status). */
-  async function codeOf(result: { error?: unknown; response: Response }) {
-    return (await StrataError.fromResponse(result.response, result.error)).code;
-  }
-
   async function expireStoredToken(client: StrataClient) {
     const stored = await client.auth.session();
     assert.ok(stored);
@@ -98,7 +93,7 @@ describe("@strata/client against a real embedded server", () => {
     // Without a session, a call answers the typed error rather than throwing.
     const signedOut = await client.GET("/v1/me");
     assert.equal(signedOut.response.status, 401);
-    assert.equal(await codeOf(signedOut), "authentication_required");
+    assert.equal(signedOut.error?.error.code, "authentication_required");
 
     const loggedIn = await client.auth.login({ email: address, password });
     assert.equal(loggedIn.user.id, registered.user.id);
@@ -145,7 +140,7 @@ describe("@strata/client against a real embedded server", () => {
     sent.length = 0;
     const result = await client.GET("/v1/me");
     assert.equal(result.response.status, 401);
-    assert.equal(await codeOf(result), "session_revoked");
+    assert.equal(result.error?.error.code, "session_revoked");
     assert.deepEqual(sent, ["GET /v1/me", "POST /v1/auth/refresh"], "not sent again after a refused refresh");
     assert.equal(await client.auth.session(), null);
     await assert.rejects(unwrap(client.GET("/v1/me")), (error) => isStrataError(error, "authentication_required"));
