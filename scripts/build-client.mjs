@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Builds the TypeScript client (packages/client, @strata/client):
 //   1. its types, src/generated/openapi.ts, from the OpenAPI document the
-//      server makes in-process (packages/client/scripts/generate-types.ts:
-//      an embedded platform in memory, no network, no listening socket);
+//      server makes in-process (packages/client/scripts/generate-types.ts
+//      over scripts/openapi-document.ts: an embedded platform, no network,
+//      no listening socket);
 //   2. its JavaScript and declarations, dist/, with tsc.
 // Run by `npm install` (prepare) and `npm run build` after the server's
 // build; `npm test` runs it with --if-stale, which regenerates the types only
@@ -24,6 +25,7 @@ const started = performance.now();
 const generatorInputs = [
   ...(await sourceFiles()),
   ...(await filesUnder(path.join(CLIENT, "scripts"))),
+  path.join(ROOT, "scripts/openapi-document.ts"),
   path.join(ROOT, "package-lock.json"),
 ];
 const generate = !ifStale || (await newerThan(generatorInputs, GENERATED));

@@ -4,7 +4,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import openapiTS, { astToString } from "openapi-typescript";
-import { serverOpenApiDocument } from "./openapi-document.ts";
+import { serverOpenApiDocument } from "../../../scripts/openapi-document.ts";
 
 export const GENERATED_TYPES = path.resolve(import.meta.dirname, "../src/generated/openapi.ts");
 
