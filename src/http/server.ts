@@ -55,7 +55,7 @@ export async function buildServer(platform: Platform, modules: readonly StrataMo
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // First, so that their onRequest hooks run before any other hook can fail a request.
-  const security = await registerSecurityHeaders(app, config.http.publicUrl);
+  const security = registerSecurityHeaders(app, config.http.publicUrl);
   const { docsPolicy } = security;
   setSecurityHeaders = security.setHeaders;
   await registerCors(app, config.http.corsOrigins);

@@ -38,6 +38,27 @@ export function textProblems(value: unknown, prefix: string): FieldProblem[] {
   return problems;
 }
 
+/**
+ * Whether anything under `value` is refused: the hook's fast path, which
+ * allocates nothing for a clean request (nearly all of them), so the work
+ * of naming the fields is only done for a refusal.
+ */
+function hasBadText(value: unknown, depth = 0): boolean {
+  if (typeof value === "string") return value.includes("\u0000") || !value.isWellFormed();
+  if (value === null || typeof value !== "object") return false;
+  // Deep nesting is left to textProblems' iterative walk.
+  if (depth > 32) return true;
+  if (Array.isArray(value)) {
+    for (const item of value) if (hasBadText(item, depth + 1)) return true;
+    return false;
+  }
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    if (hasBadText(key) || hasBadText((value as Record<string, unknown>)[key], depth + 1)) return true;
+  }
+  return false;
+}
+
 function stringProblem(text: string): Omit<FieldProblem, "field"> | null {
   if (text.includes("\u0000")) return { code: "nul_character", message: "must not contain a NUL character" };
   if (!text.isWellFormed()) {
@@ -69,6 +90,10 @@ export function registerUtf8JsonParser(app: FastifyInstance): void {
  */
 export function registerTextInputChecks(app: FastifyInstance): void {
   app.addHook("preValidation", (request, _reply, done) => {
+    if (!hasBadText(request.params) && !hasBadText(request.query) && !hasBadText(request.body)) {
+      done();
+      return;
+    }
     const problems = [
       ...textProblems(request.params, "params"),
       ...textProblems(request.query, "query"),

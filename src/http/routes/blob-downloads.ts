@@ -18,7 +18,11 @@ export function registerBlobDownloadRoutes(app: App, platform: Platform) {
   app.get(
     "/blob-downloads",
     {
-      helmet: { crossOriginResourcePolicy: { policy: "cross-origin" } },
+      // Pages of other origins may show what a signed link serves (an image, say); everything else is same-origin.
+      onRequest: (_request, reply, done) => {
+        reply.raw.setHeader("cross-origin-resource-policy", "cross-origin");
+        done();
+      },
       schema: {
         tags: ["blobs"],
         operationId: "downloadBlob",
