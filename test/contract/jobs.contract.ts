@@ -193,6 +193,25 @@ export function jobsContract(
       await stop();
     });
 
+    it("fires a recurring job once per slot across processes, with bounded catch-up", async () => {
+      const clock = { now: () => Date.parse("2026-03-01T12:07:30Z") };
+      const stops = [make(), make()].map((s) =>
+        s.schedule("cron", "*/5 * * * *", { catchUpMs: 3_600_000, maxCatchUp: 2, clock }),
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      for (const stop of stops) await stop();
+      const rows = await db
+        .selectFrom("jobs")
+        .select("unique_key")
+        .where("queue", "=", "cron")
+        .orderBy("run_at")
+        .execute();
+      assert.deepEqual(
+        rows.map((r) => r.unique_key),
+        ["cron:2026-03-01T12:00:00.000Z", "cron:2026-03-01T12:05:00.000Z"],
+      );
+    });
+
     it("on stop, lets running work finish within the grace period and hands back what does not", async () => {
       const quick = make(2_000);
       let finished = false;

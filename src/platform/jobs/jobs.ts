@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
+import type { Clock } from "../clock.ts";
 import type { Tables } from "../database/tables.ts";
 import type { Logger } from "../logging/logger.ts";
 import { type BackoffOptions, DEFAULT_BACKOFF, retryDelayMs } from "./backoff.ts";
+import { dueSlots, parseCron } from "./cron.ts";
 import {
   type ClaimedJob,
   claimJobs,
@@ -114,6 +116,53 @@ export class JobService {
       this.#workers.delete(worker);
       this.#byQueue.delete(queue);
       await worker.stop();
+    };
+  }
+
+  /**
+   * Enqueues a job on `queue` for each slot of the cron `expression`, from
+   * every process that calls it: the slot's time is the job's unique key,
+   * so each slot fires once across all of them. After downtime, the slots of
+   * the last `catchUpMs` (at most `maxCatchUp`) are enqueued, no older ones.
+   * Throws invalid_cron_expression (400) when the expression does not parse.
+   */
+  schedule(
+    queue: string,
+    expression: string,
+    options: { catchUpMs?: number; maxCatchUp?: number; maxAttempts?: number; clock?: Clock } = {},
+  ): () => Promise<void> {
+    const cron = parseCron(expression);
+    const now = () => (options.clock ?? { now: Date.now }).now();
+    let stopped = false;
+    let timer: NodeJS.Timeout | undefined;
+    let ticking: Promise<void> = Promise.resolve();
+    const tick = async () => {
+      const slots = dueSlots(cron, now(), options.catchUpMs ?? 60 * 60_000, options.maxCatchUp ?? 1);
+      await this.enqueueMany(
+        this.db,
+        slots.map((slot) => ({
+          queue,
+          runAt: slot,
+          uniqueKey: `cron:${slot.toISOString()}`,
+          payload: { slot: slot.toISOString() },
+          maxAttempts: options.maxAttempts ?? 1,
+        })),
+      ).catch((error) => this.logger.error({ err: error, queue }, "enqueueing a scheduled job failed"));
+      if (stopped) return;
+      const next = cron.nextRun(new Date(now()));
+      timer = setTimeout(
+        () => {
+          ticking = tick();
+        },
+        next ? Math.max(0, next.getTime() - now()) : 60_000,
+      );
+      timer.unref();
+    };
+    ticking = tick();
+    return async () => {
+      stopped = true;
+      clearTimeout(timer);
+      await ticking;
     };
   }
 
