@@ -7,6 +7,8 @@ import { type Clock, systemClock } from "../platform/clock.ts";
 import { ComputePool } from "../platform/compute/compute-pool.ts";
 import { type Database, openDatabase } from "../platform/database/database.ts";
 import { Identity } from "../platform/identity/identity.ts";
+import { JobService } from "../platform/jobs/jobs.ts";
+import { wakeUpsFor } from "../platform/jobs/wake-ups.ts";
 import type { KvStore } from "../platform/kv/kv-store.ts";
 import { MemoryKvStore } from "../platform/kv/memory-kv-store.ts";
 import { createLogger, type Logger } from "../platform/logging/logger.ts";
@@ -43,6 +45,8 @@ export interface Platform {
   identity: Identity;
   /** Chat completions from the configured provider; null when none is configured. */
   chat: ChatClient | null;
+  /** Durable background jobs in the database (platform/jobs); its workers start with startWorkers. */
+  jobs: JobService;
   /** Worker threads for CPU-heavy pure tasks; threads start on demand. */
   compute: ComputePool;
   /**
@@ -135,6 +139,15 @@ export async function openPlatform(config: Readonly<Config>, options: OpenPlatfo
     const caches = new Caches(instrumentedKv, metrics, logger, options.clock);
     await caches.local.listen();
     opened.push(caches.local);
+    // Closed before the stores it writes to: running jobs finish or are handed back first.
+    // It keeps a share of the shutdown grace, so releasing fits inside it.
+    const jobs = new JobService(
+      database.db,
+      wakeUpsFor(database, config.database.driver === "postgres" ? config.database.url : null, logger),
+      logger,
+      { graceMs: Math.max(0, config.shutdownGraceMs - 1_000) },
+    );
+    opened.push(jobs);
     // Pushed last, so closed first: its running tasks finish before the stores go.
     const compute = new ComputePool({}, metrics);
     opened.push(compute);
@@ -150,6 +163,7 @@ export async function openPlatform(config: Readonly<Config>, options: OpenPlatfo
       rateLimiter: new RateLimiter(instrumentedKv, metrics, options.clock),
       identity: new Identity(database.db, instrumentedKv, caches, config.auth, signingSecret, logger, database.read),
       chat: config.ai ? (await import("../platform/ai/chat-client.ts")).createChatClient(config.ai) : null,
+      jobs,
       compute,
       clock,
       dataDirLock,

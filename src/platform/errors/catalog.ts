@@ -120,6 +120,10 @@ export const errors = {
   suggestionAlreadyDecided: () =>
     new AppError("suggestion_already_decided", "this suggestion was already accepted or rejected"),
 
+  // jobs
+  invalidCronExpression: (expression: string, reason: string) =>
+    new AppError("invalid_cron_expression", `the cron expression does not parse: ${reason}`, { expression }),
+
   // blob download links
   signatureInvalid: () => new AppError("signature_invalid", "the download link's signature does not match"),
   signatureExpired: () => new AppError("signature_expired", "the download link has expired"),

@@ -49,6 +49,7 @@ const RELEASED: Record<string, number> = {
   blob_not_found: 404,
   restore_window_passed: 410,
   suggestion_already_decided: 409,
+  invalid_cron_expression: 400,
   signature_invalid: 403,
   signature_expired: 410,
   rate_limited: 429,

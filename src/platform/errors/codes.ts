@@ -71,6 +71,12 @@ export const ERROR_CODES = {
   restore_window_passed: { status: 410, description: "The document was deleted too long ago to restore." },
   suggestion_already_decided: { status: 409, description: "The suggestion was already accepted or rejected." },
 
+  // Jobs
+  invalid_cron_expression: {
+    status: 400,
+    description: "A recurring job's cron expression does not parse (`details.expression`).",
+  },
+
   // Blob download links
   signature_invalid: { status: 403, description: "The download link's signature does not match." },
   signature_expired: { status: 410, description: "The download link has expired." },

@@ -1,0 +1,243 @@
+import { type Kysely, sql } from "kysely";
+import type { Tables } from "../database/tables.ts";
+import { transaction } from "../database/transaction.ts";
+import "./tables.ts";
+
+/** The channel every enqueue notifies (with the queue's name), on commit only. */
+export const JOBS_CHANNEL = "strata_jobs";
+
+export interface NewJob {
+  queue: string;
+  payload?: unknown;
+  /** Higher runs first; 0 by default. */
+  priority?: number;
+  /** Not before this time; now by default. */
+  runAt?: Date;
+  /** Attempts before the job is kept as failed; 5 by default. */
+  maxAttempts?: number;
+  /** At most one job per queue and key, ever: a second enqueue with the key is a no-op. */
+  uniqueKey?: string;
+}
+
+/** A job as a worker holds it: `leaseVersion` fences every write the claim makes. */
+export interface ClaimedJob {
+  id: string;
+  queue: string;
+  payload: unknown;
+  attempts: number;
+  maxAttempts: number;
+  leaseVersion: number;
+}
+
+/**
+ * Inserts `jobs` in one multi-row statement, which also notifies the queue's
+ * workers. NOTIFY is transactional: given the caller's transaction, the jobs
+ * and their wake-up exist exactly when the caller's rows commit. Returns the
+ * ids inserted (a unique key already taken inserts nothing).
+ */
+export async function insertJobs(db: Kysely<Tables>, jobs: readonly NewJob[]): Promise<string[]> {
+  if (jobs.length === 0) return [];
+  const rows = jobs.map((job) => ({
+    queue: job.queue,
+    payload: JSON.stringify(job.payload ?? {}),
+    priority: job.priority ?? 0,
+    run_at: job.runAt ?? sql<Date>`now()`,
+    max_attempts: job.maxAttempts ?? 5,
+    unique_key: job.uniqueKey ?? null,
+  }));
+  const inserted = await db
+    .with("inserted", (q) =>
+      q
+        .insertInto("jobs")
+        .values(rows as never)
+        .onConflict((oc) => oc.columns(["queue", "unique_key"]).where("unique_key", "is not", null).doNothing())
+        .returning(["id", "queue"]),
+    )
+    .selectFrom("inserted")
+    .select(["inserted.id", sql<string>`pg_notify(${JOBS_CHANNEL}, inserted.queue)`.as("notified")])
+    .execute();
+  return inserted.map((row) => row.id);
+}
+
+export interface ClaimOptions {
+  queue: string;
+  /** Most jobs to take now. */
+  limit: number;
+  /** Jobs of this queue running at once across every process. */
+  concurrency: number;
+  leaseMs: number;
+  workerId: string;
+}
+
+/**
+ * Takes up to `limit` due jobs of one queue, most urgent first, and leases
+ * them to `workerId`. A transaction-scoped advisory lock on the queue makes
+ * claims of one queue take turns, so counting the running jobs and taking
+ * more cannot race past the queue's concurrency; FOR UPDATE SKIP LOCKED
+ * still keeps claims off rows another transaction holds (an operator's
+ * retry or cancel). A running job whose lease expired (its worker died) is
+ * due again; one that has no attempt left is kept as failed instead.
+ */
+export async function claimJobs(db: Kysely<Tables>, options: ClaimOptions): Promise<ClaimedJob[]> {
+  return transaction(db, async (trx) => {
+    await sql`select pg_advisory_xact_lock(hashtext(${`strata_jobs:${options.queue}`}))`.execute(trx);
+    await trx
+      .updateTable("jobs")
+      .set({
+        status: "failed",
+        last_error: sql`coalesce(last_error || E'\n', '') || 'lease expired on its last attempt'`,
+        finished_at: sql`now()`,
+        updated_at: sql`now()`,
+        locked_by: null,
+        locked_until: null,
+      })
+      .where("queue", "=", options.queue)
+      .where("status", "=", "running")
+      .where("locked_until", "<", sql<Date>`now()`)
+      .whereRef("attempts", ">=", "max_attempts")
+      .execute();
+    const running = await trx
+      .selectFrom("jobs")
+      .select((eb) => eb.fn.countAll<string>().as("n"))
+      .where("queue", "=", options.queue)
+      .where("status", "=", "running")
+      .where("locked_until", ">=", sql<Date>`now()`)
+      .executeTakeFirstOrThrow();
+    const room = Math.min(options.limit, options.concurrency - Number(running.n));
+    if (room <= 0) return [];
+    const result = await sql<{
+      id: string;
+      queue: string;
+      payload: unknown;
+      attempts: number;
+      max_attempts: number;
+      lease_version: number;
+    }>`
+      update jobs set status = 'running', attempts = attempts + 1, lease_version = lease_version + 1,
+        locked_by = ${options.workerId}, locked_until = now() + make_interval(secs => ${options.leaseMs / 1000}),
+        updated_at = now()
+      where id in (
+        select id from jobs
+        where queue = ${options.queue}
+          and ((status = 'pending' and run_at <= now()) or (status = 'running' and locked_until < now()))
+        order by priority desc, run_at, id
+        limit ${room}
+        for update skip locked)
+      returning id, queue, payload, attempts, max_attempts, lease_version`.execute(trx);
+    return result.rows.map((row) => ({
+      id: row.id,
+      queue: row.queue,
+      payload: row.payload,
+      attempts: row.attempts,
+      maxAttempts: row.max_attempts,
+      leaseVersion: row.lease_version,
+    }));
+  });
+}
+
+/** Lengthens a lease; false when the claim is no longer this one's (fenced off). */
+export async function extendLease(db: Kysely<Tables>, job: ClaimedJob, leaseMs: number): Promise<boolean> {
+  const result = await db
+    .updateTable("jobs")
+    .set({ locked_until: sql`now() + make_interval(secs => ${leaseMs / 1000})`, updated_at: sql`now()` })
+    .where("id", "=", job.id)
+    .where("lease_version", "=", job.leaseVersion)
+    .where("status", "=", "running")
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** Marks the job succeeded; false when the claim was lost (another worker has it, or an operator changed it). */
+export async function completeJob(db: Kysely<Tables>, job: ClaimedJob): Promise<boolean> {
+  const result = await db
+    .updateTable("jobs")
+    .set({
+      status: "succeeded",
+      finished_at: sql`now()`,
+      updated_at: sql`now()`,
+      locked_by: null,
+      locked_until: null,
+    })
+    .where("id", "=", job.id)
+    .where("lease_version", "=", job.leaseVersion)
+    .where("status", "=", "running")
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/**
+ * Records a failed attempt: back to pending after `retryInMs`, or kept as
+ * failed with its error once no attempt is left. False when the claim was lost.
+ */
+export async function failJob(
+  db: Kysely<Tables>,
+  job: ClaimedJob,
+  error: string,
+  retryInMs: number | null,
+): Promise<boolean> {
+  const last = retryInMs === null || job.attempts >= job.maxAttempts;
+  const result = await db
+    .updateTable("jobs")
+    .set({
+      status: last ? "failed" : "pending",
+      last_error: error,
+      run_at: last ? sql`run_at` : sql`now() + make_interval(secs => ${(retryInMs ?? 0) / 1000})`,
+      finished_at: last ? sql`now()` : null,
+      updated_at: sql`now()`,
+      locked_by: null,
+      locked_until: null,
+    })
+    .where("id", "=", job.id)
+    .where("lease_version", "=", job.leaseVersion)
+    .where("status", "=", "running")
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** Hands an unfinished job back (shutdown): due now, and the attempt it was on does not count. */
+export async function releaseJob(db: Kysely<Tables>, job: ClaimedJob): Promise<boolean> {
+  const result = await db
+    .updateTable("jobs")
+    .set({
+      status: "pending",
+      attempts: sql`greatest(attempts - 1, 0)`,
+      run_at: sql`now()`,
+      updated_at: sql`now()`,
+      locked_by: null,
+      locked_until: null,
+    })
+    .where("id", "=", job.id)
+    .where("lease_version", "=", job.leaseVersion)
+    .where("status", "=", "running")
+    .executeTakeFirst();
+  if (result.numUpdatedRows > 0n) await sql`select pg_notify(${JOBS_CHANNEL}, ${job.queue})`.execute(db);
+  return result.numUpdatedRows > 0n;
+}
+
+/** When the queue's next pending job is due (null when none is waiting). */
+export async function nextDueAt(db: Kysely<Tables>, queue: string): Promise<Date | null> {
+  const row = await db
+    .selectFrom("jobs")
+    .select((eb) => eb.fn.min("run_at").as("next"))
+    .where("queue", "=", queue)
+    .where("status", "=", "pending")
+    .executeTakeFirst();
+  return (row?.next as Date | null | undefined) ?? null;
+}
+
+/**
+ * Inside the caller's transaction, locks the job's row and checks the claim
+ * still holds: a worker's own writes made in that transaction commit only
+ * if no other claim has replaced it (the fencing token's check).
+ */
+export async function holdsLease(trx: Kysely<Tables>, job: ClaimedJob): Promise<boolean> {
+  const row = await trx
+    .selectFrom("jobs")
+    .select("id")
+    .where("id", "=", job.id)
+    .where("lease_version", "=", job.leaseVersion)
+    .where("status", "=", "running")
+    .forUpdate()
+    .executeTakeFirst();
+  return row !== undefined;
+}

@@ -1,0 +1,342 @@
+import { randomUUID } from "node:crypto";
+import type { Kysely } from "kysely";
+import type { Clock } from "../clock.ts";
+import type { Tables } from "../database/tables.ts";
+import type { Logger } from "../logging/logger.ts";
+import { type BackoffOptions, DEFAULT_BACKOFF, retryDelayMs } from "./backoff.ts";
+import { dueSlots, parseCron } from "./cron.ts";
+import {
+  type ClaimedJob,
+  claimJobs,
+  completeJob,
+  extendLease,
+  failJob,
+  holdsLease,
+  insertJobs,
+  type NewJob,
+  nextDueAt,
+  releaseJob,
+} from "./job-queries.ts";
+import type { WakeUps } from "./wake-ups.ts";
+
+export type { ClaimedJob, NewJob };
+
+/*
+ * Glossary.
+ * - queue: a name jobs are enqueued on and a handler works.
+ * - claim: a worker's lease on a job, until `locked_until`, with the job's
+ *   `lease_version` at that moment as its fencing token.
+ * - fenced write: an update that matches the job only while its
+ *   lease_version is the claim's; after the lease was lost (expired and
+ *   claimed again, or changed by an operator) it matches nothing.
+ */
+
+/** What a handler gets besides the job. */
+export interface JobContext {
+  job: ClaimedJob;
+  /** Aborted when the lease is lost or shutdown's grace has run out: stop, the job will run again. */
+  signal: AbortSignal;
+  /**
+   * Call inside a transaction that makes the job's effects: throws
+   * LeaseLostError (rolling the transaction back) unless this claim still
+   * holds the job, and keeps the row locked until commit.
+   */
+  fence(trx: Kysely<Tables>): Promise<void>;
+}
+
+export type JobHandler = (context: JobContext) => Promise<void>;
+
+export interface WorkOptions {
+  /** Jobs of the queue running at once across all processes; 1 by default. */
+  concurrency?: number;
+  /** Most jobs one claim takes; the concurrency by default. */
+  batchSize?: number;
+  /** How long a claim holds without being extended; 30 s by default (extended every third of it). */
+  leaseMs?: number;
+  backoff?: BackoffOptions;
+  /** Longest a worker waits for a wake-up before looking anyway; 30 s by default. */
+  idleMs?: number;
+}
+
+export class LeaseLostError extends Error {
+  constructor(job: ClaimedJob) {
+    super(`job ${job.id} is no longer held by this claim (lease version ${job.leaseVersion})`);
+    this.name = "LeaseLostError";
+  }
+}
+
+export interface JobServiceOptions {
+  /** How long stop() lets running handlers finish before it aborts and releases them. */
+  graceMs: number;
+  random?: () => number;
+}
+
+/**
+ * The platform's job service: durable jobs in the database, enqueued in the
+ * caller's transaction, worked by handlers registered per queue.
+ */
+export class JobService {
+  readonly workerId = randomUUID();
+  readonly #workers = new Set<QueueWorker>();
+  readonly #byQueue = new Map<string, QueueWorker>();
+  #unsubscribe: Promise<() => Promise<void>> | null = null;
+  /** Jobs this process finished, by queue and outcome, for /metrics. */
+  readonly outcomes = new Map<string, number>();
+
+  constructor(
+    private readonly db: Kysely<Tables>,
+    private readonly wakeUps: WakeUps,
+    private readonly logger: Logger,
+    private readonly options: JobServiceOptions,
+  ) {}
+
+  /** Enqueues one job on `db`, or in the caller's transaction when given one. Resolves to its id (null when its unique key is taken). */
+  async enqueue(db: Kysely<Tables>, job: NewJob): Promise<string | null> {
+    const [id] = await insertJobs(db, [job]);
+    return id ?? null;
+  }
+
+  /** Enqueues many jobs with one multi-row insert. */
+  enqueueMany(db: Kysely<Tables>, jobs: readonly NewJob[]): Promise<string[]> {
+    return insertJobs(db, jobs);
+  }
+
+  /** Starts working `queue` in this process; the returned function stops that queue's worker (as stop() does). */
+  work(queue: string, handler: JobHandler, options: WorkOptions = {}): () => Promise<void> {
+    if (this.#byQueue.has(queue)) throw new Error(`queue ${queue} already has a worker in this process`);
+    const worker = new QueueWorker(this.db, queue, handler, options, this.workerId, this.logger, this.options, (o) =>
+      this.outcomes.set(`${queue}\n${o}`, (this.outcomes.get(`${queue}\n${o}`) ?? 0) + 1),
+    );
+    this.#workers.add(worker);
+    this.#byQueue.set(queue, worker);
+    this.#unsubscribe ??= this.wakeUps((name) => this.#byQueue.get(name)?.wake());
+    this.#unsubscribe.catch((error) => this.logger.warn({ err: error }, "job wake-ups unavailable; polling"));
+    worker.start();
+    return async () => {
+      this.#workers.delete(worker);
+      this.#byQueue.delete(queue);
+      await worker.stop();
+    };
+  }
+
+  /**
+   * Enqueues a job on `queue` for each slot of the cron `expression`, from
+   * every process that calls it: the slot's time is the job's unique key,
+   * so each slot fires once across all of them. After downtime, the slots of
+   * the last `catchUpMs` (at most `maxCatchUp`) are enqueued, no older ones.
+   * Throws invalid_cron_expression (400) when the expression does not parse.
+   */
+  schedule(
+    queue: string,
+    expression: string,
+    options: { catchUpMs?: number; maxCatchUp?: number; maxAttempts?: number; clock?: Clock } = {},
+  ): () => Promise<void> {
+    const cron = parseCron(expression);
+    const now = () => (options.clock ?? { now: Date.now }).now();
+    let stopped = false;
+    let timer: NodeJS.Timeout | undefined;
+    let ticking: Promise<void> = Promise.resolve();
+    const tick = async () => {
+      const slots = dueSlots(cron, now(), options.catchUpMs ?? 60 * 60_000, options.maxCatchUp ?? 1);
+      await this.enqueueMany(
+        this.db,
+        slots.map((slot) => ({
+          queue,
+          runAt: slot,
+          uniqueKey: `cron:${slot.toISOString()}`,
+          payload: { slot: slot.toISOString() },
+          maxAttempts: options.maxAttempts ?? 1,
+        })),
+      ).catch((error) => this.logger.error({ err: error, queue }, "enqueueing a scheduled job failed"));
+      if (stopped) return;
+      const next = cron.nextRun(new Date(now()));
+      timer = setTimeout(
+        () => {
+          ticking = tick();
+        },
+        next ? Math.max(0, next.getTime() - now()) : 60_000,
+      );
+      timer.unref();
+    };
+    ticking = tick();
+    return async () => {
+      stopped = true;
+      clearTimeout(timer);
+      await ticking;
+    };
+  }
+
+  /** Graceful stop: no more claims; running jobs get the grace period, then are aborted and handed back. */
+  async stop(): Promise<void> {
+    const workers = [...this.#workers];
+    this.#workers.clear();
+    this.#byQueue.clear();
+    await Promise.all(workers.map((w) => w.stop()));
+    const unsubscribe = this.#unsubscribe;
+    this.#unsubscribe = null;
+    if (unsubscribe) await (await unsubscribe.catch(() => async () => {}))();
+  }
+
+  async close(): Promise<void> {
+    await this.stop();
+  }
+}
+
+interface Running {
+  job: ClaimedJob;
+  abort: AbortController;
+  done: Promise<void>;
+}
+
+/** One queue's loop in one process: claim while there is room, sleep until woken or the next job is due. */
+class QueueWorker {
+  readonly #running = new Set<Running>();
+  #stopping = false;
+  #loop: Promise<void> | null = null;
+  #wake: (() => void) | null = null;
+  #woken = false;
+  readonly #concurrency: number;
+  readonly #batchSize: number;
+  readonly #leaseMs: number;
+  readonly #idleMs: number;
+  readonly #backoff: BackoffOptions;
+
+  constructor(
+    private readonly db: Kysely<Tables>,
+    private readonly queue: string,
+    private readonly handler: JobHandler,
+    options: WorkOptions,
+    private readonly workerId: string,
+    private readonly logger: Logger,
+    private readonly service: JobServiceOptions,
+    private readonly count: (outcome: "succeeded" | "retried" | "failed" | "lost" | "released") => void,
+  ) {
+    this.#concurrency = options.concurrency ?? 1;
+    this.#batchSize = options.batchSize ?? this.#concurrency;
+    this.#leaseMs = options.leaseMs ?? 30_000;
+    this.#idleMs = options.idleMs ?? 30_000;
+    this.#backoff = options.backoff ?? DEFAULT_BACKOFF;
+  }
+
+  start() {
+    this.#loop = this.#run().catch((error) => this.logger.error({ err: error, queue: this.queue }, "job loop ended"));
+  }
+
+  wake() {
+    this.#woken = true;
+    this.#wake?.();
+  }
+
+  async #run() {
+    while (!this.#stopping) {
+      this.#woken = false;
+      const room = this.#concurrency - this.#running.size;
+      let claimed: ClaimedJob[] = [];
+      if (room > 0) {
+        try {
+          claimed = await claimJobs(this.db, {
+            queue: this.queue,
+            limit: Math.min(room, this.#batchSize),
+            concurrency: this.#concurrency,
+            leaseMs: this.#leaseMs,
+            workerId: this.workerId,
+          });
+        } catch (error) {
+          this.logger.error({ err: error, queue: this.queue }, "claiming jobs failed");
+        }
+      }
+      for (const job of claimed) this.#startJob(job);
+      if (claimed.length > 0 && this.#running.size < this.#concurrency) continue;
+      if (this.#woken || this.#stopping) continue;
+      await this.#sleep(await this.#idleWait());
+    }
+  }
+
+  /** Until the next pending job is due (capped), or until woken by an enqueue or a finished job. */
+  async #idleWait(): Promise<number> {
+    if (this.#running.size >= this.#concurrency) return this.#idleMs;
+    const next = await nextDueAt(this.db, this.queue).catch(() => null);
+    if (!next) return this.#idleMs;
+    return Math.max(10, Math.min(this.#idleMs, next.getTime() - Date.now()));
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = () => {
+        this.#wake = null;
+        done();
+      };
+      if (this.#woken || this.#stopping) this.#wake();
+    });
+  }
+
+  #startJob(job: ClaimedJob) {
+    const abort = new AbortController();
+    const entry: Running = { job, abort, done: Promise.resolve() };
+    const extender = setInterval(() => {
+      extendLease(this.db, job, this.#leaseMs).then(
+        (held) => {
+          if (!held) abort.abort(new LeaseLostError(job));
+        },
+        (error) => this.logger.warn({ err: error, jobId: job.id }, "extending a job's lease failed"),
+      );
+    }, this.#leaseMs / 3);
+    extender.unref();
+    const context: JobContext = {
+      job,
+      signal: abort.signal,
+      fence: async (trx) => {
+        if (!(await holdsLease(trx, job))) throw new LeaseLostError(job);
+      },
+    };
+    entry.done = (async () => {
+      try {
+        await this.handler(context);
+        clearInterval(extender);
+        if (abort.signal.aborted) return;
+        this.count((await completeJob(this.db, job)) ? "succeeded" : "lost");
+      } catch (error) {
+        clearInterval(extender);
+        if (abort.signal.aborted) return;
+        const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+        const retry =
+          job.attempts < job.maxAttempts ? retryDelayMs(job.attempts, this.#backoff, this.service.random) : null;
+        const recorded = await failJob(this.db, job, message.slice(0, 4_000), retry);
+        this.count(recorded ? (retry === null ? "failed" : "retried") : "lost");
+        this.logger.warn({ err: error, jobId: job.id, queue: job.queue, attempt: job.attempts }, "job failed");
+      }
+    })()
+      .catch((error) => this.logger.error({ err: error, jobId: job.id }, "recording a job's outcome failed"))
+      .finally(() => {
+        clearInterval(extender);
+        this.#running.delete(entry);
+        this.wake();
+      });
+    this.#running.add(entry);
+  }
+
+  /** Stops claiming; waits up to the grace period, then aborts what still runs and hands it back. */
+  async stop() {
+    this.#stopping = true;
+    this.#wake?.();
+    await this.#loop;
+    const running = [...this.#running];
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<"grace over">((resolve) => {
+      timer = setTimeout(() => resolve("grace over"), this.service.graceMs);
+    });
+    await Promise.race([Promise.all(running.map((r) => r.done)), graceOver]);
+    clearTimeout(timer);
+    const late = [...this.#running];
+    for (const entry of late) {
+      entry.abort.abort(new Error("shutting down"));
+      const released = await releaseJob(this.db, entry.job).catch(() => false);
+      if (released) this.count("released");
+    }
+  }
+}

@@ -1,0 +1,249 @@
+import assert from "node:assert/strict";
+import { after, before, beforeEach, describe, it } from "node:test";
+import { type Kysely, sql } from "kysely";
+import type { Database } from "../../src/platform/database/database.ts";
+import type { Tables } from "../../src/platform/database/tables.ts";
+import { transaction } from "../../src/platform/database/transaction.ts";
+import { claimJobs, completeJob, failJob } from "../../src/platform/jobs/job-queries.ts";
+import { type JobService, LeaseLostError } from "../../src/platform/jobs/jobs.ts";
+import { jobsMigrations } from "../../src/platform/jobs/migrations.ts";
+import { Migrator } from "../../src/platform/migrations/migrator.ts";
+import { platformMigrations } from "../../src/platform/migrations/platform-migrations.ts";
+
+/** Polls `check` until it holds (or fails after `ms`). */
+async function eventually(check: () => Promise<boolean>, ms = 5_000) {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) assert.fail("condition not reached in time");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * The job service's contract, the same on PGlite and on the Postgres server.
+ * `open` returns an empty database; `service` makes a job service on it.
+ */
+export function jobsContract(
+  name: string,
+  open: () => Promise<Database>,
+  service: (database: Database, graceMs: number) => JobService,
+) {
+  describe(`job service contract: ${name}`, () => {
+    let database: Database;
+    let db: Kysely<Tables>;
+    const services: JobService[] = [];
+    const make = (graceMs = 5_000) => {
+      const s = service(database, graceMs);
+      services.push(s);
+      return s;
+    };
+    const jobOf = (id: string) => db.selectFrom("jobs").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+    const claimOptions = { limit: 10, concurrency: 10, leaseMs: 30_000, workerId: "test" };
+
+    before(async () => {
+      database = await open();
+      db = database.db;
+      await new Migrator(db as Kysely<any>, [...platformMigrations, ...jobsMigrations]).up();
+    });
+    beforeEach(async () => {
+      await sql`delete from jobs`.execute(db);
+    });
+    after(async () => {
+      for (const s of services) await s.stop();
+      await database.close();
+    });
+
+    it("enqueues in the caller's transaction: a job exists exactly when the caller's rows commit", async () => {
+      const jobs = make();
+      await assert.rejects(
+        transaction(db, async (trx) => {
+          await jobs.enqueue(trx, { queue: "tx", payload: { n: 1 } });
+          throw new Error("the caller's write failed");
+        }),
+      );
+      const kept = await transaction(db, (trx) => jobs.enqueue(trx, { queue: "tx", payload: { n: 2 } }));
+      const rows = await db.selectFrom("jobs").select(["id", "payload"]).where("queue", "=", "tx").execute();
+      assert.deepEqual(rows, [{ id: kept, payload: { n: 2 } }]);
+    });
+
+    it("enqueues many in one statement, a unique key at most once", async () => {
+      const jobs = make();
+      const ids = await jobs.enqueueMany(db, [
+        { queue: "bulk", uniqueKey: "a" },
+        { queue: "bulk", uniqueKey: "b" },
+        { queue: "bulk" },
+      ]);
+      assert.equal(ids.length, 3);
+      assert.equal(await jobs.enqueue(db, { queue: "bulk", uniqueKey: "a" }), null);
+      assert.deepEqual(await jobs.enqueueMany(db, [{ queue: "bulk", uniqueKey: "b" }]), []);
+    });
+
+    it("claims due jobs by priority, leaves future ones, and never hands one job to two claims", async () => {
+      const jobs = make();
+      const [low, high, later] = await jobs.enqueueMany(db, [
+        { queue: "order", priority: 0 },
+        { queue: "order", priority: 5 },
+        { queue: "order", priority: 9, runAt: new Date(Date.now() + 60_000) },
+      ]);
+      const first = await claimJobs(db, { ...claimOptions, queue: "order", limit: 1 });
+      assert.deepEqual(
+        first.map((j) => j.id),
+        [high],
+      );
+      const [a, b] = await Promise.all([
+        claimJobs(db, { ...claimOptions, queue: "order" }),
+        claimJobs(db, { ...claimOptions, queue: "order" }),
+      ]);
+      assert.deepEqual(
+        [...(a ?? []), ...(b ?? [])].map((j) => j.id),
+        [low],
+      );
+      assert.equal((await jobOf(later as string)).status, "pending");
+    });
+
+    it("holds a queue's concurrency across claims", async () => {
+      const jobs = make();
+      await jobs.enqueueMany(
+        db,
+        Array.from({ length: 5 }, () => ({ queue: "limited" })),
+      );
+      const claims = await Promise.all(
+        [1, 2, 3].map(() => claimJobs(db, { ...claimOptions, queue: "limited", concurrency: 2 })),
+      );
+      assert.equal(claims.flat().length, 2);
+    });
+
+    it("fences a worker whose lease was lost: its late writes match nothing", async () => {
+      const jobs = make();
+      const id = await jobs.enqueue(db, { queue: "fence" });
+      const [old] = await claimJobs(db, { ...claimOptions, queue: "fence" });
+      assert.ok(old);
+      // The lease runs out (the worker stalled) and another claim takes the job.
+      await sql`update jobs set locked_until = now() - interval '1 second' where id = ${id}`.execute(db);
+      const [fresh] = await claimJobs(db, { ...claimOptions, queue: "fence", workerId: "other" });
+      assert.ok(fresh);
+      assert.equal(fresh.leaseVersion, old.leaseVersion + 1);
+      assert.equal(fresh.attempts, 2);
+      assert.equal(await completeJob(db, old), false);
+      assert.equal(await failJob(db, old, "late", 0), false);
+      assert.equal((await jobOf(id as string)).status, "running");
+      assert.equal(await completeJob(db, fresh), true);
+      assert.equal((await jobOf(id as string)).status, "succeeded");
+    });
+
+    it("runs a handler, rejecting its transaction's writes once its lease is lost", async () => {
+      const jobs = make();
+      await sql`create table if not exists job_effects (job_id uuid primary key)`.execute(db);
+      let outcome: unknown = null;
+      const stop = jobs.work("fenced", async ({ job, fence }) => {
+        // Another claim replaces this one before the handler writes.
+        await sql`update jobs set lease_version = lease_version + 1 where id = ${job.id}`.execute(db);
+        outcome = await transaction(db, async (trx) => {
+          await sql`insert into job_effects values (${job.id})`.execute(trx);
+          await fence(trx);
+        }).catch((error) => error);
+      });
+      const id = await jobs.enqueue(db, { queue: "fenced" });
+      await eventually(async () => outcome !== null);
+      await stop();
+      assert.ok(outcome instanceof LeaseLostError);
+      const effects = await sql`select * from job_effects where job_id = ${id}`.execute(db);
+      assert.equal(effects.rows.length, 0, "the fenced transaction rolled back");
+      assert.equal((await jobOf(id as string)).status, "running", "the stale claim recorded nothing");
+    });
+
+    it("retries with backoff, then keeps the job as failed with its error and attempts", async () => {
+      const jobs = make();
+      const runs: number[] = [];
+      const stop = jobs.work(
+        "flaky",
+        async ({ job }) => {
+          runs.push(job.attempts);
+          throw new Error(`boom ${job.attempts}`);
+        },
+        { backoff: { baseMs: 50, maxMs: 100 }, idleMs: 1_000 },
+      );
+      const id = (await jobs.enqueue(db, { queue: "flaky", maxAttempts: 3 })) as string;
+      await eventually(async () => (await jobOf(id)).status === "failed");
+      await stop();
+      const row = await jobOf(id);
+      assert.deepEqual(runs, [1, 2, 3]);
+      assert.equal(row.attempts, 3);
+      assert.match(row.last_error ?? "", /boom 3/);
+      assert.ok(row.finished_at);
+    });
+
+    it("wakes an idle worker on enqueue instead of waiting for its timer", async () => {
+      const jobs = make();
+      const done: string[] = [];
+      const stop = jobs.work(
+        "wake",
+        async ({ job }) => {
+          done.push(job.id);
+        },
+        { idleMs: 60_000 },
+      );
+      // Let the worker find the queue empty and go to sleep.
+      await new Promise((r) => setTimeout(r, 200));
+      const started = Date.now();
+      const id = await transaction(db, (trx) => jobs.enqueue(trx, { queue: "wake" }));
+      await eventually(async () => done.includes(id as string), 3_000);
+      assert.ok(Date.now() - started < 3_000);
+      await eventually(async () => (await jobOf(id as string)).status === "succeeded");
+      await stop();
+    });
+
+    it("fires a recurring job once per slot across processes, with bounded catch-up", async () => {
+      const clock = { now: () => Date.parse("2026-03-01T12:07:30Z") };
+      const stops = [make(), make()].map((s) =>
+        s.schedule("cron", "*/5 * * * *", { catchUpMs: 3_600_000, maxCatchUp: 2, clock }),
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      for (const stop of stops) await stop();
+      const rows = await db
+        .selectFrom("jobs")
+        .select("unique_key")
+        .where("queue", "=", "cron")
+        .orderBy("run_at")
+        .execute();
+      assert.deepEqual(
+        rows.map((r) => r.unique_key),
+        ["cron:2026-03-01T12:00:00.000Z", "cron:2026-03-01T12:05:00.000Z"],
+      );
+    });
+
+    it("on stop, lets running work finish within the grace period and hands back what does not", async () => {
+      const quick = make(2_000);
+      let finished = false;
+      const stopQuick = quick.work("graceful", async () => {
+        await new Promise((r) => setTimeout(r, 100));
+        finished = true;
+      });
+      const a = (await quick.enqueue(db, { queue: "graceful" })) as string;
+      await eventually(async () => (await jobOf(a)).status === "running");
+      await stopQuick();
+      assert.ok(finished);
+      assert.equal((await jobOf(a)).status, "succeeded");
+
+      const slow = make(100);
+      let aborted = false;
+      const stopSlow = slow.work("stuck", async ({ signal }) => {
+        await new Promise<void>((resolve) =>
+          signal.addEventListener("abort", () => {
+            aborted = true;
+            resolve();
+          }),
+        );
+      });
+      const b = (await slow.enqueue(db, { queue: "stuck" })) as string;
+      await eventually(async () => (await jobOf(b)).status === "running");
+      const started = Date.now();
+      await stopSlow();
+      assert.ok(Date.now() - started < 1_500, "within the grace period");
+      assert.ok(aborted);
+      const row = await jobOf(b);
+      assert.equal(row.status, "pending");
+      assert.equal(row.attempts, 0, "a released attempt does not count");
+    });
+  });
+}
