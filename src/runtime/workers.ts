@@ -23,6 +23,8 @@ export async function startWorkers(
       { logger: platform.logger, registry: platform.metrics.registry },
       options.storageHygiene,
     ),
+    // Finished jobs go after their keeping time (jobs.ts), hourly, once across all processes.
+    platform.jobs.recurring("jobs.prune", "17 * * * *", () => platform.jobs.prune()),
   ];
   const started: string[] = [];
   for (const module of modules) {

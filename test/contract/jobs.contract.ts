@@ -212,6 +212,30 @@ export function jobsContract(
       );
     });
 
+    it("runs a recurring task once per slot across processes, and prunes finished jobs after their keeping time", async () => {
+      const ran: string[] = [];
+      const services = [make(), make()];
+      const stops = services.map((s, i) =>
+        s.recurring("every_second", "* * * * * *", async () => {
+          ran.push(`process ${i}`);
+        }),
+      );
+      await eventually(async () => ran.length >= 3, 10_000);
+      for (const stop of stops) await stop();
+      const slots = await db
+        .selectFrom("jobs")
+        .select(["unique_key", "status"])
+        .where("queue", "=", "every_second")
+        .execute();
+      // Every run was one slot's job, and no slot has two jobs.
+      assert.equal(new Set(slots.map((r) => r.unique_key)).size, slots.length);
+      assert.equal(slots.filter((r) => r.status === "succeeded").length, ran.length);
+
+      const day = 24 * 60 * 60_000;
+      assert.equal(await services[0]?.prune(Date.now() + day - 60_000), 0, "kept for a day");
+      assert.equal(await services[0]?.prune(Date.now() + day + 60_000), ran.length);
+    });
+
     it("on stop, lets running work finish within the grace period and hands back what does not", async () => {
       const quick = make(2_000);
       let finished = false;

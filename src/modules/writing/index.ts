@@ -1,13 +1,13 @@
 import type { StrataModule } from "../../runtime/module.ts";
-import type { Platform } from "../../runtime/platform.ts";
 import { startHistoryMigration } from "./history-migration.ts";
 import { runWritingMaintenance } from "./maintenance.ts";
 import { writingMigrations } from "./migrations.ts";
 import { registerWritingRoutes } from "./routes.ts";
-import { reindexPendingSearch, SEARCH_SWEEP_INTERVAL_MS } from "./search-reindex.ts";
+import { reindexPendingSearch, SEARCH_SWEEP_SCHEDULE } from "./search-reindex.ts";
 import { transferDocuments } from "./transfer.ts";
 
-const MAINTENANCE_INTERVAL_MS = 60_000;
+/** Archiving, purging, pruning and blob clean-up: every minute. */
+const MAINTENANCE_SCHEDULE = "* * * * *";
 
 /**
  * The writing module: seed 000's AI writing-enhancement platform. Documents
@@ -20,9 +20,13 @@ export const writingModule: StrataModule = {
   routes: registerWritingRoutes,
   ownershipTransfer: transferDocuments,
   startWorkers(platform) {
+    // Recurring work runs as jobs, so each slot runs once whichever processes are up.
     const stops = [
-      every(platform, "writing maintenance", MAINTENANCE_INTERVAL_MS, () => runWritingMaintenance(platform)),
-      every(platform, "search reindex", SEARCH_SWEEP_INTERVAL_MS, () => reindexPendingSearch(platform)),
+      platform.jobs.recurring("writing.maintenance", MAINTENANCE_SCHEDULE, () => runWritingMaintenance(platform)),
+      // A missed sweep needs no catching up beyond the last minute: the next one takes what is queued.
+      platform.jobs.recurring("writing.search_sweep", SEARCH_SWEEP_SCHEDULE, () => reindexPendingSearch(platform), {
+        catchUpMs: 60_000,
+      }),
       // Converts histories still in the earlier form; a no-op once finished.
       startHistoryMigration(platform, {
         batchSize: platform.config.writing.historyMigrationBatch,
@@ -34,21 +38,3 @@ export const writingModule: StrataModule = {
     };
   },
 };
-
-/** Runs `task` every `intervalMs`, skipping a tick while the last run is still going; stop() waits for it. */
-function every(platform: Platform, what: string, intervalMs: number, task: () => Promise<unknown>) {
-  let running: Promise<unknown> | null = null;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = task()
-      .catch((error) => platform.logger.error({ err: error }, `${what} failed`))
-      .finally(() => {
-        running = null;
-      });
-  }, intervalMs);
-  timer.unref();
-  return async () => {
-    clearInterval(timer);
-    await running;
-  };
-}

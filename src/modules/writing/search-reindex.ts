@@ -3,8 +3,8 @@ import type { Platform } from "../../runtime/platform.ts";
 import { SEARCH_COALESCE_MS } from "./search-index.ts";
 import { scheduleSearchIndexing } from "./search-indexer.ts";
 
-/** How often the writing worker indexes queued autosaves. */
-export const SEARCH_SWEEP_INTERVAL_MS = 10_000;
+/** How often the writing worker indexes queued autosaves: every 10 seconds (a seconds field first). */
+export const SEARCH_SWEEP_SCHEDULE = "*/10 * * * * *";
 const BATCH = 25;
 
 /**

@@ -241,3 +241,24 @@ export async function holdsLease(trx: Kysely<Tables>, job: ClaimedJob): Promise<
     .executeTakeFirst();
   return row !== undefined;
 }
+
+/**
+ * Deletes finished jobs: succeeded or cancelled ones finished before
+ * `succeededBefore`, failed ones before `failedBefore` (kept longer, for
+ * an operator to look at or retry). Returns how many went.
+ */
+export async function pruneJobs(
+  db: Kysely<Tables>,
+  options: { succeededBefore: Date; failedBefore: Date },
+): Promise<number> {
+  const result = await db
+    .deleteFrom("jobs")
+    .where((eb) =>
+      eb.or([
+        eb.and([eb("status", "in", ["succeeded", "cancelled"]), eb("finished_at", "<", options.succeededBefore)]),
+        eb.and([eb("status", "=", "failed"), eb("finished_at", "<", options.failedBefore)]),
+      ]),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

@@ -15,11 +15,15 @@ import {
   insertJobs,
   type NewJob,
   nextDueAt,
+  pruneJobs,
   releaseJob,
 } from "./job-queries.ts";
 import type { WakeUps } from "./wake-ups.ts";
 
 export type { ClaimedJob, NewJob };
+
+const SUCCEEDED_KEPT_MS = 24 * 60 * 60_000;
+const FAILED_KEPT_MS = 30 * 24 * 60 * 60_000;
 
 /*
  * Glossary.
@@ -163,6 +167,39 @@ export class JobService {
       stopped = true;
       clearTimeout(timer);
       await ticking;
+    };
+  }
+
+  /**
+   * Deletes finished jobs: succeeded and cancelled ones after a day (longer
+   * than any schedule's catch-up window, so a slot's key outlives the
+   * window in which it could be enqueued again), failed ones after 30 days.
+   */
+  prune(now = Date.now()): Promise<number> {
+    return pruneJobs(this.db, {
+      succeededBefore: new Date(now - SUCCEEDED_KEPT_MS),
+      failedBefore: new Date(now - FAILED_KEPT_MS),
+    });
+  }
+
+  /**
+   * Runs `task` on each slot of the cron `expression`, once per slot across
+   * every process that calls this: schedule and work in one, with the
+   * task's own failures logged (a recurring task's next slot is its retry).
+   */
+  recurring(
+    queue: string,
+    expression: string,
+    task: () => Promise<unknown>,
+    options: { catchUpMs?: number } = {},
+  ): () => Promise<void> {
+    const stopSchedule = this.schedule(queue, expression, options);
+    const stopWork = this.work(queue, async () => {
+      await task();
+    });
+    return async () => {
+      await stopSchedule();
+      await stopWork();
     };
   }
 
