@@ -7,6 +7,7 @@ import { type Clock, systemClock } from "../platform/clock.ts";
 import { ComputePool } from "../platform/compute/compute-pool.ts";
 import { type Database, openDatabase } from "../platform/database/database.ts";
 import { Identity } from "../platform/identity/identity.ts";
+import { registerJobMetrics } from "../platform/jobs/job-metrics.ts";
 import { JobService } from "../platform/jobs/jobs.ts";
 import { wakeUpsFor } from "../platform/jobs/wake-ups.ts";
 import type { KvStore } from "../platform/kv/kv-store.ts";
@@ -148,6 +149,7 @@ export async function openPlatform(config: Readonly<Config>, options: OpenPlatfo
       { graceMs: Math.max(0, config.shutdownGraceMs - 1_000) },
     );
     opened.push(jobs);
+    registerJobMetrics(metrics.registry, database.db, jobs);
     // Pushed last, so closed first: its running tasks finish before the stores go.
     const compute = new ComputePool({}, metrics);
     opened.push(compute);
