@@ -2,6 +2,7 @@ import { Command } from "commander";
 import { ConfigError } from "../config/config.ts";
 import { DataDirLockedError } from "../runtime/data-dir-lock.ts";
 import { DependencyStartError } from "../runtime/dependency-start-error.ts";
+import { jobsCommand } from "./commands/jobs.ts";
 import { migrateCommand } from "./commands/migrate.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { workerCommand } from "./commands/worker.ts";
@@ -30,6 +31,7 @@ const program = new Command()
 program.addCommand(serveCommand());
 program.addCommand(migrateCommand());
 program.addCommand(workerCommand());
+program.addCommand(jobsCommand());
 
 try {
   await program.parseAsync(process.argv);

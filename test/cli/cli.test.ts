@@ -17,7 +17,7 @@ describe("strata CLI (embedded)", () => {
   it("lists its commands", async () => {
     const { code, stdout } = await runCli(["--help"]);
     assert.equal(code, 0);
-    for (const command of ["serve", "migrate", "worker"]) assert.match(stdout, new RegExp(`\\b${command}\\b`));
+    for (const command of ["serve", "migrate", "worker", "jobs"]) assert.match(stdout, new RegExp(`\\b${command}\\b`));
     const migrate = await runCli(["migrate", "--help"]);
     for (const sub of ["up", "down", "status"]) assert.match(migrate.stdout, new RegExp(`\\b${sub}\\b`));
   });
@@ -104,5 +104,49 @@ describe("strata CLI (embedded)", () => {
     const bad = await runCli(["migrate", "down", "zero"], { STRATA_DATA_DIR: dataDir });
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /count must be a positive integer/);
+  });
+
+  it("lists, retries and cancels jobs for an operator", async () => {
+    const { loadConfig } = await import("../../src/config/config.ts");
+    const { openPlatform } = await import("../../src/runtime/platform.ts");
+    const { createLogger } = await import("../../src/platform/logging/logger.ts");
+    const platform = await openPlatform(loadConfig({ STRATA_DATA_DIR: dataDir, LOG_LEVEL: "silent" }), {
+      logger: createLogger("silent"),
+    });
+    let failed: string;
+    let pending: string;
+    try {
+      [failed, pending] = (await platform.jobs.enqueueMany(platform.database.db, [
+        { queue: "cli_failed" },
+        { queue: "cli_pending", runAt: new Date(Date.now() + 3_600_000) },
+      ])) as [string, string];
+      await platform.database.db
+        .updateTable("jobs")
+        .set({ status: "failed", attempts: 5, last_error: "Error: the provider said no", finished_at: new Date() })
+        .where("id", "=", failed)
+        .execute();
+    } finally {
+      await platform.close();
+    }
+    const env = { STRATA_DATA_DIR: dataDir };
+    const list = await runCli(["jobs", "list", "--status", "failed"], env);
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, new RegExp(`${failed}\\s+cli_failed\\s+failed\\s+5/5 .*the provider said no`));
+    assert.doesNotMatch(list.stdout, new RegExp(pending));
+
+    assert.match((await runCli(["jobs", "retry", failed], env)).stdout, new RegExp(`retried ${failed}`));
+    assert.match((await runCli(["jobs", "list", "--queue", "cli_failed"], env)).stdout, /pending\s+0\/5/);
+    const notFailed = await runCli(["jobs", "retry", pending], env);
+    assert.equal(notFailed.code, 1);
+    assert.match(notFailed.stderr, /only a failed or cancelled job can be retried/);
+
+    assert.match((await runCli(["jobs", "cancel", pending], env)).stdout, new RegExp(`cancelled ${pending}`));
+    assert.match((await runCli(["jobs", "list", "--queue", "cli_pending"], env)).stdout, /cancelled/);
+    const missing = await runCli(["jobs", "cancel", "00000000-0000-4000-8000-000000000000"], env);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /no such job/);
+    const bad = await runCli(["jobs", "retry", "not-an-id"], env);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /a job id is a UUID/);
   });
 });

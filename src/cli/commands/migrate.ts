@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from "commander";
 import type { Platform } from "../../runtime/platform.ts";
+import { withPlatform } from "../with-platform.ts";
 
 export function migrateCommand() {
   const migrate = new Command("migrate").description("Apply, revert or list database migrations.");
@@ -51,22 +52,7 @@ async function migrator(platform: Platform) {
   return createMigrator(platform.database, modules);
 }
 
-async function withPlatform(command: string, fn: (platform: Platform) => Promise<void>) {
-  const [{ loadConfig }, { modules }, { allMigrations }, { openPlatform }] = await Promise.all([
-    import("../../config/config.ts"),
-    import("../../modules/index.ts"),
-    import("../../runtime/migrations.ts"),
-    import("../../runtime/platform.ts"),
-  ]);
-  const platform = await openPlatform(loadConfig(), { command, migrations: allMigrations(modules) });
-  try {
-    await fn(platform);
-  } finally {
-    await platform.close();
-  }
-}
-
-function positiveInteger(value: string): number {
+export function positiveInteger(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("count must be a positive integer");
   return n;
