@@ -96,6 +96,14 @@ describe("config", () => {
     }
   });
 
+  it("takes the writing maintenance's schedule as a cron expression, and names it when it does not parse", () => {
+    assert.equal(loadConfig({}).writing.maintenanceCron, "* * * * *");
+    assert.equal(loadConfig({ WRITING_MAINTENANCE_CRON: "*/5 * * * * *" }).writing.maintenanceCron, "*/5 * * * * *");
+    const problems = problemsOf({ WRITING_MAINTENANCE_CRON: "every day at noon" });
+    assert.equal(problems[0]?.variable, "WRITING_MAINTENANCE_CRON");
+    assert.match(problems[0]?.reason ?? "", /cron expression/);
+  });
+
   it("names the variable and the reason for each bad value", () => {
     assert.deepEqual(
       problemsOf({ PORT: "eighty", LOG_LEVEL: "loud", DATABASE_URL: "mysql://x" })

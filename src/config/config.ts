@@ -1,4 +1,5 @@
 import path from "node:path";
+import { Cron } from "croner";
 import { z } from "zod";
 
 /**
@@ -90,7 +91,21 @@ const envSchema = z.object({
   SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
   WRITING_HISTORY_MIGRATION_BATCH: positiveInt.max(10_000).default(20),
   WRITING_HISTORY_MIGRATION_PAUSE_MS: z.coerce.number().int().min(0).max(60_000).default(50),
+  // When the writing maintenance runs (cron, UTC; a sixth, leading field is seconds).
+  WRITING_MAINTENANCE_CRON: z
+    .string()
+    .default("* * * * *")
+    .refine(isCronExpression, "must be a cron expression, e.g. '* * * * *' (every minute)"),
 });
+
+function isCronExpression(expression: string): boolean {
+  try {
+    new Cron(expression, { paused: true });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export type DatabaseConfig =
   | { driver: "pglite"; dataDir: string | null; statementTimeoutMs: number }
@@ -151,7 +166,7 @@ export interface Config {
    * The writing module's background migration of version histories to the
    * content-object form: documents per batch, and the pause between batches.
    */
-  writing: { historyMigrationBatch: number; historyMigrationPauseMs: number };
+  writing: { historyMigrationBatch: number; historyMigrationPauseMs: number; maintenanceCron: string };
   /** The OpenAI-compatible provider for chat completions; null when none is configured. */
   ai: { baseUrl: string; apiKey: string | null; model: string; timeoutMs: number } | null;
   database: DatabaseConfig;
@@ -221,6 +236,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     writing: {
       historyMigrationBatch: e.WRITING_HISTORY_MIGRATION_BATCH,
       historyMigrationPauseMs: e.WRITING_HISTORY_MIGRATION_PAUSE_MS,
+      maintenanceCron: e.WRITING_MAINTENANCE_CRON,
     },
     ai: e.AI_BASE_URL
       ? { baseUrl: e.AI_BASE_URL, apiKey: e.AI_API_KEY ?? null, model: e.AI_MODEL, timeoutMs: e.AI_TIMEOUT_MS }

@@ -3,7 +3,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { exitOf, runCli, startServe } from "../support/cli.ts";
+import pg from "pg";
+import { exitOf, runCli, startCommand, startServe } from "../support/cli.ts";
 import { createScratchDatabase } from "../support/postgres.ts";
 import { services, TEST_SIGNING_SECRET } from "../support/services.ts";
 
@@ -55,5 +56,33 @@ describe("strata CLI (server profile)", () => {
     const { code, stderr } = await runCli(["serve"], { ...env, REDIS_URL: "redis://127.0.0.1:1" });
     assert.equal(code, 69);
     assert.match(stderr, /kv \(Redis at 127\.0\.0\.1:1\) is not reachable/);
+  });
+
+  it("runs the writing maintenance once per slot across two worker processes", async () => {
+    // Every second, so a few seconds show several slots; both workers schedule and work every slot.
+    const workerEnv = { ...env, WRITING_MAINTENANCE_CRON: "* * * * * *", LOG_LEVEL: "info" };
+    const dirs = await Promise.all([0, 1].map(() => mkdtemp(path.join(tmpdir(), "strata-cli-worker-"))));
+    const workers = await Promise.all(
+      dirs.map((dir) => startCommand(["worker"], { ...workerEnv, STRATA_DATA_DIR: dir }, /"worker started"/)),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    for (const worker of workers) worker.child.kill("SIGTERM");
+    for (const worker of workers) assert.equal(await exitOf(worker.child), 0, worker.output());
+    await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+
+    const client = new pg.Client({ connectionString: scratch.url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ unique_key: string; status: string; attempts: number }>(
+        "select unique_key, status, attempts from jobs where queue = 'writing.maintenance'",
+      );
+      const finished = rows.filter((r) => r.status === "succeeded");
+      assert.ok(finished.length >= 2, `${finished.length} slots run: ${JSON.stringify(rows)}`);
+      // One job per slot, whichever process enqueued it first, each run once.
+      assert.equal(new Set(rows.map((r) => r.unique_key)).size, rows.length);
+      assert.ok(finished.every((r) => r.attempts === 1));
+    } finally {
+      await client.end();
+    }
   });
 });

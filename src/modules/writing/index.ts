@@ -6,9 +6,6 @@ import { registerWritingRoutes } from "./routes.ts";
 import { reindexPendingSearch, SEARCH_SWEEP_SCHEDULE } from "./search-reindex.ts";
 import { transferDocuments } from "./transfer.ts";
 
-/** Archiving, purging, pruning and blob clean-up: every minute. */
-const MAINTENANCE_SCHEDULE = "* * * * *";
-
 /**
  * The writing module: seed 000's AI writing-enhancement platform. Documents
  * with differential version history, AI suggestions from prompt templates,
@@ -22,7 +19,9 @@ export const writingModule: StrataModule = {
   startWorkers(platform) {
     // Recurring work runs as jobs, so each slot runs once whichever processes are up.
     const stops = [
-      platform.jobs.recurring("writing.maintenance", MAINTENANCE_SCHEDULE, () => runWritingMaintenance(platform)),
+      platform.jobs.recurring("writing.maintenance", platform.config.writing.maintenanceCron, () =>
+        runWritingMaintenance(platform),
+      ),
       // A missed sweep needs no catching up beyond the last minute: the next one takes what is queued.
       platform.jobs.recurring("writing.search_sweep", SEARCH_SWEEP_SCHEDULE, () => reindexPendingSearch(platform), {
         catchUpMs: 60_000,
