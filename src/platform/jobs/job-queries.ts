@@ -1,4 +1,4 @@
-import { type Kysely, sql } from "kysely";
+import { type Kysely, sql, type UpdateObject } from "kysely";
 import type { Tables } from "../database/tables.ts";
 import { transaction } from "../database/transaction.ts";
 import "./tables.ts";
@@ -135,11 +135,15 @@ export async function claimJobs(db: Kysely<Tables>, options: ClaimOptions): Prom
   });
 }
 
-/** Lengthens a lease; false when the claim is no longer this one's (fenced off). */
-export async function extendLease(db: Kysely<Tables>, job: ClaimedJob, leaseMs: number): Promise<boolean> {
+/**
+ * An update of a running job that holds only while the claim does: it
+ * matches the row at the claim's lease version, so after the lease was lost
+ * (expired and claimed again, or changed by an operator) it matches nothing.
+ */
+async function fencedUpdate(db: Kysely<Tables>, job: ClaimedJob, set: UpdateObject<Tables, "jobs">): Promise<boolean> {
   const result = await db
     .updateTable("jobs")
-    .set({ locked_until: sql`now() + make_interval(secs => ${leaseMs / 1000})`, updated_at: sql`now()` })
+    .set(set)
     .where("id", "=", job.id)
     .where("lease_version", "=", job.leaseVersion)
     .where("status", "=", "running")
@@ -147,22 +151,23 @@ export async function extendLease(db: Kysely<Tables>, job: ClaimedJob, leaseMs: 
   return result.numUpdatedRows > 0n;
 }
 
+/** Lengthens a lease; false when the claim is no longer this one's (fenced off). */
+export async function extendLease(db: Kysely<Tables>, job: ClaimedJob, leaseMs: number): Promise<boolean> {
+  return fencedUpdate(db, job, {
+    locked_until: sql`now() + make_interval(secs => ${leaseMs / 1000})`,
+    updated_at: sql`now()`,
+  });
+}
+
 /** Marks the job succeeded; false when the claim was lost (another worker has it, or an operator changed it). */
 export async function completeJob(db: Kysely<Tables>, job: ClaimedJob): Promise<boolean> {
-  const result = await db
-    .updateTable("jobs")
-    .set({
-      status: "succeeded",
-      finished_at: sql`now()`,
-      updated_at: sql`now()`,
-      locked_by: null,
-      locked_until: null,
-    })
-    .where("id", "=", job.id)
-    .where("lease_version", "=", job.leaseVersion)
-    .where("status", "=", "running")
-    .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
+  return fencedUpdate(db, job, {
+    status: "succeeded",
+    finished_at: sql`now()`,
+    updated_at: sql`now()`,
+    locked_by: null,
+    locked_until: null,
+  });
 }
 
 /**
@@ -176,42 +181,29 @@ export async function failJob(
   retryInMs: number | null,
 ): Promise<boolean> {
   const last = retryInMs === null || job.attempts >= job.maxAttempts;
-  const result = await db
-    .updateTable("jobs")
-    .set({
-      status: last ? "failed" : "pending",
-      last_error: error,
-      run_at: last ? sql`run_at` : sql`now() + make_interval(secs => ${(retryInMs ?? 0) / 1000})`,
-      finished_at: last ? sql`now()` : null,
-      updated_at: sql`now()`,
-      locked_by: null,
-      locked_until: null,
-    })
-    .where("id", "=", job.id)
-    .where("lease_version", "=", job.leaseVersion)
-    .where("status", "=", "running")
-    .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
+  return fencedUpdate(db, job, {
+    status: last ? "failed" : "pending",
+    last_error: error,
+    run_at: last ? sql`run_at` : sql`now() + make_interval(secs => ${(retryInMs ?? 0) / 1000})`,
+    finished_at: last ? sql`now()` : null,
+    updated_at: sql`now()`,
+    locked_by: null,
+    locked_until: null,
+  });
 }
 
 /** Hands an unfinished job back (shutdown): due now, and the attempt it was on does not count. */
 export async function releaseJob(db: Kysely<Tables>, job: ClaimedJob): Promise<boolean> {
-  const result = await db
-    .updateTable("jobs")
-    .set({
-      status: "pending",
-      attempts: sql`greatest(attempts - 1, 0)`,
-      run_at: sql`now()`,
-      updated_at: sql`now()`,
-      locked_by: null,
-      locked_until: null,
-    })
-    .where("id", "=", job.id)
-    .where("lease_version", "=", job.leaseVersion)
-    .where("status", "=", "running")
-    .executeTakeFirst();
-  if (result.numUpdatedRows > 0n) await sql`select pg_notify(${JOBS_CHANNEL}, ${job.queue})`.execute(db);
-  return result.numUpdatedRows > 0n;
+  const released = await fencedUpdate(db, job, {
+    status: "pending",
+    attempts: sql`greatest(attempts - 1, 0)`,
+    run_at: sql`now()`,
+    updated_at: sql`now()`,
+    locked_by: null,
+    locked_until: null,
+  });
+  if (released) await sql`select pg_notify(${JOBS_CHANNEL}, ${job.queue})`.execute(db);
+  return released;
 }
 
 /** When the queue's next pending job is due (null when none is waiting). */
