@@ -113,8 +113,17 @@ export class JobService {
     );
     this.#workers.add(worker);
     this.#byQueue.set(queue, worker);
-    this.#unsubscribe ??= this.wakeUps((name) => this.#byQueue.get(name)?.wake());
-    this.#unsubscribe.catch((error) => this.logger.warn({ err: error }, "job wake-ups unavailable; polling"));
+    if (!this.#unsubscribe) {
+      this.#unsubscribe = this.wakeUps((name) => this.#byQueue.get(name)?.wake());
+      // A job enqueued while LISTEN was being set up notified nobody: once
+      // listening, every worker looks again rather than sleep until its timer.
+      this.#unsubscribe.then(
+        () => {
+          for (const w of this.#byQueue.values()) w.wake();
+        },
+        (error) => this.logger.warn({ err: error }, "job wake-ups unavailable; polling"),
+      );
+    }
     worker.start();
     return async () => {
       this.#workers.delete(worker);
