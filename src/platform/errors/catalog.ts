@@ -113,12 +113,43 @@ export const errors = {
   suggestionNotFound: () => new AppError("suggestion_not_found", "suggestion not found"),
   promptTemplateNotFound: () => new AppError("prompt_template_not_found", "prompt template not found"),
   blobNotFound: () => new AppError("blob_not_found", "blob not found"),
+  templateNotFound: () => new AppError("template_not_found", "template not found"),
+  componentNotFound: (componentId: string) =>
+    new AppError("component_not_found", "component not found", { componentId }),
+  pipelineNotFound: () => new AppError("pipeline_not_found", "pipeline not found"),
 
   // writing
   restoreWindowPassed: () =>
     new AppError("restore_window_passed", "this document was deleted more than 30 days ago and cannot be restored"),
   suggestionAlreadyDecided: () =>
     new AppError("suggestion_already_decided", "this suggestion was already accepted or rejected"),
+
+  // generation
+  templateKeyTaken: (templateKey: string) =>
+    new AppError("template_key_taken", `a template with key ${templateKey} already exists; add a version to it`, {
+      field: "body.templateKey",
+      templateKey,
+    }),
+  componentInactive: (componentId: string) =>
+    new AppError("component_inactive", "a component of the pipeline is not active", { componentId }),
+  pipelineInactive: () => new AppError("pipeline_inactive", "the pipeline is not active"),
+  modelNotAllowed: (model: string, allowedModels: string[]) =>
+    new AppError("model_not_allowed", `the model ${model} is not allowed in this organization`, {
+      model,
+      allowedModels,
+    }),
+  batchTooLarge: (size: number, maxBatchSize: number) =>
+    new AppError("batch_too_large", `a batch may hold at most ${maxBatchSize} contexts, not ${size}`, {
+      size,
+      maxBatchSize,
+    }),
+  contextQuotaExceeded: (maxContextsPerDay: number, retryAfterSeconds: number) =>
+    new AppError(
+      "context_quota_exceeded",
+      `the organization may create ${maxContextsPerDay} contexts a day; retry in ${retryAfterSeconds} s`,
+      { maxContextsPerDay },
+      { retryAfterSeconds },
+    ),
 
   // jobs
   invalidCronExpression: (expression: string, reason: string) =>

@@ -66,10 +66,40 @@ export const ERROR_CODES = {
   suggestion_not_found: { status: 404, description: "No such suggestion among the caller's." },
   prompt_template_not_found: { status: 404, description: "No such prompt template the caller may use." },
   blob_not_found: { status: 404, description: "No blob is stored under the key." },
+  template_not_found: { status: 404, description: "No such generation template in the organization." },
+  component_not_found: {
+    status: 404,
+    description: "No such generation component in the organization (`details.componentId`).",
+  },
+  pipeline_not_found: { status: 404, description: "No such generation pipeline in the organization." },
 
   // Writing
   restore_window_passed: { status: 410, description: "The document was deleted too long ago to restore." },
   suggestion_already_decided: { status: 409, description: "The suggestion was already accepted or rejected." },
+
+  // Generation
+  template_key_taken: {
+    status: 409,
+    description: "The organization already has a template with this key; add a version to it instead.",
+  },
+  component_inactive: {
+    status: 409,
+    description: "A component the pipeline names is not active (`details.componentId`).",
+  },
+  pipeline_inactive: { status: 409, description: "The pipeline is not active." },
+  model_not_allowed: {
+    status: 403,
+    description: "The model is not in the organization's allowed models (`details.model`, `details.allowedModels`).",
+  },
+  batch_too_large: {
+    status: 400,
+    description: "The batch has more contexts than the organization's maximum (`details.maxBatchSize`).",
+  },
+  context_quota_exceeded: {
+    status: 429,
+    description:
+      "The organization has created its maximum of contexts today (UTC, `details.maxContextsPerDay`); retry after `Retry-After` seconds.",
+  },
 
   // Jobs
   invalid_cron_expression: {

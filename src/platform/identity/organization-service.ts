@@ -21,6 +21,24 @@ const ORGANIZATION_LIMITS = "organization_limits";
 /** The backstop for a missed invalidation (an operator editing a plan directly in the database). */
 const ORGANIZATION_LIMITS_TTL_MS = 30_000;
 
+const ORGANIZATION_SETTINGS = "organization_settings";
+
+/** Seed 001's defaults, for an organization whose settings name none. */
+export const DEFAULT_MAX_CONTEXTS_PER_DAY = 1000;
+export const DEFAULT_MAX_BATCH_SIZE = 50;
+
+/**
+ * Seed 001's organization settings, as modules enforce them. allowedModels
+ * is null when the organization has not restricted models (any is allowed);
+ * an empty list allows none.
+ */
+export interface OrganizationSettings {
+  allowedModels: string[] | null;
+  maxContextsPerDay: number;
+  maxBatchSize: number;
+  defaultPipelineId: string | null;
+}
+
 /** What the rate limiter needs of an organization. */
 export interface OrganizationLimits {
   plan: Plan;
@@ -130,11 +148,32 @@ export class OrganizationService {
   }
 
   /**
+   * An organization's generation settings (seed 001), with the seed's
+   * defaults for those it has not set; cached like limits and dropped with them.
+   */
+  async settings(organizationId: string): Promise<OrganizationSettings> {
+    const cache = this.caches.local.cache<OrganizationSettings>(ORGANIZATION_SETTINGS, {
+      ttlMs: ORGANIZATION_LIMITS_TTL_MS,
+      max: 10_000,
+    });
+    const settings = await cache.getOrLoad(organizationId, async () => {
+      const row = await this.db
+        .selectFrom("organizations")
+        .select("settings")
+        .where("id", "=", organizationId)
+        .executeTakeFirst();
+      return settingsOf(row?.settings ?? {});
+    });
+    return settings as OrganizationSettings;
+  }
+
+  /**
    * Call after an organization's plan or settings change outside the API
    * (an operator's tooling): every process drops its copy at once.
    */
   async forgetLimits(organizationId: string): Promise<void> {
     await this.caches.local.invalidate(ORGANIZATION_LIMITS, organizationId);
+    await this.caches.local.invalidate(ORGANIZATION_SETTINGS, organizationId);
   }
 
   #actor(principal: Principal, organizationId: string, options: { admin?: boolean } = {}): AccountPrincipal {
@@ -147,6 +186,19 @@ export class OrganizationService {
     }
     return principal;
   }
+}
+
+/** The stored settings (snake_case, as seed 001 names them), each checked for its type before it is trusted. */
+function settingsOf(stored: Record<string, unknown>): OrganizationSettings {
+  const models = stored.allowed_models;
+  const count = (value: unknown, fallback: number) =>
+    typeof value === "number" && Number.isInteger(value) && value >= 0 ? value : fallback;
+  return {
+    allowedModels: Array.isArray(models) ? models.filter((m): m is string => typeof m === "string") : null,
+    maxContextsPerDay: count(stored.max_contexts_per_day, DEFAULT_MAX_CONTEXTS_PER_DAY),
+    maxBatchSize: count(stored.max_batch_size, DEFAULT_MAX_BATCH_SIZE),
+    defaultPipelineId: typeof stored.default_pipeline_id === "string" ? stored.default_pipeline_id : null,
+  };
 }
 
 function account(principal: Principal): AccountPrincipal {

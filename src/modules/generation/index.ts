@@ -1,0 +1,13 @@
+import type { StrataModule } from "../../runtime/module.ts";
+import { generationMigrations } from "./migrations.ts";
+
+/**
+ * The generation module: seed 001's generative-content service. Templates,
+ * components and pipelines an organization defines, and the contexts (alone
+ * or in batches) that workers run through them, within the organization's
+ * limits. Its data comes first; routes and workers follow.
+ */
+export const generationModule: StrataModule = {
+  name: "generation",
+  migrations: generationMigrations,
+};

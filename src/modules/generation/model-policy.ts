@@ -1,0 +1,10 @@
+import { errors } from "../../platform/errors/catalog.ts";
+import type { OrganizationSettings } from "../../platform/identity/organization-service.ts";
+
+/** Refuses a model the organization's allowed_models does not list (no list: any model). */
+export function assertModelAllowed(settings: OrganizationSettings, model: unknown): void {
+  if (settings.allowedModels === null) return;
+  if (typeof model !== "string" || !settings.allowedModels.includes(model)) {
+    throw errors.modelNotAllowed(String(model), settings.allowedModels);
+  }
+}

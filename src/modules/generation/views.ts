@@ -1,0 +1,133 @@
+import type { Selectable } from "kysely";
+import { camelKeys } from "./keys.ts";
+import type { BatchView, ComponentView, ContextView, TemplateSectionView, TemplateView } from "./schemas.ts";
+import type {
+  ContextStatus,
+  GenerationBatchesTable,
+  GenerationComponentsTable,
+  GenerationContextsTable,
+  GenerationTemplatesTable,
+} from "./tables.ts";
+
+/** Rows as the API shows them: camelCase, ISO timestamps, the seed's word_range pairs as { min, max }. */
+
+type StoredRange = [number, number];
+
+/** The seed's stored form of the sections: snake_case keys, word_range as [min, max]. */
+export function storedSections(sections: TemplateSectionView[]): unknown[] {
+  return sections.map((s) =>
+    s.type === "text"
+      ? {
+          id: s.id,
+          type: s.type,
+          name: s.name,
+          instructions: s.instructions ?? null,
+          word_range: [s.wordRange.min, s.wordRange.max],
+        }
+      : {
+          id: s.id,
+          type: s.type,
+          name: s.name,
+          min_sections: s.minSections,
+          max_sections: s.maxSections,
+          section_template: {
+            type: "text",
+            instructions: s.sectionTemplate.instructions ?? null,
+            word_range: [s.sectionTemplate.wordRange.min, s.sectionTemplate.wordRange.max],
+          },
+        },
+  );
+}
+
+function sectionsView(stored: unknown[]): TemplateSectionView[] {
+  const range = ([min, max]: StoredRange) => ({ min, max });
+  return (stored as any[]).map((s) =>
+    s.type === "text"
+      ? {
+          id: s.id,
+          type: "text",
+          name: s.name,
+          ...(s.instructions ? { instructions: s.instructions } : {}),
+          wordRange: range(s.word_range),
+        }
+      : {
+          id: s.id,
+          type: "sections",
+          name: s.name,
+          minSections: s.min_sections,
+          maxSections: s.max_sections,
+          sectionTemplate: {
+            type: "text",
+            ...(s.section_template.instructions ? { instructions: s.section_template.instructions } : {}),
+            wordRange: range(s.section_template.word_range),
+          },
+        },
+  );
+}
+
+export function templateView(row: Selectable<GenerationTemplatesTable>): TemplateView {
+  return {
+    id: row.id,
+    templateKey: row.template_key,
+    version: row.version,
+    name: row.name,
+    description: row.description,
+    sections: sectionsView(row.sections),
+    tags: row.tags,
+    metadata: row.metadata,
+    isActive: row.is_active,
+    createdBy: row.created_by,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+export function componentView(row: Selectable<GenerationComponentsTable>): ComponentView {
+  return {
+    id: row.id,
+    name: row.name,
+    type: row.type,
+    description: row.description,
+    config: camelKeys(row.config),
+    metadata: row.metadata,
+    isActive: row.is_active,
+    createdBy: row.created_by,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+export function contextView(row: Selectable<GenerationContextsTable>): ContextView {
+  return {
+    id: row.id,
+    type: row.type,
+    status: row.status as ContextStatus,
+    priority: row.priority,
+    pipelineId: row.pipeline_id,
+    batchId: row.batch_id,
+    pipeline: row.pipeline,
+    data: row.data,
+    retryCount: row.retry_count,
+    userId: row.user_id,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+export function batchView(row: Selectable<GenerationBatchesTable>, contextIds: string[]): BatchView {
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    status: row.status,
+    pipelineId: row.pipeline_id,
+    priority: row.priority,
+    contextIds,
+    contextCount: row.context_count,
+    completedCount: row.completed_count,
+    failedCount: row.failed_count,
+    userId: row.user_id,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
