@@ -146,7 +146,7 @@ export async function openPlatform(config: Readonly<Config>, options: OpenPlatfo
       database.db,
       wakeUpsFor(database, config.database.driver === "postgres" ? config.database.url : null, logger),
       logger,
-      { graceMs: Math.max(0, config.shutdownGraceMs - 1_000) },
+      { graceMs: Math.max(0, config.shutdownGraceMs - 1_000), quiet: () => database.foreground.quiet() },
     );
     opened.push(jobs);
     registerJobMetrics(metrics.registry, database.db, jobs);

@@ -73,6 +73,13 @@ export interface JobServiceOptions {
   /** How long stop() lets running handlers finish before it aborts and releases them. */
   graceMs: number;
   random?: () => number;
+  /**
+   * Awaited before each claim and each scheduled enqueue: on the embedded
+   * database (one connection), the foreground's quiet(), so a worker's
+   * statements wait for a gap between requests instead of queueing ahead
+   * of them (database/foreground.ts).
+   */
+  quiet?: () => Promise<void>;
 }
 
 /**
@@ -150,6 +157,7 @@ export class JobService {
     let timer: NodeJS.Timeout | undefined;
     let ticking: Promise<void> = Promise.resolve();
     const tick = async () => {
+      await this.options.quiet?.();
       const slots = dueSlots(cron, now(), options.catchUpMs ?? 60 * 60_000, options.maxCatchUp ?? 1);
       await this.enqueueMany(
         this.db,
@@ -280,6 +288,7 @@ class QueueWorker {
       let claimed: ClaimedJob[] = [];
       if (room > 0) {
         try {
+          await this.service.quiet?.();
           claimed = await claimJobs(this.db, {
             queue: this.queue,
             limit: Math.min(room, this.#batchSize),
