@@ -74,6 +74,15 @@ export const TemplateVersionInput = StrictObject({
 });
 export type TemplateVersionInputBody = Static<typeof TemplateVersionInput>;
 
+/** The fields every definition (template, component, pipeline) ends with. */
+const definitionTail = {
+  metadata: Metadata,
+  isActive: Type.Boolean(),
+  createdBy: Nullable(Uuid),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+};
+
 export const Template = Type.Object({
   id: Uuid,
   templateKey: Type.String(),
@@ -82,11 +91,7 @@ export const Template = Type.Object({
   description: Nullable(Type.String()),
   sections: Type.Array(TemplateSection),
   tags: Type.Array(Type.String()),
-  metadata: Metadata,
-  isActive: Type.Boolean(),
-  createdBy: Nullable(Uuid),
-  createdAt: Type.String(),
-  updatedAt: Type.String(),
+  ...definitionTail,
 });
 export type TemplateView = Static<typeof Template>;
 
@@ -134,11 +139,7 @@ export const Component = Type.Object({
   type: StringEnum(COMPONENT_TYPES),
   description: Nullable(Type.String()),
   config: Type.Record(Type.String(), Type.Unknown()),
-  metadata: Metadata,
-  isActive: Type.Boolean(),
-  createdBy: Nullable(Uuid),
-  createdAt: Type.String(),
-  updatedAt: Type.String(),
+  ...definitionTail,
 });
 export type ComponentView = Static<typeof Component>;
 
@@ -174,11 +175,7 @@ export const Pipeline = Type.Object({
       configOverrides: Type.Record(Type.String(), Type.Unknown()),
     }),
   ),
-  metadata: Metadata,
-  isActive: Type.Boolean(),
-  createdBy: Nullable(Uuid),
-  createdAt: Type.String(),
-  updatedAt: Type.String(),
+  ...definitionTail,
 });
 export type PipelineView = Static<typeof Pipeline>;
 

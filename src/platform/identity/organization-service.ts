@@ -17,11 +17,15 @@ import type { Principal } from "./principal.ts";
 import type { MemberView, OrganizationView } from "./schemas.ts";
 import type { Plan, Role } from "./tables.ts";
 
-const ORGANIZATION_LIMITS = "organization_limits";
+/** An organization's rate-limit plan and generation settings, cached together (one row read). */
+const ORGANIZATION_POLICY = "organization_policy";
 /** The backstop for a missed invalidation (an operator editing a plan directly in the database). */
-const ORGANIZATION_LIMITS_TTL_MS = 30_000;
+const ORGANIZATION_POLICY_TTL_MS = 30_000;
 
-const ORGANIZATION_SETTINGS = "organization_settings";
+interface OrganizationPolicy {
+  limits: OrganizationLimits;
+  settings: OrganizationSettings;
+}
 
 /** Seed 001's defaults, for an organization whose settings name none. */
 export const DEFAULT_MAX_CONTEXTS_PER_DAY = 1000;
@@ -128,43 +132,39 @@ export class OrganizationService {
 
   /** An organization's plan and rate-limit overrides, cached in-process and dropped everywhere on change. */
   async limits(organizationId: string): Promise<OrganizationLimits> {
-    const cache = this.caches.local.cache<OrganizationLimits>(ORGANIZATION_LIMITS, {
-      ttlMs: ORGANIZATION_LIMITS_TTL_MS,
+    return (await this.#policy(organizationId)).limits;
+  }
+
+  /**
+   * An organization's generation settings (seed 001), with the seed's
+   * defaults for those it has not set; cached with the limits.
+   */
+  async settings(organizationId: string): Promise<OrganizationSettings> {
+    return (await this.#policy(organizationId)).settings;
+  }
+
+  /** Both, from one read of the organization's row, in one cache entry. */
+  async #policy(organizationId: string): Promise<OrganizationPolicy> {
+    const cache = this.caches.local.cache<OrganizationPolicy>(ORGANIZATION_POLICY, {
+      ttlMs: ORGANIZATION_POLICY_TTL_MS,
       max: 10_000,
     });
-    const limits = await cache.getOrLoad(organizationId, async () => {
+    const policy = await cache.getOrLoad(organizationId, async () => {
       const row = await this.db
         .selectFrom("organizations")
         .select(["plan", "settings", "is_personal"])
         .where("id", "=", organizationId)
         .executeTakeFirst();
       return {
-        plan: row?.plan ?? "free",
-        isPersonal: row?.is_personal ?? false,
-        overrides: (row?.settings.rate_limits as Record<string, number>) ?? {},
+        limits: {
+          plan: row?.plan ?? "free",
+          isPersonal: row?.is_personal ?? false,
+          overrides: (row?.settings.rate_limits as Record<string, number>) ?? {},
+        },
+        settings: settingsOf(row?.settings ?? {}),
       };
     });
-    return limits as OrganizationLimits;
-  }
-
-  /**
-   * An organization's generation settings (seed 001), with the seed's
-   * defaults for those it has not set; cached like limits and dropped with them.
-   */
-  async settings(organizationId: string): Promise<OrganizationSettings> {
-    const cache = this.caches.local.cache<OrganizationSettings>(ORGANIZATION_SETTINGS, {
-      ttlMs: ORGANIZATION_LIMITS_TTL_MS,
-      max: 10_000,
-    });
-    const settings = await cache.getOrLoad(organizationId, async () => {
-      const row = await this.db
-        .selectFrom("organizations")
-        .select("settings")
-        .where("id", "=", organizationId)
-        .executeTakeFirst();
-      return settingsOf(row?.settings ?? {});
-    });
-    return settings as OrganizationSettings;
+    return policy as OrganizationPolicy;
   }
 
   /**
@@ -172,8 +172,7 @@ export class OrganizationService {
    * (an operator's tooling): every process drops its copy at once.
    */
   async forgetLimits(organizationId: string): Promise<void> {
-    await this.caches.local.invalidate(ORGANIZATION_LIMITS, organizationId);
-    await this.caches.local.invalidate(ORGANIZATION_SETTINGS, organizationId);
+    await this.caches.local.invalidate(ORGANIZATION_POLICY, organizationId);
   }
 
   #actor(principal: Principal, organizationId: string, options: { admin?: boolean } = {}): AccountPrincipal {
