@@ -24,3 +24,32 @@ describe("cron schedules", () => {
     );
   });
 });
+
+describe("due slots after long downtime", () => {
+  it("finds the newest slots of a frequent schedule without walking the whole window", () => {
+    const cron = parseCron("*/10 * * * * *");
+    const now = Date.parse("2026-03-01T12:07:35Z");
+    let evaluations = 0;
+    const nextRun = cron.nextRun.bind(cron);
+    cron.nextRun = (from) => {
+      evaluations++;
+      return nextRun(from);
+    };
+    dueSlots(cron, now, 60 * 60_000, 1);
+    assert.deepEqual(
+      dueSlots(cron, now, 60 * 60_000, 3).map((d) => d.toISOString()),
+      ["2026-03-01T12:07:10.000Z", "2026-03-01T12:07:20.000Z", "2026-03-01T12:07:30.000Z"],
+    );
+    // A whole-window walk is 360 evaluations; a windowed one a handful.
+    assert.ok(evaluations < 40, `${evaluations} cron evaluations for one slot`);
+  });
+  it("widens the window for an irregular schedule", () => {
+    const cron = parseCron("0 9 * * 1-5"); // weekday mornings
+    const monday = Date.parse("2026-03-02T10:00:00Z");
+    assert.deepEqual(
+      dueSlots(cron, monday, 7 * 24 * 3_600_000, 2).map((d) => d.toISOString()),
+      ["2026-02-27T09:00:00.000Z", "2026-03-02T09:00:00.000Z"],
+    );
+    assert.deepEqual(dueSlots(cron, monday, 30 * 60_000, 2), []);
+  });
+});
