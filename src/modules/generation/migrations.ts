@@ -217,4 +217,21 @@ export const generationMigrations: Migration[] = [
       await sql`drop table generation_templates`.execute(db);
     },
   },
+  {
+    version: 201,
+    name: "generation_processing",
+    async up(db) {
+      // A batch is finished when every context has ended one way or another:
+      // completed, failed, or cancelled (counted here, as the other two are).
+      await sql`alter table generation_batches add column cancelled_count integer not null default 0 check (cancelled_count >= 0)`.execute(
+        db,
+      );
+      // The worker (its id, as in worker_lock and worker_heartbeat) that last took the context.
+      await sql`alter table generation_contexts add column worker_id text`.execute(db);
+    },
+    async down(db) {
+      await sql`alter table generation_contexts drop column worker_id`.execute(db);
+      await sql`alter table generation_batches drop column cancelled_count`.execute(db);
+    },
+  },
 ];

@@ -87,6 +87,7 @@ export interface GenerationBatchesTable {
   context_count: Defaulted<number>;
   completed_count: Defaulted<number>;
   failed_count: Defaulted<number>;
+  cancelled_count: Defaulted<number>;
   processing_started_at: NullableTimestamp;
   processing_completed_at: NullableTimestamp;
   /** bigint: read as a string by the driver. */
@@ -119,6 +120,8 @@ export interface GenerationContextsTable {
   component_timings: Json<Record<string, number>>;
   retry_count: Defaulted<number>;
   next_retry_at: NullableTimestamp;
+  /** The worker that last took the context (its worker_lock and worker_heartbeat id). */
+  worker_id: ColumnType<string | null, string | null | undefined, string | null>;
   input_tokens: Defaulted<number>;
   output_tokens: Defaulted<number>;
   /** numeric: read as a string by the driver. */

@@ -107,7 +107,19 @@ export function contextView(row: Selectable<GenerationContextsTable>): ContextVi
     batchId: row.batch_id,
     pipeline: row.pipeline,
     data: row.data,
+    processing: {
+      startedAt: iso(row.started_at),
+      completedAt: iso(row.completed_at),
+      durationMs: row.duration_ms === null ? null : Number(row.duration_ms),
+      completedComponents: row.completed_components,
+      componentTimings: row.component_timings,
+    },
+    result: (row.result as Record<string, unknown> | null) ?? null,
+    error: (row.error as ContextView["error"] | null) ?? null,
     retryCount: row.retry_count,
+    nextRetryAt: iso(row.next_retry_at),
+    usage: { inputTokens: row.input_tokens, outputTokens: row.output_tokens, costUsd: Number(row.cost_usd) },
+    metadata: row.metadata,
     userId: row.user_id,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
@@ -126,8 +138,17 @@ export function batchView(row: Selectable<GenerationBatchesTable>, contextIds: s
     contextCount: row.context_count,
     completedCount: row.completed_count,
     failedCount: row.failed_count,
+    cancelledCount: row.cancelled_count,
+    processingStartedAt: iso(row.processing_started_at),
+    processingCompletedAt: iso(row.processing_completed_at),
+    totalDurationMs: row.total_duration_ms === null ? null : Number(row.total_duration_ms),
+    metadata: row.metadata,
     userId: row.user_id,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };
+}
+
+function iso(value: Date | null): string | null {
+  return value === null ? null : value.toISOString();
 }
