@@ -38,7 +38,7 @@ export function jobsContract(
       return s;
     };
     const jobOf = (id: string) => db.selectFrom("jobs").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
-    const claimOptions = { limit: 10, concurrency: 10, leaseMs: 30_000, workerId: "test" };
+    const claimOptions = { limit: 10, leaseMs: 30_000, workerId: "test" };
 
     before(async () => {
       database = await open();
@@ -108,7 +108,7 @@ export function jobsContract(
         Array.from({ length: 5 }, () => ({ queue: "limited" })),
       );
       const claims = await Promise.all(
-        [1, 2, 3].map(() => claimJobs(db, { ...claimOptions, queue: "limited", concurrency: 2 })),
+        [1, 2, 3].map(() => claimJobs(db, { ...claimOptions, queue: "limited", queueConcurrency: 2 })),
       );
       assert.equal(claims.flat().length, 2);
     });

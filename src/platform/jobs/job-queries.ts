@@ -63,25 +63,43 @@ export interface ClaimOptions {
   queue: string;
   /** Most jobs to take now. */
   limit: number;
-  /** Jobs of this queue running at once across every process. */
-  concurrency: number;
+  /** When set, jobs of this queue running at once across every process; otherwise only `limit` bounds the claim. */
+  queueConcurrency?: number;
   leaseMs: number;
   workerId: string;
 }
 
 /**
  * Takes up to `limit` due jobs of one queue, most urgent first, and leases
- * them to `workerId`. A transaction-scoped advisory lock on the queue makes
- * claims of one queue take turns, so counting the running jobs and taking
- * more cannot race past the queue's concurrency; FOR UPDATE SKIP LOCKED
- * still keeps claims off rows another transaction holds (an operator's
- * retry or cancel). A running job whose lease expired (its worker died) is
- * due again; one that has no attempt left is kept as failed instead.
+ * them to `workerId`. FOR UPDATE SKIP LOCKED keeps concurrent claims off
+ * each other's rows (and off rows an operator's retry or cancel holds). A
+ * queue with a `queueConcurrency` takes turns instead, under a
+ * transaction-scoped advisory lock, so that counting the running jobs and
+ * taking more cannot race past it. A running job whose lease expired (its
+ * worker died) is due again; one that has no attempt left is kept as failed
+ * instead.
  */
 export async function claimJobs(db: Kysely<Tables>, options: ClaimOptions): Promise<ClaimedJob[]> {
+  if (options.queueConcurrency === undefined) return claimDue(db, options, options.limit);
+  const queueConcurrency = options.queueConcurrency;
   return transaction(db, async (trx) => {
     await sql`select pg_advisory_xact_lock(hashtext(${`strata_jobs:${options.queue}`}))`.execute(trx);
-    await trx
+    const running = await trx
+      .selectFrom("jobs")
+      .select((eb) => eb.fn.countAll<string>().as("n"))
+      .where("queue", "=", options.queue)
+      .where("status", "=", "running")
+      .where("locked_until", ">=", sql<Date>`now()`)
+      .executeTakeFirstOrThrow();
+    const room = Math.min(options.limit, queueConcurrency - Number(running.n));
+    if (room <= 0) return [];
+    return claimDue(trx, options, room);
+  });
+}
+
+/** Fails the queue's expired jobs that have no attempt left, then leases up to `limit` due ones. */
+async function claimDue(db: Kysely<Tables>, options: ClaimOptions, limit: number): Promise<ClaimedJob[]> {
+    await db
       .updateTable("jobs")
       .set({
         status: "failed",
@@ -96,15 +114,6 @@ export async function claimJobs(db: Kysely<Tables>, options: ClaimOptions): Prom
       .where("locked_until", "<", sql<Date>`now()`)
       .whereRef("attempts", ">=", "max_attempts")
       .execute();
-    const running = await trx
-      .selectFrom("jobs")
-      .select((eb) => eb.fn.countAll<string>().as("n"))
-      .where("queue", "=", options.queue)
-      .where("status", "=", "running")
-      .where("locked_until", ">=", sql<Date>`now()`)
-      .executeTakeFirstOrThrow();
-    const room = Math.min(options.limit, options.concurrency - Number(running.n));
-    if (room <= 0) return [];
     const result = await sql<{
       id: string;
       queue: string;
@@ -119,11 +128,11 @@ export async function claimJobs(db: Kysely<Tables>, options: ClaimOptions): Prom
       where id in (
         select id from jobs
         where queue = ${options.queue}
-          and ((status = 'pending' and run_at <= now()) or (status = 'running' and locked_until < now()))
+          and ((status = 'pending' and run_at <= now()) or (status = 'running' and locked_until < now() and attempts < max_attempts))
         order by priority desc, run_at, id
-        limit ${room}
+        limit ${limit}
         for update skip locked)
-      returning id, queue, payload, attempts, max_attempts, lease_version`.execute(trx);
+      returning id, queue, payload, attempts, max_attempts, lease_version`.execute(db);
     return result.rows.map((row) => ({
       id: row.id,
       queue: row.queue,
@@ -132,7 +141,6 @@ export async function claimJobs(db: Kysely<Tables>, options: ClaimOptions): Prom
       maxAttempts: row.max_attempts,
       leaseVersion: row.lease_version,
     }));
-  });
 }
 
 /**

@@ -46,13 +46,26 @@ export interface JobContext {
    * holds the job, and keeps the row locked until commit.
    */
   fence(trx: Kysely<Tables>): Promise<void>;
+  /**
+   * Marks the job succeeded inside the caller's transaction (the fenced
+   * write that also locks the row), so the job's effects and its completion
+   * commit together, in one statement fewer than fence() and a completion
+   * after the handler. Throws LeaseLostError when the claim no longer holds.
+   */
+  complete(trx: Kysely<Tables>): Promise<void>;
 }
 
 export type JobHandler = (context: JobContext) => Promise<void>;
 
 export interface WorkOptions {
-  /** Jobs of the queue running at once across all processes; 1 by default. */
+  /** Jobs of the queue this process runs at once; 1 by default. */
   concurrency?: number;
+  /**
+   * Jobs of the queue running at once across all processes. Unset, each
+   * process runs up to its own concurrency; set, claims of the queue take
+   * turns to count what runs (recurring work sets 1: one run at a time).
+   */
+  queueConcurrency?: number;
   /** Most jobs one claim takes; the concurrency by default. */
   batchSize?: number;
   /** How long a claim holds without being extended; 30 s by default (extended every third of it). */
@@ -211,9 +224,13 @@ export class JobService {
     options: { catchUpMs?: number } = {},
   ): () => Promise<void> {
     const stopSchedule = this.schedule(queue, expression, options);
-    const stopWork = this.work(queue, async () => {
-      await task();
-    });
+    const stopWork = this.work(
+      queue,
+      async () => {
+        await task();
+      },
+      { queueConcurrency: 1 },
+    );
     return async () => {
       await stopSchedule();
       await stopWork();
@@ -250,6 +267,7 @@ class QueueWorker {
   #wake: (() => void) | null = null;
   #woken = false;
   readonly #concurrency: number;
+  readonly #queueConcurrency: number | undefined;
   readonly #batchSize: number;
   readonly #leaseMs: number;
   readonly #idleMs: number;
@@ -266,6 +284,7 @@ class QueueWorker {
     private readonly count: (outcome: "succeeded" | "retried" | "failed" | "lost" | "released") => void,
   ) {
     this.#concurrency = options.concurrency ?? 1;
+    this.#queueConcurrency = options.queueConcurrency;
     this.#batchSize = options.batchSize ?? this.#concurrency;
     this.#leaseMs = options.leaseMs ?? 30_000;
     this.#idleMs = options.idleMs ?? 30_000;
@@ -292,7 +311,7 @@ class QueueWorker {
           claimed = await claimJobs(this.db, {
             queue: this.queue,
             limit: Math.min(room, this.#batchSize),
-            concurrency: this.#concurrency,
+            ...(this.#queueConcurrency !== undefined ? { queueConcurrency: this.#queueConcurrency } : {}),
             leaseMs: this.#leaseMs,
             workerId: this.workerId,
           });
@@ -342,17 +361,26 @@ class QueueWorker {
       );
     }, this.#leaseMs / 3);
     extender.unref();
+    let completed = false;
     const context: JobContext = {
       job,
       signal: abort.signal,
       fence: async (trx) => {
         if (!(await holdsLease(trx, job))) throw new LeaseLostError(job);
       },
+      complete: async (trx) => {
+        if (!(await completeJob(trx, job))) throw new LeaseLostError(job);
+        completed = true;
+      },
     };
     entry.done = (async () => {
       try {
         await this.handler(context);
         clearInterval(extender);
+        if (completed) {
+          this.count("succeeded");
+          return;
+        }
         if (abort.signal.aborted) return;
         this.count((await completeJob(this.db, job)) ? "succeeded" : "lost");
       } catch (error) {
