@@ -14,8 +14,14 @@ export interface ChatMessage {
 
 export interface ChatRequest {
   messages: ChatMessage[];
+  /** The configured AI_MODEL unless given (a component names its own). */
+  model?: string;
   temperature?: number;
   maxTokens?: number;
+  topP?: number;
+  frequencyPenalty?: number;
+  presencePenalty?: number;
+  stop?: string[];
 }
 
 export interface ChatResult {
@@ -56,10 +62,9 @@ class OpenAiChatClient implements ChatClient {
   async complete(request: ChatRequest): Promise<ChatResult> {
     try {
       const reply = await this.client.chat.completions.create({
-        model: this.model,
+        model: request.model ?? this.model,
         messages: request.messages,
-        ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
-        ...(request.maxTokens !== undefined ? { max_tokens: request.maxTokens } : {}),
+        ...samplingParameters(request),
       });
       return {
         content: reply.choices[0]?.message?.content ?? "",
@@ -78,11 +83,10 @@ class OpenAiChatClient implements ChatClient {
     let model = this.model;
     try {
       const chunks = await this.client.chat.completions.create({
-        model: this.model,
+        model: request.model ?? this.model,
         messages: request.messages,
         stream: true,
-        ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
-        ...(request.maxTokens !== undefined ? { max_tokens: request.maxTokens } : {}),
+        ...samplingParameters(request),
       });
       for await (const chunk of chunks) {
         model = chunk.model || model;
@@ -97,6 +101,18 @@ class OpenAiChatClient implements ChatClient {
     }
     return { content, model, usage: null };
   }
+}
+
+/** The request's optional sampling parameters, in the provider's names; absent ones are left to its defaults. */
+function samplingParameters(request: ChatRequest) {
+  return {
+    ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+    ...(request.maxTokens !== undefined ? { max_tokens: request.maxTokens } : {}),
+    ...(request.topP !== undefined ? { top_p: request.topP } : {}),
+    ...(request.frequencyPenalty !== undefined ? { frequency_penalty: request.frequencyPenalty } : {}),
+    ...(request.presencePenalty !== undefined ? { presence_penalty: request.presencePenalty } : {}),
+    ...(request.stop !== undefined && request.stop.length > 0 ? { stop: request.stop } : {}),
+  };
 }
 
 function toProviderError(error: unknown): AiProviderError {
