@@ -3,6 +3,7 @@ import { errors } from "../../platform/errors/catalog.ts";
 import type { Principal } from "../../platform/identity/principal.ts";
 import { uuidv7 } from "../../platform/ids.ts";
 import type { Platform } from "../../runtime/platform.ts";
+import { enqueueContexts } from "./context-queue.ts";
 import { activePipeline, takeDailyQuota } from "./contexts.ts";
 import { organizationScope } from "./organization-scope.ts";
 import type { BatchInputBody, BatchView } from "./schemas.ts";
@@ -63,6 +64,11 @@ export async function createBatch(platform: Platform, principal: Principal, inpu
         })),
       )
       .execute();
+    await enqueueContexts(
+      platform.jobs,
+      trx,
+      ids.map((id) => ({ id, priority })),
+    );
     return batchView(batch, ids);
   });
 }

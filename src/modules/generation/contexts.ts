@@ -6,6 +6,7 @@ import type { OrganizationSettings } from "../../platform/identity/organization-
 import type { Principal } from "../../platform/identity/principal.ts";
 import { uuidv7 } from "../../platform/ids.ts";
 import type { Platform } from "../../runtime/platform.ts";
+import { enqueueContexts } from "./context-queue.ts";
 import { organizationScope } from "./organization-scope.ts";
 import type { ContextInputBody, ContextView } from "./schemas.ts";
 import { contextView } from "./views.ts";
@@ -20,15 +21,27 @@ export async function createContext(
   const settings = await platform.identity.organizations.settings(scope.organizationId);
   return transaction(platform.database.db, async (trx) => {
     await takeDailyQuota(trx, scope.organizationId, settings, 1);
-    const pipeline = input.pipelineId ? await activePipeline(trx, scope.organizationId, input.pipelineId) : null;
+    // No pipeline named: the organization's default_pipeline_id (seed 001's settings); with neither, no
+    // worker could run the context, so it is refused now rather than failing later.
+    const pipelineId = input.pipelineId ?? settings.defaultPipelineId;
+    if (!pipelineId) {
+      throw errors.validationFailed([
+        {
+          field: "body.pipelineId",
+          code: "required",
+          message: "is required: the organization has no default pipeline",
+        },
+      ]);
+    }
+    const pipeline = await activePipeline(trx, scope.organizationId, pipelineId);
     const row = await trx
       .insertInto("generation_contexts")
       .values({
         id: uuidv7(),
         organization_id: scope.organizationId,
         user_id: scope.userId,
-        pipeline_id: pipeline?.id ?? null,
-        pipeline: pipeline?.types ?? [],
+        pipeline_id: pipeline.id,
+        pipeline: pipeline.types,
         type: input.type,
         ...(input.priority !== undefined ? { priority: input.priority } : {}),
         data: JSON.stringify(input.data ?? {}),
@@ -36,6 +49,7 @@ export async function createContext(
       })
       .returningAll()
       .executeTakeFirstOrThrow();
+    await enqueueContexts(platform.jobs, trx, [row]);
     return contextView(row);
   });
 }

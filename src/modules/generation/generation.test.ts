@@ -207,7 +207,7 @@ describe("generation data", () => {
     assert.equal(context.status, "pending");
     assert.deepEqual(context.pipeline, ["template", "ai_generator"]);
     await createBatch(platform, owner, { name: "B", pipelineId: pipeline.id, contexts: [{}, {}] });
-    await assert.rejects(createContext(platform, owner, { type: "article" }), (error) => {
+    await assert.rejects(createContext(platform, owner, { type: "article", pipelineId: pipeline.id }), (error) => {
       assert.ok(isAppError(error));
       assert.equal(error.code, "context_quota_exceeded");
       assert.equal(error.statusCode, 429);
@@ -220,17 +220,34 @@ describe("generation data", () => {
       .set({ created_at: sql`created_at - interval '1 day'` as any })
       .where("organization_id", "=", owner.organizationId)
       .execute();
-    await createContext(platform, owner, { type: "article" });
+    await createContext(platform, owner, { type: "article", pipelineId: pipeline.id });
     // Another organization has its own count.
-    await createContext(platform, await account(platform, { maxContextsPerDay: 1 }), { type: "article" });
+    const other = await account(platform, { maxContextsPerDay: 1 });
+    await createContext(platform, other, { type: "article", pipelineId: (await pipelineOf(other)).id });
   });
 
   it("counts concurrent creations one after the other, so none passes the limit", async () => {
     const owner = await account(platform, { maxContextsPerDay: 2 });
+    const pipeline = await pipelineOf(owner);
     const results = await Promise.allSettled(
-      Array.from({ length: 5 }, () => createContext(platform, owner, { type: "x" })),
+      Array.from({ length: 5 }, () => createContext(platform, owner, { type: "x", pipelineId: pipeline.id })),
     );
     assert.equal(results.filter((r) => r.status === "fulfilled").length, 2);
+  });
+
+  it("runs a context without a pipeline on the organization's default one, and refuses it when there is none", async () => {
+    const owner = await account(platform);
+    await refuses(createContext(platform, owner, { type: "article" }), "validation_failed", 400);
+    const pipeline = await pipelineOf(owner);
+    const withDefault = await account(platform, { defaultPipelineId: pipeline.id });
+    // Another organization's pipeline as a default is not found, never used.
+    await refuses(createContext(platform, withDefault, { type: "article" }), "pipeline_not_found", 404);
+    const own = await pipelineOf(withDefault);
+    await platform.identity.organizations.update(withDefault, withDefault.organizationId, {
+      settings: { defaultPipelineId: own.id },
+    });
+    const context = await createContext(platform, withDefault, { type: "article" });
+    assert.equal(context.pipelineId, own.id);
   });
 
   it("refuses a batch larger than max_batch_size, and writes nothing for it", async () => {
