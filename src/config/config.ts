@@ -91,6 +91,13 @@ const envSchema = z.object({
   SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
   WRITING_HISTORY_MIGRATION_BATCH: positiveInt.max(10_000).default(20),
   WRITING_HISTORY_MIGRATION_PAUSE_MS: z.coerce.number().int().min(0).max(60_000).default(50),
+  // Contexts one worker process (or `npm start`'s embedded workers) processes at once.
+  GENERATION_WORKER_CONCURRENCY: positiveInt.max(256).default(4),
+  // How long a worker's claim on a context lasts without being extended: a dead worker's contexts go to
+  // another worker after this long.
+  GENERATION_LEASE_MS: positiveInt.min(1_000).max(600_000).default(30_000),
+  // Retries of a context whose component failed, before it is kept as failed.
+  GENERATION_MAX_RETRIES: z.coerce.number().int().min(0).max(20).default(3),
   // When the writing maintenance runs (cron, UTC; a sixth, leading field is seconds).
   WRITING_MAINTENANCE_CRON: z
     .string()
@@ -167,6 +174,8 @@ export interface Config {
    * content-object form: documents per batch, and the pause between batches.
    */
   writing: { historyMigrationBatch: number; historyMigrationPauseMs: number; maintenanceCron: string };
+  /** The generation module's workers. */
+  generation: { workerConcurrency: number; leaseMs: number; maxRetries: number };
   /** The OpenAI-compatible provider for chat completions; null when none is configured. */
   ai: { baseUrl: string; apiKey: string | null; model: string; timeoutMs: number } | null;
   database: DatabaseConfig;
@@ -233,6 +242,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       anonymousSessionTtlSeconds: e.ANONYMOUS_SESSION_TTL_SECONDS,
     },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    generation: {
+      workerConcurrency: e.GENERATION_WORKER_CONCURRENCY,
+      leaseMs: e.GENERATION_LEASE_MS,
+      maxRetries: e.GENERATION_MAX_RETRIES,
+    },
     writing: {
       historyMigrationBatch: e.WRITING_HISTORY_MIGRATION_BATCH,
       historyMigrationPauseMs: e.WRITING_HISTORY_MIGRATION_PAUSE_MS,

@@ -3,6 +3,12 @@ import type { TransferContext } from "../platform/identity/ownership-transfer.ts
 import type { Migration } from "../platform/migrations/migration.ts";
 import type { Platform } from "./platform.ts";
 
+/** How a process runs the modules' workers (`strata worker --concurrency N`). */
+export interface ModuleWorkerOptions {
+  /** Items a module's workers process at once in this process; each module's configured default when unset. */
+  concurrency?: number;
+}
+
 /**
  * What a module (writing, generation, journal, chat, knowledge) hands the
  * runtime. Each module exports one of these from its index.ts, and
@@ -20,5 +26,5 @@ export interface StrataModule {
    */
   ownershipTransfer?(context: TransferContext, platform: Platform): Promise<void>;
   /** Starts the module's background work; the returned function stops it. */
-  startWorkers?(platform: Platform): Promise<() => Promise<void>> | (() => Promise<void>);
+  startWorkers?(platform: Platform, options: ModuleWorkerOptions): Promise<() => Promise<void>> | (() => Promise<void>);
 }

@@ -1,8 +1,8 @@
 import { type StorageHygieneOptions, startStorageHygiene } from "../platform/database/storage-hygiene.ts";
-import type { StrataModule } from "./module.ts";
+import type { ModuleWorkerOptions, StrataModule } from "./module.ts";
 import type { Platform } from "./platform.ts";
 
-export interface WorkerOptions {
+export interface WorkerOptions extends ModuleWorkerOptions {
   /** The embedded profile's VACUUM/CHECKPOINT schedule (benchmarks shorten it). */
   storageHygiene?: StorageHygieneOptions;
 }
@@ -29,7 +29,7 @@ export async function startWorkers(
   const started: string[] = [];
   for (const module of modules) {
     if (!module.startWorkers) continue;
-    stops.push(await module.startWorkers(platform));
+    stops.push(await module.startWorkers(platform, options.concurrency ? { concurrency: options.concurrency } : {}));
     started.push(module.name);
   }
   platform.logger.info({ modules: started }, "workers started");

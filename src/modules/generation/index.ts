@@ -1,4 +1,5 @@
 import type { StrataModule } from "../../runtime/module.ts";
+import { startContextWorkers } from "./context-workers.ts";
 import { generationMigrations } from "./migrations.ts";
 
 /**
@@ -10,4 +11,7 @@ import { generationMigrations } from "./migrations.ts";
 export const generationModule: StrataModule = {
   name: "generation",
   migrations: generationMigrations,
+  startWorkers(platform, options) {
+    return startContextWorkers(platform, options.concurrency ?? platform.config.generation.workerConcurrency);
+  },
 };

@@ -1,0 +1,160 @@
+import { AiNotConfiguredError, AiProviderError } from "../../platform/ai/chat-client.ts";
+import { isAppError } from "../../platform/errors/app-error.ts";
+import { retryDelayMs } from "../../platform/jobs/backoff.ts";
+import { type JobContext, LeaseLostError } from "../../platform/jobs/jobs.ts";
+import type { Platform } from "../../runtime/platform.ts";
+import { componentPlugins } from "./component-types/index.ts";
+import { type AiAccess, PermanentComponentError, type PipelineState } from "./component-types/plugin.ts";
+import type { ContextJobPayload } from "./context-queue.ts";
+import {
+  type ContextError,
+  type ContextRow,
+  completeContext,
+  dropContextJob,
+  failContext,
+  type Progress,
+  retryContext,
+  saveProgress,
+  startContext,
+} from "./context-writes.ts";
+import { kvKeys, PIPELINE_STATS_TTL_MS, pipelineStatsMember } from "./kv-keys.ts";
+import { pipelineSteps } from "./pipeline-steps.ts";
+import type { WorkerPresence } from "./worker-presence.ts";
+
+/** A failed component's context waits this long before its retry, doubling each time (with jitter). */
+const RETRY_BACKOFF = { baseMs: 5_000, maxMs: 10 * 60_000 };
+
+/**
+ * Runs one context through its pipeline (the handler of its job): the
+ * seed's pending → processing → completed or failed, each component in
+ * order, recording the components done and each one's milliseconds.
+ *
+ * A context a dead worker left processing is taken again by whichever worker
+ * claims its job when the lease runs out, and resumes after its last
+ * recorded component; its completion is fenced by the job's lease, so it is
+ * recorded exactly once. A component that fails retries the context with
+ * backoff (retry_count, next_retry_at) up to GENERATION_MAX_RETRIES, then
+ * the context is kept as failed; one whose failure retrying cannot fix
+ * (PermanentComponentError) fails at once.
+ */
+export async function processContext(platform: Platform, presence: WorkerPresence, job: JobContext): Promise<void> {
+  const db = platform.database.db;
+  const { contextId } = job.job.payload as ContextJobPayload;
+  const context = await startContext(db, contextId, presence.workerId);
+  if (!context) return dropContextJob(db, job);
+  await presence.hold(contextId);
+  let duration: number | null = null;
+  try {
+    duration = await runPipeline(platform, job, context);
+  } finally {
+    // The context's outcome is already committed: the KV store being out now loses a statistic, not work.
+    await Promise.all([
+      presence.release(contextId),
+      duration !== null && context.pipeline_id
+        ? recordDuration(platform, context.pipeline_id, contextId, duration)
+        : null,
+    ]).catch((error) => platform.logger.warn({ err: error, contextId }, "releasing a context's worker lock failed"));
+  }
+}
+
+/** Resolves to the context's duration when it completed, null otherwise. */
+async function runPipeline(platform: Platform, job: JobContext, context: ContextRow): Promise<number | null> {
+  const db = platform.database.db;
+  const steps = context.pipeline_id ? await pipelineSteps(db, context.pipeline_id) : [];
+  const settings = await platform.identity.organizations.settings(context.organization_id);
+  const progress: Progress = {
+    state: (context.result ?? {}) as PipelineState,
+    completedComponents: [...context.completed_components],
+    componentTimings: { ...context.component_timings },
+    inputTokens: context.input_tokens,
+    outputTokens: context.output_tokens,
+    costUsd: Number(context.cost_usd),
+  };
+  const ai = aiAccess(platform);
+  const remaining = steps.filter((step) => !progress.completedComponents.includes(step.key));
+  for (const [i, step] of remaining.entries()) {
+    job.signal.throwIfAborted();
+    const started = performance.now();
+    try {
+      const output = await componentPlugins[step.type].run({
+        context: { id: context.id, organizationId: context.organization_id, type: context.type, data: context.data },
+        config: step.config,
+        metadata: step.metadata,
+        state: progress.state,
+        settings,
+        db,
+        ai,
+        signal: job.signal,
+      });
+      progress.state = output.state;
+      progress.inputTokens += output.usage?.inputTokens ?? 0;
+      progress.outputTokens += output.usage?.outputTokens ?? 0;
+      progress.costUsd += output.usage?.costUsd ?? 0;
+    } catch (error) {
+      if (job.signal.aborted || error instanceof LeaseLostError) throw error;
+      await recordFailure(platform, job, context, progress, { ...describe(error), component: step.key }, error);
+      return null;
+    }
+    progress.completedComponents.push(step.key);
+    progress.componentTimings[step.key] = Math.round(performance.now() - started);
+    // Each component's work is kept as it finishes, so a worker that takes over resumes after it; the last
+    // one's is kept with the completion.
+    const last = i === remaining.length - 1;
+    if (!last && !(await saveProgress(db, job, context.id, progress))) {
+      await dropContextJob(db, job);
+      return null;
+    }
+  }
+  return completeContext(db, job, context.id, progress);
+}
+
+async function recordFailure(
+  platform: Platform,
+  job: JobContext,
+  context: ContextRow,
+  progress: Progress,
+  error: ContextError,
+  cause: unknown,
+): Promise<void> {
+  const db = platform.database.db;
+  const permanent = cause instanceof PermanentComponentError;
+  if (!permanent && context.retry_count < platform.config.generation.maxRetries) {
+    const retryAt = new Date(Date.now() + retryDelayMs(context.retry_count + 1, RETRY_BACKOFF));
+    platform.logger.warn({ contextId: context.id, error, retryAt }, "a context's component failed; it will retry");
+    await retryContext(db, platform.jobs, job, context, progress, error, retryAt);
+    return;
+  }
+  platform.logger.warn({ contextId: context.id, error }, "a context failed");
+  await failContext(db, job, context.id, progress, error);
+}
+
+function describe(error: unknown): { code: string; message: string } {
+  if (error instanceof PermanentComponentError) return { code: error.code, message: error.message };
+  if (error instanceof AiNotConfiguredError) return { code: "ai_not_configured", message: error.message };
+  if (error instanceof AiProviderError) return { code: "ai_provider_error", message: error.message };
+  if (isAppError(error)) return { code: error.code, message: error.message };
+  return { code: "component_failed", message: error instanceof Error ? error.message : String(error) };
+}
+
+/** The provider as components reach it. */
+function aiAccess(platform: Platform): AiAccess {
+  const chat = platform.chat;
+  return {
+    chat,
+    complete: (request) => {
+      if (!chat) throw new AiNotConfiguredError();
+      return chat.complete(request);
+    },
+  };
+}
+
+/** Seed 001's pipeline_stats: the duration, scored by now; entries older than a day go. */
+async function recordDuration(platform: Platform, pipelineId: string, contextId: string, durationMs: number) {
+  const key = kvKeys.pipelineStats(pipelineId);
+  const now = Date.now();
+  await Promise.all([
+    platform.kv.zadd(key, [{ member: pipelineStatsMember(durationMs, contextId), score: now }]),
+    platform.kv.zremRangeByScore(key, Number.NEGATIVE_INFINITY, now - PIPELINE_STATS_TTL_MS),
+  ]);
+  await platform.kv.expire(key, PIPELINE_STATS_TTL_MS);
+}

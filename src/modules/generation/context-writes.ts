@@ -1,0 +1,184 @@
+import { type Kysely, type Selectable, sql } from "kysely";
+import type { Tables } from "../../platform/database/tables.ts";
+import { transaction } from "../../platform/database/transaction.ts";
+import type { JobContext, JobService } from "../../platform/jobs/jobs.ts";
+import { countContextEnd, markBatchStarted } from "./batch-progress.ts";
+import type { PipelineState } from "./component-types/plugin.ts";
+import { enqueueContexts } from "./context-queue.ts";
+import type { GenerationContextsTable } from "./tables.ts";
+
+/**
+ * A worker's writes to a context, as seed 001's Context Updates. Every write
+ * after the start is fenced by the context's job (JobContext.fence or
+ * .complete in the same transaction), and matches the context only while it
+ * is still processing: a worker that lost its claim, or a context cancelled
+ * meanwhile, writes nothing.
+ */
+
+export type ContextRow = Selectable<GenerationContextsTable>;
+
+export interface Progress {
+  state: PipelineState;
+  completedComponents: string[];
+  componentTimings: Record<string, number>;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+}
+
+export interface ContextError {
+  code: string;
+  message: string;
+  component: string | null;
+}
+
+/**
+ * pending → processing (or a dead worker's processing context, again), with
+ * this worker's id; its batch becomes processing with its first context.
+ * Null when the context is no longer to be processed (cancelled, finished,
+ * deleted). Unfenced: it changes nothing another claim's writes depend on.
+ */
+export async function startContext(
+  db: Kysely<Tables>,
+  contextId: string,
+  workerId: string,
+): Promise<ContextRow | null> {
+  return transaction(db, async (trx) => {
+    const row = await trx
+      .updateTable("generation_contexts")
+      .set({
+        status: "processing",
+        started_at: sql`coalesce(started_at, now())`,
+        worker_id: workerId,
+        next_retry_at: null,
+        updated_at: sql`now()`,
+      })
+      .where("id", "=", contextId)
+      .where("status", "in", ["pending", "processing"])
+      .returningAll()
+      .executeTakeFirst();
+    if (row) await markBatchStarted(trx, row.batch_id);
+    return row ?? null;
+  });
+}
+
+function progressColumns(progress: Progress) {
+  return {
+    result: JSON.stringify(progress.state),
+    completed_components: progress.completedComponents,
+    component_timings: JSON.stringify(progress.componentTimings),
+    input_tokens: progress.inputTokens,
+    output_tokens: progress.outputTokens,
+    cost_usd: progress.costUsd.toFixed(6),
+    updated_at: sql<Date>`now()`,
+  };
+}
+
+/** Records the components done so far; false when the context stopped processing (cancelled). */
+export async function saveProgress(
+  db: Kysely<Tables>,
+  job: JobContext,
+  contextId: string,
+  progress: Progress,
+): Promise<boolean> {
+  return transaction(db, async (trx) => {
+    await job.fence(trx);
+    const result = await trx
+      .updateTable("generation_contexts")
+      .set(progressColumns(progress))
+      .where("id", "=", contextId)
+      .where("status", "=", "processing")
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  });
+}
+
+/** processing → completed with the whole result, counted on its batch; the job completes with it. Resolves to the duration. */
+export async function completeContext(
+  db: Kysely<Tables>,
+  job: JobContext,
+  contextId: string,
+  progress: Progress,
+): Promise<number | null> {
+  return transaction(db, async (trx) => {
+    await job.complete(trx);
+    const row = await trx
+      .updateTable("generation_contexts")
+      .set({
+        ...progressColumns(progress),
+        status: "completed",
+        error: null,
+        completed_at: sql`now()`,
+        duration_ms: sql`floor(extract(epoch from now() - started_at) * 1000)::bigint`,
+      })
+      .where("id", "=", contextId)
+      .where("status", "=", "processing")
+      .returning(["batch_id", "duration_ms"])
+      .executeTakeFirst();
+    if (!row) return null;
+    await countContextEnd(trx, row.batch_id, "completed");
+    return Number(row.duration_ms);
+  });
+}
+
+/** processing → pending again, due at `retryAt` with a new job; what was done so far is kept. */
+export async function retryContext(
+  db: Kysely<Tables>,
+  jobs: JobService,
+  job: JobContext,
+  context: ContextRow,
+  progress: Progress,
+  error: ContextError,
+  retryAt: Date,
+): Promise<void> {
+  await transaction(db, async (trx) => {
+    await job.complete(trx);
+    const retry = context.retry_count + 1;
+    const row = await trx
+      .updateTable("generation_contexts")
+      .set({
+        ...progressColumns(progress),
+        status: "pending",
+        error: JSON.stringify(error),
+        retry_count: retry,
+        next_retry_at: retryAt,
+      })
+      .where("id", "=", context.id)
+      .where("status", "=", "processing")
+      .returning("id")
+      .executeTakeFirst();
+    if (row) await enqueueContexts(jobs, trx, [{ id: context.id, priority: context.priority, runAt: retryAt, retry }]);
+  });
+}
+
+/** processing → failed with its error, counted on its batch. */
+export async function failContext(
+  db: Kysely<Tables>,
+  job: JobContext,
+  contextId: string,
+  progress: Progress,
+  error: ContextError,
+): Promise<void> {
+  await transaction(db, async (trx) => {
+    await job.complete(trx);
+    const row = await trx
+      .updateTable("generation_contexts")
+      .set({
+        ...progressColumns(progress),
+        status: "failed",
+        error: JSON.stringify(error),
+        completed_at: sql`now()`,
+        duration_ms: sql`floor(extract(epoch from now() - started_at) * 1000)::bigint`,
+      })
+      .where("id", "=", contextId)
+      .where("status", "=", "processing")
+      .returning("batch_id")
+      .executeTakeFirst();
+    if (row) await countContextEnd(trx, row.batch_id, "failed");
+  });
+}
+
+/** Completes the job of a context there is nothing to do for (cancelled, finished, gone). */
+export async function dropContextJob(db: Kysely<Tables>, job: JobContext): Promise<void> {
+  await transaction(db, (trx) => job.complete(trx));
+}
