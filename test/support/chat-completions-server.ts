@@ -12,6 +12,7 @@ export async function startChatCompletionsServer() {
   const requests: { body: any; authorization: string | undefined }[] = [];
   let failures = 0;
   let failStatus = 500;
+  let delayMs = 0;
 
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     if (req.method !== "POST" || !req.url?.endsWith("/chat/completions")) {
@@ -24,6 +25,7 @@ export async function startChatCompletionsServer() {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = JSON.parse(Buffer.concat(chunks).toString());
     requests.push({ body, authorization: req.headers.authorization });
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     if (failures > 0) {
       failures--;
       res.writeHead(failStatus, { "content-type": "application/json" });
@@ -75,6 +77,10 @@ export async function startChatCompletionsServer() {
   return {
     baseUrl: `http://127.0.0.1:${port}/v1`,
     requests,
+    /** Every later reply waits this long first, as a real model's would. */
+    setDelay(ms: number) {
+      delayMs = ms;
+    },
     failNext(count = 1, status = 500) {
       failures = count;
       failStatus = status;
