@@ -99,29 +99,29 @@ export async function claimJobs(db: Kysely<Tables>, options: ClaimOptions): Prom
 
 /** Fails the queue's expired jobs that have no attempt left, then leases up to `limit` due ones. */
 async function claimDue(db: Kysely<Tables>, options: ClaimOptions, limit: number): Promise<ClaimedJob[]> {
-    await db
-      .updateTable("jobs")
-      .set({
-        status: "failed",
-        last_error: sql`coalesce(last_error || E'\n', '') || 'lease expired on its last attempt'`,
-        finished_at: sql`now()`,
-        updated_at: sql`now()`,
-        locked_by: null,
-        locked_until: null,
-      })
-      .where("queue", "=", options.queue)
-      .where("status", "=", "running")
-      .where("locked_until", "<", sql<Date>`now()`)
-      .whereRef("attempts", ">=", "max_attempts")
-      .execute();
-    const result = await sql<{
-      id: string;
-      queue: string;
-      payload: unknown;
-      attempts: number;
-      max_attempts: number;
-      lease_version: number;
-    }>`
+  await db
+    .updateTable("jobs")
+    .set({
+      status: "failed",
+      last_error: sql`coalesce(last_error || E'\n', '') || 'lease expired on its last attempt'`,
+      finished_at: sql`now()`,
+      updated_at: sql`now()`,
+      locked_by: null,
+      locked_until: null,
+    })
+    .where("queue", "=", options.queue)
+    .where("status", "=", "running")
+    .where("locked_until", "<", sql<Date>`now()`)
+    .whereRef("attempts", ">=", "max_attempts")
+    .execute();
+  const result = await sql<{
+    id: string;
+    queue: string;
+    payload: unknown;
+    attempts: number;
+    max_attempts: number;
+    lease_version: number;
+  }>`
       update jobs set status = 'running', attempts = attempts + 1, lease_version = lease_version + 1,
         locked_by = ${options.workerId}, locked_until = now() + make_interval(secs => ${options.leaseMs / 1000}),
         updated_at = now()
@@ -133,14 +133,14 @@ async function claimDue(db: Kysely<Tables>, options: ClaimOptions, limit: number
         limit ${limit}
         for update skip locked)
       returning id, queue, payload, attempts, max_attempts, lease_version`.execute(db);
-    return result.rows.map((row) => ({
-      id: row.id,
-      queue: row.queue,
-      payload: row.payload,
-      attempts: row.attempts,
-      maxAttempts: row.max_attempts,
-      leaseVersion: row.lease_version,
-    }));
+  return result.rows.map((row) => ({
+    id: row.id,
+    queue: row.queue,
+    payload: row.payload,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    leaseVersion: row.lease_version,
+  }));
 }
 
 /**
