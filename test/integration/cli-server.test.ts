@@ -58,21 +58,26 @@ describe("strata CLI (server profile)", () => {
     assert.match(stderr, /kv \(Redis at 127\.0\.0\.1:1\) is not reachable/);
   });
 
-  it("runs the writing maintenance once per slot across two worker processes", async () => {
-    // Every second, so a few seconds show several slots; both workers schedule and work every slot.
-    const workerEnv = { ...env, WRITING_MAINTENANCE_CRON: "* * * * * *", LOG_LEVEL: "info" };
+  /** Both processes schedule and work every slot of a maintenance that runs every second; each slot runs once. */
+  async function maintenanceRunsOncePerSlot(args: string[], ready: RegExp) {
+    const workerEnv = {
+      ...env,
+      WRITING_MAINTENANCE_CRON: "* * * * * *",
+      LOG_LEVEL: "info",
+      PORT: "0",
+      HOST: "127.0.0.1",
+    };
     const dirs = await Promise.all([0, 1].map(() => mkdtemp(path.join(tmpdir(), "strata-cli-worker-"))));
-    const workers = await Promise.all(
-      dirs.map((dir) => startCommand(["worker"], { ...workerEnv, STRATA_DATA_DIR: dir }, /"worker started"/)),
-    );
-    await new Promise((resolve) => setTimeout(resolve, 4_000));
-    for (const worker of workers) worker.child.kill("SIGTERM");
-    for (const worker of workers) assert.equal(await exitOf(worker.child), 0, worker.output());
-    await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
-
     const client = new pg.Client({ connectionString: scratch.url });
     await client.connect();
     try {
+      await client.query("delete from jobs where queue = 'writing.maintenance'");
+      const processes = await Promise.all(
+        dirs.map((dir) => startCommand(args, { ...workerEnv, STRATA_DATA_DIR: dir }, ready)),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 4_000));
+      for (const p of processes) p.child.kill("SIGTERM");
+      for (const p of processes) assert.equal(await exitOf(p.child), 0, p.output());
       const { rows } = await client.query<{ unique_key: string; status: string; attempts: number }>(
         "select unique_key, status, attempts from jobs where queue = 'writing.maintenance'",
       );
@@ -83,6 +88,15 @@ describe("strata CLI (server profile)", () => {
       assert.ok(finished.every((r) => r.attempts === 1));
     } finally {
       await client.end();
+      await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
     }
+  }
+
+  it("runs the writing maintenance once per slot across two worker processes", async () => {
+    await maintenanceRunsOncePerSlot(["worker"], /"worker started"/);
+  });
+
+  it("runs the writing maintenance once per slot across two server processes serving with workers", async () => {
+    await maintenanceRunsOncePerSlot(["serve", "--workers"], /"workers started"/);
   });
 });

@@ -8,7 +8,7 @@ import { ListenError } from "../listen-error.ts";
 import { onShutdown } from "../shutdown.ts";
 
 /** `strata serve`: open the platform, migrate (embedded), listen, then start the workers. */
-export async function serve(options: { workers: boolean }) {
+export async function serve(options: { workers?: boolean }) {
   const startedAt = performance.now();
   const config = loadConfig();
   // The HTTP layer (Fastify, its plugins, every route's module) loads while
@@ -43,8 +43,11 @@ export async function serve(options: { workers: boolean }) {
   }
   stops.push(() => app.close());
   // Workers start only once the server listens: a process that cannot serve
-  // exits before it has run any background work.
-  if (embedded && options.workers) stops.push(await startWorkers(platform, modules));
+  // exits before it has run any background work. Embedded, the server is
+  // the one process and runs them; on a server they run in `strata worker`
+  // processes, or here too when asked (--workers): the job service runs
+  // each item once whichever processes are up.
+  if (options.workers ?? embedded) stops.push(await startWorkers(platform, modules));
   const bound = app.server.address();
   const port = typeof bound === "object" && bound ? bound.port : config.http.port;
   const url = `http://${displayHost(config.http.host)}:${port}`;
