@@ -134,7 +134,12 @@ export class JobService {
     this.#workers.add(worker);
     this.#byQueue.set(queue, worker);
     if (!this.#unsubscribe) {
-      this.#unsubscribe = this.wakeUps((name) => this.#byQueue.get(name)?.wake());
+      this.#unsubscribe = this.wakeUps(
+        (name) => this.#byQueue.get(name)?.wake(),
+        () => {
+          for (const w of this.#byQueue.values()) w.wake();
+        },
+      );
       // A job enqueued while LISTEN was being set up notified nobody: once
       // listening, every worker looks again rather than sleep until its timer.
       this.#unsubscribe.then(
