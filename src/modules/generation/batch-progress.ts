@@ -1,4 +1,4 @@
-import { type Kysely, sql } from "kysely";
+import { type Kysely, type RawBuilder, sql } from "kysely";
 import type { Tables } from "../../platform/database/tables.ts";
 
 /** How a context ended, as its batch counts it. */
@@ -40,10 +40,13 @@ export async function countContextEnd(db: Kysely<Tables>, batchId: string | null
     where id = ${batchId}`.execute(db);
 }
 
-/** Marks a batch as processing when its first context starts (a no-op after that, and takes no lock then). */
-export async function markBatchStarted(db: Kysely<Tables>, batchId: string | null): Promise<void> {
-  if (batchId === null) return;
-  await sql`
+/**
+ * The update that marks a batch as processing when its first context starts
+ * (it matches nothing after that, and so takes no lock), for a CTE of the
+ * statement that starts the context.
+ */
+export function startedBatch(batchId: RawBuilder<string | null>): RawBuilder<unknown> {
+  return sql`
     update generation_batches set status = 'processing', processing_started_at = now(), updated_at = now()
-    where id = ${batchId} and status = 'pending'`.execute(db);
+    where id = ${batchId} and status = 'pending'`;
 }

@@ -2,7 +2,7 @@ import { type Kysely, type Selectable, sql } from "kysely";
 import type { Tables } from "../../platform/database/tables.ts";
 import { transaction } from "../../platform/database/transaction.ts";
 import type { JobContext, JobService } from "../../platform/jobs/jobs.ts";
-import { countContextEnd, markBatchStarted } from "./batch-progress.ts";
+import { countContextEnd, startedBatch } from "./batch-progress.ts";
 import type { PipelineState } from "./component-types/plugin.ts";
 import { enqueueContexts } from "./context-queue.ts";
 import type { GenerationContextsTable } from "./tables.ts";
@@ -38,28 +38,18 @@ export interface ContextError {
  * Null when the context is no longer to be processed (cancelled, finished,
  * deleted). Unfenced: it changes nothing another claim's writes depend on.
  */
-export async function startContext(
-  db: Kysely<Tables>,
-  contextId: string,
-  workerId: string,
-): Promise<ContextRow | null> {
-  return transaction(db, async (trx) => {
-    const row = await trx
-      .updateTable("generation_contexts")
-      .set({
-        status: "processing",
-        started_at: sql`coalesce(started_at, now())`,
-        worker_id: workerId,
-        next_retry_at: null,
-        updated_at: sql`now()`,
-      })
-      .where("id", "=", contextId)
-      .where("status", "in", ["pending", "processing"])
-      .returningAll()
-      .executeTakeFirst();
-    if (row) await markBatchStarted(trx, row.batch_id);
-    return row ?? null;
-  });
+export async function startContext(db: Kysely<Tables>, contextId: string, workerId: string): Promise<ContextRow | null> {
+  // One statement (one commit): the batch's update reads the started context's batch_id.
+  const { rows } = await sql<ContextRow>`
+    with started as (
+      update generation_contexts set
+        status = 'processing', started_at = coalesce(started_at, now()), worker_id = ${workerId},
+        next_retry_at = null, updated_at = now()
+      where id = ${contextId} and status in ('pending', 'processing')
+      returning *),
+    batch as (${startedBatch(sql`(select batch_id from started)`)})
+    select * from started`.execute(db);
+  return rows[0] ?? null;
 }
 
 function progressColumns(progress: Progress) {
