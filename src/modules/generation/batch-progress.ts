@@ -1,43 +1,73 @@
 import { type Kysely, type RawBuilder, sql } from "kysely";
 import type { Tables } from "../../platform/database/tables.ts";
 
-/** How a context ended, as its batch counts it. */
-export type ContextEnd = "completed" | "failed" | "cancelled";
+/**
+ * A batch's progress. Its counts are the seed's Batch Status aggregation
+ * over its contexts (the (batch_id, status) index), so they are true
+ * however many workers finish its contexts at once: nothing is counted
+ * twice or missed, and no context's transaction waits on the batch's row
+ * (a counter on the row, incremented by each context's completion, made
+ * every worker of a batch queue behind one row lock held through each
+ * commit). The row's own counts and status are written when the batch ends.
+ */
+
+export interface BatchCounts {
+  pending: number;
+  processing: number;
+  completed: number;
+  failed: number;
+  cancelled: number;
+}
+
+/** The seed's Batch Status query: contexts of the batch by status. */
+export async function batchCounts(db: Kysely<Tables>, batchId: string): Promise<BatchCounts> {
+  const rows = await db
+    .selectFrom("generation_contexts")
+    .select(["status", (eb) => eb.fn.countAll<string>().as("n")])
+    .where("batch_id", "=", batchId)
+    .groupBy("status")
+    .execute();
+  const counts: BatchCounts = { pending: 0, processing: 0, completed: 0, failed: 0, cancelled: 0 };
+  for (const row of rows) counts[row.status] = Number(row.n);
+  return counts;
+}
 
 /**
- * Counts a context's end on its batch, in the transaction that ends the
- * context: the counters are incremented in place (never read, added to and
- * written back), so they stay true however many workers finish contexts of
- * one batch at once; the row's lock, held to commit, orders them. The batch
- * itself ends with its last context: completed when any of its contexts
- * completed, failed when none did and some failed, cancelled otherwise; its
- * processing_completed_at and total_duration_ms are set then. Call last in
- * the transaction, so the batch row is locked for as short a time as can be.
+ * Ends the batch if none of its contexts is pending or processing: its
+ * counts, status (completed when any context completed, failed when none
+ * did and some failed, cancelled otherwise), processing_completed_at and
+ * total_duration_ms. Call after a context's end has committed: of the last
+ * contexts to end together, the one that commits last sees all the others
+ * ended, so a batch always ends. Idempotent, and cheap while contexts are
+ * open (one index probe). Reads call it too, which mends a batch whose last
+ * worker died between its commit and this.
  */
-export async function countContextEnd(db: Kysely<Tables>, batchId: string | null, end: ContextEnd): Promise<void> {
+export async function endBatchIfDone(db: Kysely<Tables>, batchId: string | null): Promise<void> {
   if (batchId === null) return;
-  const completed = end === "completed" ? 1 : 0;
-  const failed = end === "failed" ? 1 : 0;
-  const cancelled = end === "cancelled" ? 1 : 0;
-  await sql`
-    update generation_batches set
-      completed_count = completed_count + ${completed},
-      failed_count = failed_count + ${failed},
-      cancelled_count = cancelled_count + ${cancelled},
-      status = case
-        when completed_count + failed_count + cancelled_count + 1 < context_count then status
-        when completed_count + ${completed} > 0 then 'completed'
-        when failed_count + ${failed} > 0 then 'failed'
-        else 'cancelled' end,
-      processing_completed_at = case
-        when completed_count + failed_count + cancelled_count + 1 >= context_count then now()
-        else processing_completed_at end,
-      total_duration_ms = case
-        when completed_count + failed_count + cancelled_count + 1 >= context_count
-          then floor(extract(epoch from now() - coalesce(processing_started_at, created_at)) * 1000)::bigint
-        else total_duration_ms end,
-      updated_at = now()
-    where id = ${batchId}`.execute(db);
+  const open = await db
+    .selectFrom("generation_contexts")
+    .select("id")
+    .where("batch_id", "=", batchId)
+    .where("status", "in", ["pending", "processing"])
+    .limit(1)
+    .executeTakeFirst();
+  if (open) return;
+  const counts = await batchCounts(db, batchId);
+  const status = counts.completed > 0 ? "completed" : counts.failed > 0 ? "failed" : "cancelled";
+  await db
+    .updateTable("generation_batches")
+    .set({
+      completed_count: counts.completed,
+      failed_count: counts.failed,
+      cancelled_count: counts.cancelled,
+      status,
+      processing_completed_at: sql`now()`,
+      total_duration_ms: sql`floor(extract(epoch from now() - coalesce(processing_started_at, created_at)) * 1000)::bigint`,
+      updated_at: sql`now()`,
+    })
+    .where("id", "=", batchId)
+    .where("status", "in", ["pending", "processing"])
+    .execute();
 }
 
 /**

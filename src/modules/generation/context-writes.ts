@@ -2,7 +2,7 @@ import { type Kysely, type Selectable, sql } from "kysely";
 import type { Tables } from "../../platform/database/tables.ts";
 import { transaction } from "../../platform/database/transaction.ts";
 import type { JobContext, JobService } from "../../platform/jobs/jobs.ts";
-import { countContextEnd, startedBatch } from "./batch-progress.ts";
+import { endBatchIfDone, startedBatch } from "./batch-progress.ts";
 import type { PipelineState } from "./component-types/plugin.ts";
 import { enqueueContexts } from "./context-queue.ts";
 import type { GenerationContextsTable } from "./tables.ts";
@@ -38,7 +38,11 @@ export interface ContextError {
  * Null when the context is no longer to be processed (cancelled, finished,
  * deleted). Unfenced: it changes nothing another claim's writes depend on.
  */
-export async function startContext(db: Kysely<Tables>, contextId: string, workerId: string): Promise<ContextRow | null> {
+export async function startContext(
+  db: Kysely<Tables>,
+  contextId: string,
+  workerId: string,
+): Promise<ContextRow | null> {
   // One statement (one commit): the batch's update reads the started context's batch_id.
   const { rows } = await sql<ContextRow>`
     with started as (
@@ -83,16 +87,20 @@ export async function saveProgress(
   });
 }
 
-/** processing → completed with the whole result, counted on its batch; the job completes with it. Resolves to the duration. */
+/**
+ * processing → completed with the whole result, the job completing with it;
+ * then its batch ends if this was its last open context. Resolves to the
+ * duration (null when the context was no longer processing: cancelled).
+ */
 export async function completeContext(
   db: Kysely<Tables>,
   job: JobContext,
   contextId: string,
   progress: Progress,
 ): Promise<number | null> {
-  return transaction(db, async (trx) => {
+  const row = await transaction(db, async (trx) => {
     await job.complete(trx);
-    const row = await trx
+    return trx
       .updateTable("generation_contexts")
       .set({
         ...progressColumns(progress),
@@ -105,10 +113,10 @@ export async function completeContext(
       .where("status", "=", "processing")
       .returning(["batch_id", "duration_ms"])
       .executeTakeFirst();
-    if (!row) return null;
-    await countContextEnd(trx, row.batch_id, "completed");
-    return Number(row.duration_ms);
   });
+  if (!row) return null;
+  await endBatchIfDone(db, row.batch_id);
+  return Number(row.duration_ms);
 }
 
 /** processing → pending again, due at `retryAt` with a new job; what was done so far is kept. */
@@ -141,7 +149,7 @@ export async function retryContext(
   });
 }
 
-/** processing → failed with its error, counted on its batch. */
+/** processing → failed with its error; then its batch ends if this was its last open context. */
 export async function failContext(
   db: Kysely<Tables>,
   job: JobContext,
@@ -149,9 +157,9 @@ export async function failContext(
   progress: Progress,
   error: ContextError,
 ): Promise<void> {
-  await transaction(db, async (trx) => {
+  const row = await transaction(db, async (trx) => {
     await job.complete(trx);
-    const row = await trx
+    return trx
       .updateTable("generation_contexts")
       .set({
         ...progressColumns(progress),
@@ -164,8 +172,8 @@ export async function failContext(
       .where("status", "=", "processing")
       .returning("batch_id")
       .executeTakeFirst();
-    if (row) await countContextEnd(trx, row.batch_id, "failed");
   });
+  if (row) await endBatchIfDone(db, row.batch_id);
 }
 
 /** Completes the job of a context there is nothing to do for (cancelled, finished, gone). */
