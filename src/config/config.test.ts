@@ -104,6 +104,56 @@ describe("config", () => {
     assert.match(problems[0]?.reason ?? "", /cron expression/);
   });
 
+  it("reads the AI provider's limits: defaults, and per model limits that replace them", () => {
+    const base = { AI_BASE_URL: "https://api.openai.com/v1" };
+    assert.deepEqual(loadConfig(base).ai?.limits, { tokensPerMinute: null, requestsPerMinute: null, models: {} });
+    const limits = loadConfig({
+      ...base,
+      AI_TOKENS_PER_MINUTE: "90000",
+      AI_REQUESTS_PER_MINUTE: "300",
+      AI_MODEL_LIMITS:
+        "gpt-4o-mini=200000/500, gpt-4 = 40000/200,meta-llama/Llama-3.1-8B-Instruct=/60,llama3:8b=5000/,local=/",
+    }).ai?.limits;
+    assert.deepEqual(limits, {
+      tokensPerMinute: 90_000,
+      requestsPerMinute: 300,
+      models: {
+        "gpt-4o-mini": { tokensPerMinute: 200_000, requestsPerMinute: 500 },
+        "gpt-4": { tokensPerMinute: 40_000, requestsPerMinute: 200 },
+        "meta-llama/Llama-3.1-8B-Instruct": { tokensPerMinute: null, requestsPerMinute: 60 },
+        "llama3:8b": { tokensPerMinute: 5_000, requestsPerMinute: null },
+        local: { tokensPerMinute: null, requestsPerMinute: null },
+      },
+    });
+  });
+
+  it("names AI_MODEL_LIMITS and the entry at fault when one does not read", () => {
+    const base = { AI_BASE_URL: "http://localhost:11434/v1" };
+    for (const bad of [
+      "gpt-4",
+      "gpt-4=40000",
+      "gpt-4=forty/200",
+      "=100/10",
+      "gpt-4=0/10",
+      "gpt-4=1.5/10",
+      "gpt-4=-1/2",
+    ]) {
+      const problems = problemsOf({ ...base, AI_MODEL_LIMITS: `gpt-4o-mini=200000/500,${bad}` });
+      assert.equal(problems.length, 1, bad);
+      assert.equal(problems[0]?.variable, "AI_MODEL_LIMITS");
+      assert.ok(problems[0]?.reason.includes(`"${bad}"`), problems[0]?.reason);
+      assert.match(problems[0]?.reason ?? "", /model=tokens\/requests/);
+    }
+    assert.match(
+      problemsOf({ ...base, AI_MODEL_LIMITS: "a=1/1,b=2/2,a=3/3" })[0]?.reason ?? "",
+      /names the model "a" more than once/,
+    );
+    assert.equal(problemsOf({ ...base, AI_TOKENS_PER_MINUTE: "0" })[0]?.variable, "AI_TOKENS_PER_MINUTE");
+    assert.deepEqual(problemsOf({ AI_REQUESTS_PER_MINUTE: "100" }), [
+      { variable: "AI_REQUESTS_PER_MINUTE", reason: "needs AI_BASE_URL to be set as well" },
+    ]);
+  });
+
   it("names the variable and the reason for each bad value", () => {
     assert.deepEqual(
       problemsOf({ PORT: "eighty", LOG_LEVEL: "loud", DATABASE_URL: "mysql://x" })

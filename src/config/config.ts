@@ -46,6 +46,43 @@ const originList = z.string().transform((value, context) => {
 });
 const flag = z.enum(["true", "false", "1", "0"]).transform((value) => value === "true" || value === "1");
 
+/** Tokens and requests per minute; null means that kind is not limited. */
+export interface AiLimits {
+  tokensPerMinute: number | null;
+  requestsPerMinute: number | null;
+}
+
+/**
+ * AI_MODEL_LIMITS: comma-separated `model=tokens/requests` entries (per
+ * minute), e.g. `gpt-4o-mini=200000/500,gpt-4=40000/200`. The model is
+ * everything before the last `=`, so names with `/` or `:` (vLLM's
+ * `meta-llama/Llama-3.1-8B-Instruct`, Ollama's `llama3:8b`) need no quoting.
+ * Either number may be left out (`gpt-4=40000/`): that kind is then not
+ * limited for the model. An entry replaces the defaults for its model.
+ */
+const modelLimitList = z.string().transform((value, context) => {
+  const models: [string, AiLimits][] = [];
+  for (const item of value
+    .split(",")
+    .map((v) => v.trim())
+    .filter(Boolean)) {
+    const entry = parseModelLimit(item);
+    if (entry === null) {
+      context.addIssue({
+        code: "custom",
+        message: `has "${item}", which is not model=tokens/requests: give each as e.g. gpt-4o-mini=200000/500 (per minute; whole numbers above 0, either may be left out)`,
+      });
+      return z.NEVER;
+    }
+    if (models.some(([model]) => model === entry[0])) {
+      context.addIssue({ code: "custom", message: `names the model "${entry[0]}" more than once` });
+      return z.NEVER;
+    }
+    models.push(entry);
+  }
+  return Object.fromEntries(models) as Record<string, AiLimits>;
+});
+
 const envSchema = z.object({
   PORT: port.default(8080),
   HOST: z.string().min(1).default("localhost"),
@@ -81,6 +118,9 @@ const envSchema = z.object({
   AI_API_KEY: z.string().min(1).optional(),
   AI_MODEL: z.string().min(1).default("gpt-4o-mini"),
   AI_TIMEOUT_MS: positiveInt.max(600_000).default(60_000),
+  AI_TOKENS_PER_MINUTE: positiveInt.optional(),
+  AI_REQUESTS_PER_MINUTE: positiveInt.optional(),
+  AI_MODEL_LIMITS: modelLimitList.optional(),
   TRUST_PROXY: z
     .string()
     .regex(
@@ -177,7 +217,18 @@ export interface Config {
   /** The generation module's workers. */
   generation: { workerConcurrency: number; leaseMs: number; maxRetries: number };
   /** The OpenAI-compatible provider for chat completions; null when none is configured. */
-  ai: { baseUrl: string; apiKey: string | null; model: string; timeoutMs: number } | null;
+  ai: {
+    baseUrl: string;
+    apiKey: string | null;
+    model: string;
+    timeoutMs: number;
+    /**
+     * The provider's rate limits, kept by every process together
+     * (platform/ai/token-budget.ts): the defaults, and the models whose own
+     * limits replace them. All null and no models: calls are not paced.
+     */
+    limits: AiLimits & { models: Record<string, AiLimits> };
+  } | null;
   database: DatabaseConfig;
   kv: KvConfig;
   blobs: BlobConfig;
@@ -214,6 +265,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     // Every process of a server deployment must sign and verify with the same
     // key; one generated into a local data directory would differ per machine.
     problems.push({ variable: "STRATA_SIGNING_SECRET", reason: "is required when DATABASE_URL is set" });
+  }
+  for (const variable of ["AI_TOKENS_PER_MINUTE", "AI_REQUESTS_PER_MINUTE", "AI_MODEL_LIMITS"] as const) {
+    if (e[variable] !== undefined && !e.AI_BASE_URL) {
+      problems.push({ variable, reason: "needs AI_BASE_URL to be set as well" });
+    }
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -253,7 +309,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       maintenanceCron: e.WRITING_MAINTENANCE_CRON,
     },
     ai: e.AI_BASE_URL
-      ? { baseUrl: e.AI_BASE_URL, apiKey: e.AI_API_KEY ?? null, model: e.AI_MODEL, timeoutMs: e.AI_TIMEOUT_MS }
+      ? {
+          baseUrl: e.AI_BASE_URL,
+          apiKey: e.AI_API_KEY ?? null,
+          model: e.AI_MODEL,
+          timeoutMs: e.AI_TIMEOUT_MS,
+          limits: {
+            tokensPerMinute: e.AI_TOKENS_PER_MINUTE ?? null,
+            requestsPerMinute: e.AI_REQUESTS_PER_MINUTE ?? null,
+            models: e.AI_MODEL_LIMITS ?? {},
+          },
+        }
       : null,
     database: e.DATABASE_URL
       ? {
@@ -292,6 +358,21 @@ function parseTrustProxy(value: string): boolean | number | string[] {
     .split(",")
     .map((v) => v.trim())
     .filter(Boolean);
+}
+
+/** One AI_MODEL_LIMITS entry, or null when it is not `model=tokens/requests`. */
+function parseModelLimit(item: string): [string, AiLimits] | null {
+  const at = item.lastIndexOf("=");
+  const model = item.slice(0, at).trim();
+  const match = /^(\d*)\s*\/\s*(\d*)$/.exec(item.slice(at + 1).trim());
+  if (at < 0 || !model || !match) return null;
+  const limit = (digits: string | undefined) => (digits ? Number(digits) : null);
+  const tokensPerMinute = limit(match[1]);
+  const requestsPerMinute = limit(match[2]);
+  for (const n of [tokensPerMinute, requestsPerMinute]) {
+    if (n !== null && (n < 1 || !Number.isSafeInteger(n))) return null;
+  }
+  return [model, { tokensPerMinute, requestsPerMinute }];
 }
 
 /** The origin a browser would send for `value`, or null when `value` is not a bare http(s) origin. */

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
-import { AiNotConfiguredError, AiProviderError } from "../platform/ai/errors.ts";
+import { AiNotConfiguredError, AiProviderBusyError, AiProviderError } from "../platform/ai/errors.ts";
 import { BlobNotFoundError, BlobUnavailableError } from "../platform/blobs/blob-store.ts";
 import {
   DatabaseUnavailableError,
@@ -37,6 +37,7 @@ export function toAppError(error: unknown, bodyLimit: number, contentType?: stri
   if (error instanceof SyntaxError && fastifyError.statusCode === 400) return errors.malformedJson(error.message);
   if (error instanceof BlobNotFoundError) return errors.blobNotFound();
   if (error instanceof AiNotConfiguredError) return errors.aiNotConfigured();
+  if (error instanceof AiProviderBusyError) return errors.aiProviderBusy(error.retryAfterMs, error);
   if (error instanceof AiProviderError) return errors.aiProviderUnavailable(error);
   if (error instanceof KvUnavailableError) return errors.dependencyUnavailable("kv", 2, error);
   if (error instanceof BlobUnavailableError) return errors.dependencyUnavailable("blobs", 5, error);

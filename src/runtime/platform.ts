@@ -1,5 +1,6 @@
 import type { Config } from "../config/config.ts";
 import type { ChatClient } from "../platform/ai/chat-client.ts";
+import { AiBudget, providerOf } from "../platform/ai/token-budget.ts";
 import type { BlobStore } from "../platform/blobs/blob-store.ts";
 import { FsBlobStore } from "../platform/blobs/fs-blob-store.ts";
 import { Caches } from "../platform/cache/cache.ts";
@@ -46,6 +47,13 @@ export interface Platform {
   identity: Identity;
   /** Chat completions from the configured provider; null when none is configured. */
   chat: ChatClient | null;
+  /**
+   * The provider's tokens and requests per minute, shared by every process
+   * through the key-value store: acquire before a completion, settle with
+   * its usage (platform/ai/token-budget.ts; completeWithinBudget does both).
+   * Null when no provider is configured; without limits it never waits.
+   */
+  aiBudget: AiBudget | null;
   /** Durable background jobs in the database (platform/jobs); its workers start with startWorkers. */
   jobs: JobService;
   /** Worker threads for CPU-heavy pure tasks; threads start on demand. */
@@ -165,6 +173,7 @@ export async function openPlatform(config: Readonly<Config>, options: OpenPlatfo
       rateLimiter: new RateLimiter(instrumentedKv, metrics, options.clock),
       identity: new Identity(database.db, instrumentedKv, caches, config.auth, signingSecret, logger, database.read),
       chat: config.ai ? (await import("../platform/ai/chat-client.ts")).createChatClient(config.ai) : null,
+      aiBudget: config.ai ? new AiBudget(instrumentedKv, providerOf(config.ai.baseUrl), config.ai.limits) : null,
       jobs,
       compute,
       clock,

@@ -993,6 +993,25 @@ export function writingContract(name: string, open: (aiBaseUrl: string) => Promi
         assert.equal(versions.body.items.length, 1);
       });
 
+      it("waits out one short 429 from the provider, and answers a long one as 503 ai_provider_busy with its Retry-After", async () => {
+        const me = await user();
+        const doc = await newDoc(me.token, { content: "provider busy." });
+        ai.busyNext(1, { "retry-after-ms": "5" });
+        const waited = await call("POST", `/v1/documents/${doc.id}/suggestions`, {
+          token: me.token,
+          body: { prompt: "Fix." },
+        });
+        assert.equal(waited.status, 201);
+        ai.busyNext(1, { "retry-after": "3600" });
+        const busy = await call("POST", `/v1/documents/${doc.id}/suggestions`, {
+          token: me.token,
+          body: { prompt: "Fix again." },
+        });
+        assert.equal(busy.status, 503);
+        assert.equal(busy.body.error.code, "ai_provider_busy");
+        assert.equal(busy.headers["retry-after"], "3600");
+      });
+
       it("is rate-limited by tier", async () => {
         const anon = await call("POST", "/v1/auth/anonymous");
         const doc = await newDoc(anon.body.accessToken, { content: "rate limited text." });

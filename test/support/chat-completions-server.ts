@@ -6,13 +6,18 @@ import type { AddressInfo } from "node:net";
  * (JSON and server-sent-event streaming), for testing Strata's real client.
  * Its "model" is a plain text transformation: it upper-cases the first letter
  * of each sentence in the last user message and tidies spaces, so tests can
- * predict the reply. `failNext` makes the next requests answer an HTTP error.
+ * predict the reply. `failNext` makes the next requests answer an HTTP error;
+ * `busyNext` makes them answer 429 with the given Retry-After headers, as a
+ * provider's rate limit does. A streamed reply ends with a usage chunk when
+ * the request asks for one (`stream_options.include_usage`).
  */
 export async function startChatCompletionsServer() {
   const requests: { body: any; authorization: string | undefined }[] = [];
   let failures = 0;
   let failStatus = 500;
   let delayMs = 0;
+  let busy = 0;
+  let busyHeaders: Record<string, string> = {};
 
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     if (req.method !== "POST" || !req.url?.endsWith("/chat/completions")) {
@@ -26,6 +31,16 @@ export async function startChatCompletionsServer() {
     const body = JSON.parse(Buffer.concat(chunks).toString());
     requests.push({ body, authorization: req.headers.authorization });
     if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    if (busy > 0) {
+      busy--;
+      res.writeHead(429, { "content-type": "application/json", ...busyHeaders });
+      res.end(
+        JSON.stringify({
+          error: { message: "Rate limit reached for requests", type: "requests", code: "rate_limit_exceeded" },
+        }),
+      );
+      return;
+    }
     if (failures > 0) {
       failures--;
       res.writeHead(failStatus, { "content-type": "application/json" });
@@ -56,7 +71,19 @@ export async function startChatCompletionsServer() {
         model: body.model,
         choices: [{ index: 0, delta: {}, finish_reason: "stop" }],
       };
-      res.write(`data: ${JSON.stringify(end)}\n\ndata: [DONE]\n\n`);
+      res.write(`data: ${JSON.stringify(end)}\n\n`);
+      if (body.stream_options?.include_usage) {
+        const usage = {
+          id,
+          object: "chat.completion.chunk",
+          created,
+          model: body.model,
+          choices: [],
+          usage: usageOf(reply),
+        };
+        res.write(`data: ${JSON.stringify(usage)}\n\n`);
+      }
+      res.write("data: [DONE]\n\n");
       res.end();
       return;
     }
@@ -68,7 +95,7 @@ export async function startChatCompletionsServer() {
         created,
         model: body.model,
         choices: [{ index: 0, message: { role: "assistant", content: reply }, finish_reason: "stop" }],
-        usage: { prompt_tokens: 10, completion_tokens: reply.length, total_tokens: 10 + reply.length },
+        usage: usageOf(reply),
       }),
     );
   });
@@ -85,11 +112,21 @@ export async function startChatCompletionsServer() {
       failures = count;
       failStatus = status;
     },
+    /** The next `count` requests answer 429 with these headers (e.g. `{ "retry-after": "1" }`). */
+    busyNext(count: number, headers: Record<string, string> = {}) {
+      busy = count;
+      busyHeaders = headers;
+    },
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** The "model" counts 10 tokens in, and one per character out. */
+function usageOf(reply: string) {
+  return { prompt_tokens: 10, completion_tokens: reply.length, total_tokens: 10 + reply.length };
 }
 
 /** The document text is what follows the last "---" line of the prompt. */

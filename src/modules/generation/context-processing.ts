@@ -1,4 +1,6 @@
+import { completeWithinBudget } from "../../platform/ai/budgeted-completion.ts";
 import { AiNotConfiguredError, AiProviderError } from "../../platform/ai/chat-client.ts";
+import { AiProviderBusyError } from "../../platform/ai/errors.ts";
 import { isAppError } from "../../platform/errors/app-error.ts";
 import { retryDelayMs } from "../../platform/jobs/backoff.ts";
 import { type JobContext, LeaseLostError } from "../../platform/jobs/jobs.ts";
@@ -70,7 +72,7 @@ async function runPipeline(platform: Platform, job: JobContext, context: Context
     outputTokens: context.output_tokens,
     costUsd: Number(context.cost_usd),
   };
-  const ai = aiAccess(platform);
+  const ai = aiAccess(platform, job.signal);
   const remaining = steps.filter((step) => !progress.completedComponents.includes(step.key));
   for (const [i, step] of remaining.entries()) {
     job.signal.throwIfAborted();
@@ -117,6 +119,12 @@ async function recordFailure(
   cause: unknown,
 ): Promise<void> {
   const db = platform.database.db;
+  if (cause instanceof AiProviderBusyError) {
+    // Still rate limited after its waits: back in the queue for when the provider asks, not a retry.
+    const retryAt = new Date(Date.now() + (cause.retryAfterMs ?? 60_000));
+    await retryContext(db, platform.jobs, job, context, progress, error, retryAt, { counts: false });
+    return;
+  }
   const permanent = cause instanceof PermanentComponentError;
   if (!permanent && context.retry_count < platform.config.generation.maxRetries) {
     const retryAt = new Date(Date.now() + retryDelayMs(context.retry_count + 1, RETRY_BACKOFF));
@@ -131,19 +139,32 @@ async function recordFailure(
 function describe(error: unknown): { code: string; message: string } {
   if (error instanceof PermanentComponentError) return { code: error.code, message: error.message };
   if (error instanceof AiNotConfiguredError) return { code: "ai_not_configured", message: error.message };
+  if (error instanceof AiProviderBusyError) return { code: "ai_provider_busy", message: error.message };
   if (error instanceof AiProviderError) return { code: "ai_provider_error", message: error.message };
   if (isAppError(error)) return { code: error.code, message: error.message };
   return { code: "component_failed", message: error instanceof Error ? error.message : String(error) };
 }
 
-/** The provider as components reach it. */
-function aiAccess(platform: Platform): AiAccess {
-  const chat = platform.chat;
+/**
+ * The provider as components reach it: every completion inside the
+ * provider's shared token and request budget (every worker process draws on
+ * one), a 429 waited out for its Retry-After however often the provider
+ * asks (a background context has time; none of it counts as a failure),
+ * and no retry of a failure here: the context's own retry, with backoff,
+ * is the one that counts.
+ */
+function aiAccess(platform: Platform, signal: AbortSignal): AiAccess {
+  const { chat, aiBudget } = platform;
   return {
     chat,
     complete: (request) => {
-      if (!chat) throw new AiNotConfiguredError();
-      return chat.complete(request);
+      if (!chat || !aiBudget) throw new AiNotConfiguredError();
+      return completeWithinBudget({ chat, budget: aiBudget }, request, {
+        signal,
+        busyWaits: 100,
+        maxBusyWaitMs: 10 * 60_000,
+        failureRetries: 0,
+      });
     },
   };
 }

@@ -19,7 +19,7 @@ export interface ContextJobPayload {
 export function enqueueContexts(
   jobs: JobService,
   trx: Kysely<Tables>,
-  contexts: readonly { id: string; priority: number; runAt?: Date; retry?: number }[],
+  contexts: readonly { id: string; priority: number; runAt?: Date; attempt?: string }[],
 ): Promise<string[]> {
   return jobs.enqueueMany(
     trx,
@@ -32,7 +32,7 @@ export function enqueueContexts(
       // runs out and another worker claims it); the context's own retries
       // after a component fails are new jobs, one per retry.
       maxAttempts: 10,
-      uniqueKey: `context:${context.id}:${context.retry ?? 0}`,
+      uniqueKey: `context:${context.id}:${context.attempt ?? 0}`,
     })),
   );
 }

@@ -119,7 +119,11 @@ export async function completeContext(
   return Number(row.duration_ms);
 }
 
-/** processing → pending again, due at `retryAt` with a new job; what was done so far is kept. */
+/**
+ * processing → pending again, due at `retryAt` with a new job; what was done
+ * so far is kept. A retry counts (retry_count + 1) unless `counts` is false
+ * (the provider only asked it to wait).
+ */
 export async function retryContext(
   db: Kysely<Tables>,
   jobs: JobService,
@@ -128,10 +132,11 @@ export async function retryContext(
   progress: Progress,
   error: ContextError,
   retryAt: Date,
+  options: { counts: boolean } = { counts: true },
 ): Promise<void> {
   await transaction(db, async (trx) => {
     await job.complete(trx);
-    const retry = context.retry_count + 1;
+    const retry = context.retry_count + (options.counts ? 1 : 0);
     const row = await trx
       .updateTable("generation_contexts")
       .set({
@@ -145,7 +150,12 @@ export async function retryContext(
       .where("status", "=", "processing")
       .returning("id")
       .executeTakeFirst();
-    if (row) await enqueueContexts(jobs, trx, [{ id: context.id, priority: context.priority, runAt: retryAt, retry }]);
+    // The job's key is the context's and this attempt's: a wait that does not count still needs a new one.
+    if (row) {
+      await enqueueContexts(jobs, trx, [
+        { id: context.id, priority: context.priority, runAt: retryAt, attempt: `${retry}.${job.job.id}` },
+      ]);
+    }
   });
 }
 

@@ -26,6 +26,8 @@ describe("generation processing", () => {
       AI_BASE_URL: ai.baseUrl,
       GENERATION_LEASE_MS: "1000",
       GENERATION_MAX_RETRIES: "1",
+      // A budget the tests never exhaust, so that every completion draws on it.
+      AI_MODEL_LIMITS: "gpt-4=10000000/100000",
     });
     platform = opened.platform;
     await createMigrator(platform.database, [generationModule]).up();
@@ -61,6 +63,13 @@ describe("generation processing", () => {
   }
 
   it("runs a context through template, ai_generator and transformer, as the seed's example context", async () => {
+    const budget = platform.aiBudget!;
+    const acquire = budget.acquire.bind(budget);
+    const budgetDraws: string[] = [];
+    budget.acquire = (request) => {
+      budgetDraws.push(request.model);
+      return acquire(request);
+    };
     const owner = await generationAccount(platform);
     const pipeline = await articlePipeline(platform, owner);
     const sent = ai.requests.length;
@@ -116,6 +125,9 @@ describe("generation processing", () => {
     );
     const ttl = await platform.kv.ttl(kvKeys.pipelineStats(pipeline.id));
     assert.ok(ttl > 86_000_000 && ttl <= 86_400_000, `pipeline_stats TTL ${ttl}`);
+    // Every completion drew on the provider's shared budget for the component's model.
+    assert.deepEqual(budgetDraws, ["gpt-4", "gpt-4", "gpt-4", "gpt-4", "gpt-4"]);
+    budget.acquire = acquire;
     const beat = await platform.kv.hgetall(kvKeys.workerHeartbeat(platform.jobs.workerId));
     assert.equal(beat.host?.length ? "host" : "", "host");
     assert.ok(Date.parse(beat.last_seen ?? "") > 0);
@@ -210,6 +222,25 @@ describe("generation processing", () => {
       .where("id", "=", batch.id)
       .executeTakeFirstOrThrow();
     assert.deepEqual(counted, { failed_count: 1, status: "failed" });
+  });
+
+  it("waits out a provider's 429 for its Retry-After without counting it as a failure", async () => {
+    const owner = await generationAccount(platform);
+    const pipeline = await articlePipeline(platform, owner);
+    const context = await createContext(platform, owner, {
+      type: "article",
+      pipelineId: pipeline.id,
+      data: { title: "Paced", keywords: ["a", "b"] },
+    });
+    const sent = ai.requests.length;
+    ai.busyNext(2, { "retry-after": "1" });
+    await work(1);
+    const row = (await ended([context.id])).get(context.id)!;
+    assert.equal(row.status, "completed", JSON.stringify(row.error));
+    assert.equal(row.retry_count, 0);
+    assert.equal(row.error, null);
+    // Four sections, and the two refused calls sent again.
+    assert.equal(ai.requests.length - sent, 4 + 2);
   });
 
   it("fails at once what retrying cannot fix: a template that does not exist", async () => {

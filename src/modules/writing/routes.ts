@@ -414,6 +414,7 @@ export function registerWritingRoutes(app: App, platform: Platform) {
             "prompt_template_not_found",
             "ai_provider_not_configured",
             "ai_provider_unavailable",
+            "ai_provider_busy",
             "ai_empty_response",
             "compute_busy",
           ),

@@ -1,5 +1,6 @@
 import { sql, type Transaction } from "kysely";
 import type { ChatMessage } from "../../platform/ai/chat-client.ts";
+import { withProviderRetries } from "../../platform/ai/provider-retry.ts";
 import { aiResponseCacheKey } from "../../platform/cache/ai-response-key.ts";
 import type { Tables } from "../../platform/database/tables.ts";
 import { transaction } from "../../platform/database/transaction.ts";
@@ -15,6 +16,12 @@ import type { SuggestionState } from "./tables.ts";
 import { readVersionContent, saveVersion } from "./version-store.ts";
 
 const TEMPERATURE = 0.3;
+/**
+ * A person is waiting: one provider 429 asking for at most this long is
+ * waited out, and a longer one goes back to the client as 503
+ * `ai_provider_busy` with the provider's Retry-After.
+ */
+const INTERACTIVE_BUSY_WAIT_MS = 5_000;
 
 /**
  * Asks the AI provider to improve a document with a template (or the
@@ -97,7 +104,10 @@ export async function runSuggestion(
       }
       reply = { content: next.value.content, model: next.value.model };
     } else {
-      const result = await chat.complete({ messages, temperature: TEMPERATURE });
+      const result = await withProviderRetries(() => chat.complete({ messages, temperature: TEMPERATURE }), {
+        busyWaits: 1,
+        maxBusyWaitMs: INTERACTIVE_BUSY_WAIT_MS,
+      });
       reply = { content: result.content, model: result.model };
     }
     if (reply.content.trim()) await aiCache.set(cacheKey, reply);

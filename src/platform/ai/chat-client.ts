@@ -1,11 +1,16 @@
 import OpenAI from "openai";
-import { AiProviderError } from "./errors.ts";
+import { AiProviderBusyError, AiProviderError } from "./errors.ts";
+import { retryAfterMs } from "./retry-after.ts";
 
 /**
  * Chat completions from any OpenAI-compatible server (OpenAI, Ollama, vLLM,
  * llama.cpp's server...), through the official SDK pointed at AI_BASE_URL.
  * Strata never invents model output: with no provider configured, callers
  * get AiNotConfiguredError and answer 503.
+ *
+ * The SDK does not retry (maxRetries 0): a 429 is AiProviderBusyError with
+ * the provider's Retry-After, and the caller decides whether to wait
+ * (withProviderRetries) and how that counts against its token budget.
  */
 export interface ChatMessage {
   role: "system" | "user" | "assistant";
@@ -14,7 +19,7 @@ export interface ChatMessage {
 
 export interface ChatRequest {
   messages: ChatMessage[];
-  /** The configured AI_MODEL unless given (a component names its own). */
+  /** The client's configured model (AI_MODEL) unless given. */
   model?: string;
   temperature?: number;
   maxTokens?: number;
@@ -22,20 +27,33 @@ export interface ChatRequest {
   frequencyPenalty?: number;
   presencePenalty?: number;
   stop?: string[];
+  /** Aborts the call; the promise then rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** Tokens the provider counted: `promptTokens` in, `completionTokens` out. */
+export interface ChatUsage {
+  promptTokens: number;
+  completionTokens: number;
 }
 
 export interface ChatResult {
   content: string;
   model: string;
-  usage: { promptTokens: number; completionTokens: number } | null;
+  /** Null only when the provider reported none (some local servers do not). */
+  usage: ChatUsage | null;
 }
 
-export { AiNotConfiguredError, AiProviderError } from "./errors.ts";
+export { AiNotConfiguredError, AiProviderBusyError, AiProviderError } from "./errors.ts";
 
 export interface ChatClient {
   readonly model: string;
   complete(request: ChatRequest): Promise<ChatResult>;
-  /** Yields the reply's text as it arrives; the last value returned is the whole reply. */
+  /**
+   * Yields the reply's text as it arrives; the last value returned is the
+   * whole reply, with the usage the provider sends after the last piece
+   * (asked for with `stream_options.include_usage`).
+   */
   stream(request: ChatRequest): AsyncGenerator<string, ChatResult>;
 }
 
@@ -48,7 +66,10 @@ export function createChatClient(
     // Local servers need no key; the SDK insists on a value.
     apiKey: config.apiKey ?? "not-needed",
     timeout: config.timeoutMs,
-    maxRetries: 1,
+    // Retries are the caller's: a hidden retry would spend budget the
+    // caller did not reserve, and would wait out a 429 the caller may
+    // prefer to hand back to its own client.
+    maxRetries: 0,
   });
   return new OpenAiChatClient(client, config.model);
 }
@@ -61,35 +82,33 @@ class OpenAiChatClient implements ChatClient {
 
   async complete(request: ChatRequest): Promise<ChatResult> {
     try {
-      const reply = await this.client.chat.completions.create({
-        model: request.model ?? this.model,
-        messages: request.messages,
-        ...samplingParameters(request),
-      });
+      const reply = await this.client.chat.completions.create(
+        { ...this.#body(request), stream: false },
+        { signal: request.signal },
+      );
       return {
         content: reply.choices[0]?.message?.content ?? "",
         model: reply.model,
-        usage: reply.usage
-          ? { promptTokens: reply.usage.prompt_tokens, completionTokens: reply.usage.completion_tokens }
-          : null,
+        usage: toUsage(reply.usage),
       };
     } catch (error) {
-      throw toProviderError(error);
+      throw toProviderError(error, request.signal);
     }
   }
 
   async *stream(request: ChatRequest): AsyncGenerator<string, ChatResult> {
     let content = "";
-    let model = this.model;
+    let model = request.model ?? this.model;
+    let usage: ChatUsage | null = null;
     try {
-      const chunks = await this.client.chat.completions.create({
-        model: request.model ?? this.model,
-        messages: request.messages,
-        stream: true,
-        ...samplingParameters(request),
-      });
+      const chunks = await this.client.chat.completions.create(
+        { ...this.#body(request), stream: true, stream_options: { include_usage: true } },
+        { signal: request.signal },
+      );
       for await (const chunk of chunks) {
         model = chunk.model || model;
+        // The usage chunk comes last, with no choices.
+        if (chunk.usage) usage = toUsage(chunk.usage);
         const piece = chunk.choices[0]?.delta?.content ?? "";
         if (piece) {
           content += piece;
@@ -97,25 +116,36 @@ class OpenAiChatClient implements ChatClient {
         }
       }
     } catch (error) {
-      throw toProviderError(error);
+      throw toProviderError(error, request.signal);
     }
-    return { content, model, usage: null };
+    return { content, model, usage };
+  }
+
+  #body(request: ChatRequest) {
+    return {
+      model: request.model ?? this.model,
+      messages: request.messages,
+      ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+      ...(request.maxTokens !== undefined ? { max_tokens: request.maxTokens } : {}),
+      ...(request.topP !== undefined ? { top_p: request.topP } : {}),
+      ...(request.frequencyPenalty !== undefined ? { frequency_penalty: request.frequencyPenalty } : {}),
+      ...(request.presencePenalty !== undefined ? { presence_penalty: request.presencePenalty } : {}),
+      ...(request.stop !== undefined && request.stop.length > 0 ? { stop: request.stop } : {}),
+    };
   }
 }
 
-/** The request's optional sampling parameters, in the provider's names; absent ones are left to its defaults. */
-function samplingParameters(request: ChatRequest) {
-  return {
-    ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
-    ...(request.maxTokens !== undefined ? { max_tokens: request.maxTokens } : {}),
-    ...(request.topP !== undefined ? { top_p: request.topP } : {}),
-    ...(request.frequencyPenalty !== undefined ? { frequency_penalty: request.frequencyPenalty } : {}),
-    ...(request.presencePenalty !== undefined ? { presence_penalty: request.presencePenalty } : {}),
-    ...(request.stop !== undefined && request.stop.length > 0 ? { stop: request.stop } : {}),
-  };
+function toUsage(usage: { prompt_tokens: number; completion_tokens: number } | null | undefined): ChatUsage | null {
+  return usage ? { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens } : null;
 }
 
-function toProviderError(error: unknown): AiProviderError {
+/** The caller's abort stays an abort; a 429 is busy; every other failure is the provider's. */
+function toProviderError(error: unknown, signal: AbortSignal | undefined): unknown {
+  if (signal?.aborted) return signal.reason;
+  // OpenAI answers 429 for a spent account too (insufficient_quota): no wait mends that.
+  if (error instanceof OpenAI.APIError && error.status === 429 && error.code !== "insufficient_quota") {
+    return new AiProviderBusyError(retryAfterMs(error.headers, Date.now()), error);
+  }
   if (error instanceof OpenAI.APIError) return new AiProviderError(error.status ?? null, error);
   return new AiProviderError(null, error);
 }

@@ -179,6 +179,17 @@ export const errors = {
         cause,
       },
     ),
+  /** The provider's 429 outlasted the waits Strata allows it; its own Retry-After goes to the client. */
+  aiProviderBusy: (retryAfterMs: number | null, cause?: unknown) =>
+    new AppError(
+      "ai_provider_busy",
+      "the AI provider is rate limiting requests; try again after Retry-After",
+      {},
+      {
+        retryAfterSeconds: retryAfterMs === null ? 10 : Math.max(1, Math.ceil(retryAfterMs / 1000)),
+        cause,
+      },
+    ),
   aiEmptyResponse: () => new AppError("ai_empty_response", "the AI provider answered with no text; nothing was stored"),
 } as const;
 

@@ -67,6 +67,7 @@ const RELEASED: Record<string, number> = {
   compute_busy: 503,
   ai_provider_not_configured: 503,
   ai_provider_unavailable: 503,
+  ai_provider_busy: 503,
   ai_empty_response: 502,
   internal_error: 500,
 };
@@ -91,6 +92,7 @@ const ARGUMENTS: Partial<Record<keyof typeof errors, unknown[]>> = {
   modelNotAllowed: ["gpt-4", ["gpt-3.5-turbo"]],
   batchTooLarge: [51, 50],
   contextQuotaExceeded: [1000, 3600],
+  aiProviderBusy: [20_000],
 };
 
 describe("error codes", () => {
@@ -124,6 +126,8 @@ describe("error codes", () => {
     assert.equal(errors.rateLimited(7, "api").retryAfterSeconds, 7);
     assert.equal(errors.dependencyUnavailable("database").retryAfterSeconds, 5);
     assert.equal(errors.queryTimeout().retryAfterSeconds, 2);
+    assert.equal(errors.aiProviderBusy(20_000).retryAfterSeconds, 20, "the provider's own Retry-After");
+    assert.equal(errors.aiProviderBusy(1).retryAfterSeconds, 1, "never 0, which would invite an immediate retry");
     assert.equal(errors.documentNotFound().retryAfterSeconds, undefined);
   });
 

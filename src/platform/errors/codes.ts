@@ -121,6 +121,10 @@ export const ERROR_CODES = {
   compute_busy: { status: 503, description: "Every compute thread is busy; retry shortly." },
   ai_provider_not_configured: { status: 503, description: "No AI provider is configured on this server." },
   ai_provider_unavailable: { status: 503, description: "The AI provider did not answer; retry shortly." },
+  ai_provider_busy: {
+    status: 503,
+    description: "The AI provider is rate limiting Strata's calls; retry after `Retry-After` seconds.",
+  },
   ai_empty_response: { status: 502, description: "The AI provider answered with no text; nothing was stored." },
 
   internal_error: { status: 500, description: "An unexpected failure; nothing internal is disclosed." },
