@@ -5,6 +5,7 @@ import { startChatCompletionsServer } from "../../test/support/chat-completions-
 import { openTestPlatform } from "../../test/support/embedded.ts";
 import { client } from "../../test/support/http.ts";
 import { type Operation, operationsOf, type Schema } from "../../test/support/openapi-operations.ts";
+import { generationModule } from "../modules/generation/index.ts";
 import { writingModule } from "../modules/writing/index.ts";
 import { createMigrator } from "../runtime/migrations.ts";
 import type { App } from "./app.ts";
@@ -74,8 +75,8 @@ describe("authorization matrix", () => {
     ai = await startChatCompletionsServer();
     const opened = await openTestPlatform({ AI_BASE_URL: ai.baseUrl, AI_MODEL: "test-model" });
     dispose = opened.dispose;
-    await createMigrator(opened.platform.database, [writingModule]).up();
-    app = await buildServer(opened.platform, [writingModule]);
+    await createMigrator(opened.platform.database, [writingModule, generationModule]).up();
+    app = await buildServer(opened.platform, [writingModule, generationModule]);
     call = client(app);
     const ok = (res: { status: number; body: any }, status: number) => {
       assert.equal(res.status, status, JSON.stringify(res.body));
@@ -108,6 +109,43 @@ describe("authorization matrix", () => {
       await call("POST", "/v1/api-keys", { token: owner, body: { name: "x", scopes: ["read", "write", "admin"] } }),
       201,
     );
+    // A's generation resources in X: a template, components in a pipeline, a context and a batch.
+    const template = ok(
+      await call("POST", "/v1/generation/templates", {
+        token: owner,
+        body: {
+          templateKey: "tmpl_matrix",
+          name: "A's",
+          sections: [{ id: "intro", type: "text", name: "Intro", wordRange: { min: 1, max: 10 } }],
+        },
+      }),
+      201,
+    );
+    const component = ok(
+      await call("POST", "/v1/generation/components", {
+        token: owner,
+        body: { name: "A's", type: "transformer", config: { format: "markdown" } },
+      }),
+      201,
+    );
+    const pipeline = ok(
+      await call("POST", "/v1/generation/pipelines", {
+        token: owner,
+        body: { name: "A's", components: [{ componentId: component.id }] },
+      }),
+      201,
+    );
+    const context = ok(
+      await call("POST", "/v1/generation/contexts", { token: owner, body: { type: "note", pipelineId: pipeline.id } }),
+      201,
+    );
+    const batch = ok(
+      await call("POST", "/v1/generation/batches", {
+        token: owner,
+        body: { name: "A's", pipelineId: pipeline.id, contexts: [{}] },
+      }),
+      201,
+    );
     // Y: another organization of A's, and a key with every scope made in it.
     const y = ok(await call("POST", "/v1/organizations", { token: owner, body: { name: "Y" } }), 201);
     const inY = ok(
@@ -134,6 +172,13 @@ describe("authorization matrix", () => {
       userId: a.user.id,
       keyId: key.apiKey.id,
       suggestionId: suggestion.id,
+      templateKey: template.templateKey,
+      version: "1",
+      templateId: template.id,
+      componentId: component.id,
+      pipelineId: pipeline.id,
+      contextId: context.id,
+      batchId: batch.id,
     };
     // Bodies that name someone name B, who exists, so "no such user" is not the answer; a suggestion needs a prompt.
     bodyFill = { email: b.user.email, prompt: "Improve it.", from: 1, to: 2 };

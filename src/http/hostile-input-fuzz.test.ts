@@ -6,6 +6,7 @@ import { sql } from "kysely";
 import { openTestPlatform } from "../../test/support/embedded.ts";
 import { client } from "../../test/support/http.ts";
 import { operationsOf, type Schema } from "../../test/support/openapi-operations.ts";
+import { generationModule } from "../modules/generation/index.ts";
 import { writingModule } from "../modules/writing/index.ts";
 import { createMigrator } from "../runtime/migrations.ts";
 import type { App } from "./app.ts";
@@ -147,8 +148,8 @@ describe("generated hostile input on every route", () => {
   before(async () => {
     const opened = await openTestPlatform();
     dispose = opened.dispose;
-    await createMigrator(opened.platform.database, [writingModule]).up();
-    app = await buildServer(opened.platform, [writingModule]);
+    await createMigrator(opened.platform.database, [writingModule, generationModule]).up();
+    app = await buildServer(opened.platform, [writingModule, generationModule]);
     const call = client(app);
     const register = async () => {
       const res = await call("POST", "/v1/auth/register", {
@@ -180,7 +181,33 @@ describe("generated hostile input on every route", () => {
       body: { content: "Some other text to diff and search." },
     });
     const key = await call("POST", "/v1/api-keys", { token: tokens.user, body: { name: "k", scopes: ["read"] } });
+    // Generation resources the fuzzed ids may name, so requests reach past "not found" too.
+    const template = await call("POST", "/v1/generation/templates", {
+      token: tokens.user,
+      body: {
+        templateKey: "tmpl_fuzz",
+        name: "Fuzzed",
+        sections: [{ id: "intro", type: "text", name: "Intro", wordRange: { min: 1, max: 10 } }],
+      },
+    });
+    const component = await call("POST", "/v1/generation/components", {
+      token: tokens.user,
+      body: { name: "Fuzzed", type: "transformer", config: { format: "markdown" } },
+    });
+    const pipeline = await call("POST", "/v1/generation/pipelines", {
+      token: tokens.user,
+      body: { name: "Fuzzed", components: [{ componentId: component.body.id }] },
+    });
+    const batch = await call("POST", "/v1/generation/batches", {
+      token: tokens.user,
+      body: { name: "Fuzzed", pipelineId: pipeline.body.id, contexts: [{}, {}] },
+    });
     ids = {
+      templateId: template.body.id,
+      componentId: component.body.id,
+      pipelineId: pipeline.body.id,
+      batchId: batch.body.id,
+      contextId: batch.body.contextIds[0],
       documentId: document.body.id,
       organizationId: user.organizationId,
       userId: user.user.id,

@@ -83,6 +83,30 @@ const OPERATION_IDS: Record<string, string> = {
   "POST /v1/suggestions/{suggestionId}/reject": "rejectSuggestion",
   "GET /v1/prompt-templates": "listPromptTemplates",
   "POST /v1/prompt-templates": "createPromptTemplate",
+  "POST /v1/generation/templates": "createGenerationTemplate",
+  "GET /v1/generation/templates": "listGenerationTemplates",
+  "GET /v1/generation/templates/{templateKey}": "getGenerationTemplate",
+  "POST /v1/generation/templates/{templateKey}/versions": "createGenerationTemplateVersion",
+  "GET /v1/generation/templates/{templateKey}/versions/{version}": "getGenerationTemplateVersion",
+  "POST /v1/generation/templates/{templateKey}/deactivate": "deactivateGenerationTemplate",
+  "POST /v1/generation/templates/{templateKey}/reactivate": "reactivateGenerationTemplate",
+  "GET /v1/generation/template-versions/{templateId}": "getGenerationTemplateById",
+  "POST /v1/generation/components": "createGenerationComponent",
+  "GET /v1/generation/components": "listGenerationComponents",
+  "GET /v1/generation/components/{componentId}": "getGenerationComponent",
+  "PATCH /v1/generation/components/{componentId}": "updateGenerationComponent",
+  "POST /v1/generation/pipelines": "createGenerationPipeline",
+  "GET /v1/generation/pipelines": "listGenerationPipelines",
+  "GET /v1/generation/pipelines/{pipelineId}": "getGenerationPipeline",
+  "PATCH /v1/generation/pipelines/{pipelineId}": "updateGenerationPipeline",
+  "GET /v1/generation/pipelines/{pipelineId}/stats": "getGenerationPipelineStats",
+  "POST /v1/generation/contexts": "createGenerationContext",
+  "GET /v1/generation/contexts": "listGenerationContexts",
+  "GET /v1/generation/contexts/{contextId}": "getGenerationContext",
+  "POST /v1/generation/contexts/{contextId}/cancel": "cancelGenerationContext",
+  "POST /v1/generation/batches": "createGenerationBatch",
+  "GET /v1/generation/batches/{batchId}": "getGenerationBatch",
+  "GET /v1/generation/workers": "listGenerationWorkers",
 };
 
 /** Operations a client calls without credentials, and those where a bearer token is optional. */
@@ -255,7 +279,7 @@ describe("OpenAPI document", () => {
         if (parameter.name === "limit") lists++;
       }
     }
-    assert.equal(lists, 6, "every list route takes ?limit=");
+    assert.equal(lists, 11, "every list route takes ?limit=");
   });
 
   it("keeps enumerated values in responses instead of plain strings", () => {

@@ -37,6 +37,10 @@ const TAGS = [
   { name: "organizations", description: "Organizations (tenants) and their members." },
   { name: "api keys", description: "Keys for server-to-server calls, scoped read, write or admin." },
   { name: "writing", description: "Documents, their versions and diffs, AI suggestions and prompt templates." },
+  {
+    name: "generation",
+    description: "Templates, components and pipelines, contexts and batches the workers process, and the workers.",
+  },
   { name: "blobs", description: "Signed download links of the filesystem blob store." },
 ];
 

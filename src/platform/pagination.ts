@@ -71,6 +71,23 @@ export function decodeNumberCursor(raw: string | undefined): number | null {
   return n;
 }
 
+/**
+ * A cursor holding a text sort key (a template key, a worker id), for lists
+ * ordered by a unique string. `valid` says which keys the list can have
+ * issued; any other is refused like any other foreign cursor.
+ */
+export function encodeKeyCursor(key: string): string {
+  return Buffer.from(key).toString("base64url");
+}
+
+export function decodeKeyCursor(raw: string | undefined, valid: (key: string) => boolean): string | null {
+  if (raw === undefined) return null;
+  const key = cursorText(raw);
+  // Bytes that were not UTF-8 come back as U+FFFD and do not round-trip.
+  if (key.length === 0 || encodeKeyCursor(key) !== raw || !valid(key)) invalidCursor();
+  return key;
+}
+
 /** A cursor holding a search rank and the id that breaks ties. */
 export function encodeRankCursor(rank: number, id: string): string {
   return Buffer.from(JSON.stringify({ r: rank, id })).toString("base64url");

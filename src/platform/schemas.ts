@@ -23,17 +23,17 @@ export const NOT_BLANK = "\\S";
 export const Label = (maxLength: number, options: { description?: string } = {}) =>
   Type.String({ minLength: 1, maxLength, pattern: NOT_BLANK, ...options });
 
-const pageParams = {
-  limit: Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE }),
+const pageParams = (defaultLimit = DEFAULT_PAGE_SIZE) => ({
+  limit: Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE, default: defaultLimit }),
   cursor: Type.Optional(Type.String({ maxLength: 500 })),
-};
+});
 
 /** `?limit=&cursor=` on every list route; anything else is refused. */
-export const ListQuery = Type.Object(pageParams, { additionalProperties: false });
+export const ListQuery = Type.Object(pageParams(), { additionalProperties: false });
 
-/** The same, plus the route's own filters. */
-export const listQuery = <T extends TProperties>(filters: T) =>
-  Type.Object({ ...pageParams, ...filters }, { additionalProperties: false });
+/** The same, plus the route's own filters (and a smaller default page where a seed names one). */
+export const listQuery = <T extends TProperties>(filters: T, options: { defaultLimit?: number } = {}) =>
+  Type.Object({ ...pageParams(options.defaultLimit), ...filters }, { additionalProperties: false });
 
 /** `{ items, nextCursor }`, the shape of every list. */
 export const pageOf = <T extends TSchema>(item: T) =>

@@ -6,9 +6,11 @@ import { RedisKvStore } from "../../src/platform/kv/redis-kv-store.ts";
 import { createLogger } from "../../src/platform/logging/logger.ts";
 import { createMetrics } from "../../src/platform/metrics/metrics.ts";
 import { cacheContract } from "../contract/cache.contract.ts";
+import { hashCacheContract } from "../contract/hash-cache.contract.ts";
 import { services } from "../support/services.ts";
 
 cacheContract("redis", () => RedisKvStore.connect(services.redisUrl, `test:${randomUUID()}:`));
+hashCacheContract("redis", () => RedisKvStore.connect(services.redisUrl, `test:${randomUUID()}:`));
 
 describe("caches when Redis is down", () => {
   it("treat reads as misses and skip writes, so requests still succeed", async () => {

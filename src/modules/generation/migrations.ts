@@ -234,4 +234,19 @@ export const generationMigrations: Migration[] = [
       await sql`alter table generation_batches drop column cancelled_count`.execute(db);
     },
   },
+  {
+    version: 202,
+    name: "generation_contexts_by_pipeline",
+    async up(db) {
+      // Not in the seed: a pipeline's contexts counted by status (its statistics), the seed's Batch
+      // Status aggregation asked of a pipeline, read from the index alone as the batch's is; also the
+      // reverse lookup of the pipeline_id foreign key (on delete set null).
+      await sql`create index generation_contexts_pipeline_id_idx on generation_contexts (pipeline_id, status) where pipeline_id is not null`.execute(
+        db,
+      );
+    },
+    async down(db) {
+      await sql`drop index generation_contexts_pipeline_id_idx`.execute(db);
+    },
+  },
 ];

@@ -49,7 +49,7 @@ const RepeatedSection = StrictObject({
 export const TemplateSection = Type.Union([TextSection, RepeatedSection]);
 export type TemplateSectionView = Static<typeof TemplateSection>;
 
-const TemplateKey = Type.String({
+export const TemplateKey = Type.String({
   pattern: "^[a-z0-9][a-z0-9_.-]{0,99}$",
   description: "Stable across versions, e.g. tmpl_article_technical.",
 });
@@ -143,6 +143,26 @@ export const Component = Type.Object({
 });
 export type ComponentView = Static<typeof Component>;
 
+/** The config of a component of each type, declared once for creating and for updating. */
+export const CONFIG_BY_TYPE = {
+  template: TemplateComponentConfig,
+  ai_generator: AiGeneratorConfig,
+  transformer: TransformerConfig,
+} as const satisfies Record<(typeof COMPONENT_TYPES)[number], unknown>;
+
+/** What may change of a component; its type may not (make another component instead). */
+export const ComponentUpdate = StrictObject({
+  name: Type.Optional(Label(200)),
+  description: Type.Optional(Nullable(Description)),
+  config: Type.Optional(
+    Type.Union([TemplateComponentConfig, AiGeneratorConfig, TransformerConfig], {
+      description: "The whole config of the component's type; it replaces the stored one.",
+    }),
+  ),
+  isActive: Type.Optional(Type.Boolean()),
+});
+export type ComponentUpdateBody = Static<typeof ComponentUpdate>;
+
 // --- pipelines ---------------------------------------------------------------
 
 export const PipelineStepInput = StrictObject({
@@ -178,6 +198,18 @@ export const Pipeline = Type.Object({
   ...definitionTail,
 });
 export type PipelineView = Static<typeof Pipeline>;
+
+/** What may change of a pipeline; `components`, when given, replaces its steps whole. */
+export const PipelineUpdate = StrictObject({
+  name: Type.Optional(Label(200)),
+  description: Type.Optional(Nullable(Description)),
+  defaultContextType: Type.Optional(Nullable(Label(100))),
+  isActive: Type.Optional(Type.Boolean()),
+  components: Type.Optional(
+    Type.Array(PipelineStepInput, { minItems: 1, maxItems: 20, description: "In the order they run." }),
+  ),
+});
+export type PipelineUpdateBody = Static<typeof PipelineUpdate>;
 
 // --- contexts and batches ------------------------------------------------------
 
@@ -259,3 +291,70 @@ export const Batch = Type.Object({
   updatedAt: Type.String(),
 });
 export type BatchView = Static<typeof Batch>;
+
+// --- summaries, workers and statistics ------------------------------------------
+
+const Count = Type.Integer({ minimum: 0 });
+
+/** How many contexts are in each status (every status, 0 included). */
+export const StatusCounts = Type.Object({
+  pending: Count,
+  processing: Count,
+  completed: Count,
+  failed: Count,
+  cancelled: Count,
+});
+export type StatusCountsView = Static<typeof StatusCounts>;
+// Its keys are exactly CONTEXT_STATUSES (a compile-time check both ways).
+const countsEveryStatus: [keyof StatusCountsView] extends [(typeof CONTEXT_STATUSES)[number]]
+  ? [(typeof CONTEXT_STATUSES)[number]] extends [keyof StatusCountsView]
+    ? true
+    : false
+  : false = true;
+void countsEveryStatus;
+
+/** A batch with its contexts' summary: the seed's Batch Status aggregation, and their usage added up. */
+export const BatchWithSummary = Type.Object({
+  ...Batch.properties,
+  summary: Type.Object({
+    contexts: StatusCounts,
+    inputTokens: Count,
+    outputTokens: Count,
+    costUsd: Type.Number({ minimum: 0 }),
+  }),
+});
+export type BatchWithSummaryView = Static<typeof BatchWithSummary>;
+
+/** The statuses a worker reports in its heartbeat. */
+export const WORKER_STATUSES = ["idle", "processing", "stopping"] as const;
+
+/** A live worker, from its heartbeat (seed 001's worker_heartbeat hash). */
+export const Worker = Type.Object({
+  workerId: Type.String(),
+  status: StringEnum(WORKER_STATUSES),
+  lastSeen: Type.String({ description: "When it last beat; a worker silent for 60 s is gone from the list." }),
+  processingCount: Count,
+  host: Type.String(),
+  pid: Nullable(Type.Integer()),
+  concurrency: Nullable(Type.Integer({ description: "Contexts it may hold at once." })),
+  startedAt: Nullable(Type.String()),
+});
+export type WorkerView = Static<typeof Worker>;
+
+const Millis = Nullable(Type.Integer({ minimum: 0 }));
+
+/** A pipeline's recent processing times (seed 001's pipeline_stats) and its contexts by status. */
+export const PipelineStats = Type.Object({
+  pipelineId: Uuid,
+  /** The durations counted: contexts that completed since `since` (a day before the answer). */
+  since: Type.String(),
+  durations: Type.Object({
+    count: Count,
+    meanMs: Nullable(Type.Number({ minimum: 0 })),
+    p50Ms: Millis,
+    p95Ms: Millis,
+    maxMs: Millis,
+  }),
+  contexts: StatusCounts,
+});
+export type PipelineStatsView = Static<typeof PipelineStats>;

@@ -1,5 +1,6 @@
-import { sql } from "kysely";
+import { type Kysely, sql } from "kysely";
 import { sqlState } from "../../platform/database/sqlstate.ts";
+import type { Tables } from "../../platform/database/tables.ts";
 import { transaction } from "../../platform/database/transaction.ts";
 import type { FieldProblem } from "../../platform/errors/app-error.ts";
 import { errors } from "../../platform/errors/catalog.ts";
@@ -40,7 +41,10 @@ export async function createTemplate(
  * Adds a version to a template: a new row with the same key and the next
  * version number. The earlier versions stay as they were (contexts made
  * from them keep meaning what they meant); the template's key is locked for
- * the insert so two new versions cannot take the same number.
+ * the insert so two new versions cannot take the same number, and so a
+ * deactivation (template-activation.ts, under the same lock) cannot pass
+ * it. The new version is active when the template is: every version of a
+ * key shares one is_active.
  */
 export async function createTemplateVersion(
   platform: Platform,
@@ -51,29 +55,37 @@ export async function createTemplateVersion(
   const scope = organizationScope(principal);
   assertSections(input.sections);
   return transaction(platform.database.db, async (trx) => {
-    await sql`select pg_advisory_xact_lock(hashtext(${`generation_template:${scope.organizationId}:${templateKey}`}))`.execute(
-      trx,
-    );
+    await lockTemplateKey(trx, scope.organizationId, templateKey);
     const latest = await trx
       .selectFrom("generation_templates")
-      .select((eb) => eb.fn.max("version").as("version"))
+      .select(["version", "is_active"])
       .where("organization_id", "=", scope.organizationId)
       .where("template_key", "=", templateKey)
+      .orderBy("version", "desc")
+      .limit(1)
       .executeTakeFirst();
-    if (latest?.version == null) throw errors.templateNotFound();
+    if (!latest) throw errors.templateNotFound();
     const row = await trx
       .insertInto("generation_templates")
       .values({
         organization_id: scope.organizationId,
         template_key: templateKey,
-        version: Number(latest.version) + 1,
+        version: latest.version + 1,
         ...templateFields(input),
+        is_active: latest.is_active,
         created_by: scope.userId,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
     return templateView(row);
   });
+}
+
+/** Holds a template key of an organization until the transaction ends: its versions and activity change one at a time. */
+export async function lockTemplateKey(trx: Kysely<Tables>, organizationId: string, templateKey: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtext(${`generation_template:${organizationId}:${templateKey}`}))`.execute(
+    trx,
+  );
 }
 
 function templateFields(input: TemplateVersionInputBody) {

@@ -1,12 +1,23 @@
 import type { Selectable } from "kysely";
 import { camelKeys } from "./keys.ts";
-import type { BatchView, ComponentView, ContextView, TemplateSectionView, TemplateView } from "./schemas.ts";
 import type {
-  ContextStatus,
-  GenerationBatchesTable,
-  GenerationComponentsTable,
-  GenerationContextsTable,
-  GenerationTemplatesTable,
+  BatchView,
+  ComponentView,
+  ContextView,
+  PipelineView,
+  StatusCountsView,
+  TemplateSectionView,
+  TemplateView,
+} from "./schemas.ts";
+import {
+  CONTEXT_STATUSES,
+  type ComponentType,
+  type ContextStatus,
+  type GenerationBatchesTable,
+  type GenerationComponentsTable,
+  type GenerationContextsTable,
+  type GenerationPipelinesTable,
+  type GenerationTemplatesTable,
 } from "./tables.ts";
 
 /** Rows as the API shows them: camelCase, ISO timestamps, the seed's word_range pairs as { min, max }. */
@@ -95,6 +106,46 @@ export function componentView(row: Selectable<GenerationComponentsTable>): Compo
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };
+}
+
+/** A pipeline step as read with its component's type. */
+export interface PipelineStepRow {
+  component_id: string;
+  type: ComponentType;
+  name: string | null;
+  position: number;
+  config_overrides: Record<string, unknown>;
+}
+
+export function pipelineView(row: Selectable<GenerationPipelinesTable>, steps: PipelineStepRow[]): PipelineView {
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    defaultContextType: row.default_context_type,
+    components: steps.map((step) => ({
+      componentId: step.component_id,
+      type: step.type,
+      name: step.name,
+      order: step.position,
+      configOverrides: camelKeys(step.config_overrides),
+    })),
+    metadata: row.metadata,
+    isActive: row.is_active,
+    createdBy: row.created_by,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+/** Counts by status from a `group by status`, every status present (0 when none). */
+export function statusCounts(rows: { status: string; count: string | number | bigint }[]): StatusCountsView {
+  const counts = Object.fromEntries(CONTEXT_STATUSES.map((status) => [status, 0])) as Record<ContextStatus, number>;
+  for (const row of rows) {
+    if ((CONTEXT_STATUSES as readonly string[]).includes(row.status))
+      counts[row.status as ContextStatus] = Number(row.count);
+  }
+  return counts;
 }
 
 export function contextView(row: Selectable<GenerationContextsTable>): ContextView {

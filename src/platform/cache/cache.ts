@@ -2,6 +2,7 @@ import type { Clock } from "../clock.ts";
 import type { KvStore } from "../kv/kv-store.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { Metrics } from "../metrics/metrics.ts";
+import { HashCache } from "./hash-cache.ts";
 import { LocalCaches } from "./local-cache.ts";
 import { CACHE_NAMESPACES, type CacheNamespace } from "./namespaces.ts";
 
@@ -12,6 +13,7 @@ import { CACHE_NAMESPACES, type CacheNamespace } from "./namespaces.ts";
  */
 export class Caches {
   readonly #namespaces = new Map<CacheNamespace, NamespacedCache>();
+  readonly #hashes = new Map<string, HashCache>();
   /** In-process caches for per-request lookups, invalidated across processes (see local-cache.ts). */
   readonly local: LocalCaches;
 
@@ -30,6 +32,20 @@ export class Caches {
     if (!cache) {
       cache = new NamespacedCache(name, this.kv, this.metrics, this.logger);
       this.#namespaces.set(name, cache);
+    }
+    return cache;
+  }
+
+  /**
+   * A cache of key-value hashes under the caller's own keys (a module's
+   * seed-given Redis hashes), named for its metrics. One per name: the
+   * first call's TTL is the cache's.
+   */
+  hash(name: string, ttlMs: number): HashCache {
+    let cache = this.#hashes.get(name);
+    if (!cache) {
+      cache = new HashCache(name, ttlMs, this.kv, this.metrics, this.logger);
+      this.#hashes.set(name, cache);
     }
     return cache;
   }

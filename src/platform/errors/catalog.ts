@@ -114,9 +114,12 @@ export const errors = {
   promptTemplateNotFound: () => new AppError("prompt_template_not_found", "prompt template not found"),
   blobNotFound: () => new AppError("blob_not_found", "blob not found"),
   templateNotFound: () => new AppError("template_not_found", "template not found"),
-  componentNotFound: (componentId: string) =>
-    new AppError("component_not_found", "component not found", { componentId }),
+  /** `field`: where a request named the component (`body.components.0.componentId`), when it did. */
+  componentNotFound: (componentId: string, field?: string) =>
+    new AppError("component_not_found", "component not found", { ...(field ? { field } : {}), componentId }),
   pipelineNotFound: () => new AppError("pipeline_not_found", "pipeline not found"),
+  contextNotFound: () => new AppError("context_not_found", "context not found"),
+  batchNotFound: () => new AppError("batch_not_found", "batch not found"),
 
   // writing
   restoreWindowPassed: () =>
@@ -130,11 +133,24 @@ export const errors = {
       field: "body.templateKey",
       templateKey,
     }),
-  componentInactive: (componentId: string) =>
-    new AppError("component_inactive", "a component of the pipeline is not active", { componentId }),
+  componentInactive: (componentId: string, field?: string) =>
+    new AppError("component_inactive", "a component of the pipeline is not active", {
+      ...(field ? { field } : {}),
+      componentId,
+    }),
   pipelineInactive: () => new AppError("pipeline_inactive", "the pipeline is not active"),
-  modelNotAllowed: (model: string, allowedModels: string[]) =>
+  contextNotCancellable: (status: string) =>
+    new AppError(
+      "context_not_cancellable",
+      `the context is ${status}; only a pending or processing one can be cancelled`,
+      {
+        status,
+      },
+    ),
+  /** `field`: where the request named the model (`body.config.model`), when it did. */
+  modelNotAllowed: (model: string, allowedModels: string[], field?: string) =>
     new AppError("model_not_allowed", `the model ${model} is not allowed in this organization`, {
+      ...(field ? { field } : {}),
       model,
       allowedModels,
     }),

@@ -50,11 +50,14 @@ const RELEASED: Record<string, number> = {
   template_not_found: 404,
   component_not_found: 404,
   pipeline_not_found: 404,
+  context_not_found: 404,
+  batch_not_found: 404,
   restore_window_passed: 410,
   suggestion_already_decided: 409,
   template_key_taken: 409,
   component_inactive: 409,
   pipeline_inactive: 409,
+  context_not_cancellable: 409,
   model_not_allowed: 403,
   batch_too_large: 400,
   context_quota_exceeded: 429,
@@ -93,6 +96,7 @@ const ARGUMENTS: Partial<Record<keyof typeof errors, unknown[]>> = {
   batchTooLarge: [51, 50],
   contextQuotaExceeded: [1000, 3600],
   aiProviderBusy: [20_000],
+  contextNotCancellable: ["completed"],
 };
 
 describe("error codes", () => {

@@ -72,6 +72,8 @@ export const ERROR_CODES = {
     description: "No such generation component in the organization (`details.componentId`).",
   },
   pipeline_not_found: { status: 404, description: "No such generation pipeline in the organization." },
+  context_not_found: { status: 404, description: "No such generation context in the organization." },
+  batch_not_found: { status: 404, description: "No such generation batch in the organization." },
 
   // Writing
   restore_window_passed: { status: 410, description: "The document was deleted too long ago to restore." },
@@ -87,6 +89,11 @@ export const ERROR_CODES = {
     description: "A component the pipeline names is not active (`details.componentId`).",
   },
   pipeline_inactive: { status: 409, description: "The pipeline is not active." },
+  context_not_cancellable: {
+    status: 409,
+    description:
+      "The context has already ended (`details.status`: completed, failed or cancelled); only a pending or processing one can be cancelled.",
+  },
   model_not_allowed: {
     status: 403,
     description: "The model is not in the organization's allowed models (`details.model`, `details.allowedModels`).",
