@@ -12,7 +12,7 @@ const Settings = StrictObject({
   maxContextsPerDay: Type.Optional(Type.Integer({ minimum: 0 })),
   maxBatchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
   allowedModels: Type.Optional(Type.Array(Label(100), { maxItems: 100 })),
-  defaultPipelineId: Type.Optional(Type.String({ maxLength: 100 })),
+  defaultPipelineId: Type.Optional(Uuid),
   // rate_limits is deliberately absent: limits are the operator's to raise
   // (plan, or settings.rate_limits set by an operator), never a tenant's.
 });

@@ -4,7 +4,7 @@ import { transaction } from "../../platform/database/transaction.ts";
 import { errors } from "../../platform/errors/catalog.ts";
 import type { OrganizationSettings } from "../../platform/identity/organization-service.ts";
 import type { Principal } from "../../platform/identity/principal.ts";
-import { uuidv7 } from "../../platform/ids.ts";
+import { isUuid, uuidv7 } from "../../platform/ids.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import { enqueueContexts } from "./context-queue.ts";
 import { organizationScope } from "./organization-scope.ts";
@@ -33,6 +33,8 @@ export async function createContext(
         },
       ]);
     }
+    // A default stored before settings were checked may not be an id at all: then there is no such pipeline.
+    if (!isUuid(pipelineId)) throw errors.pipelineNotFound();
     const pipeline = await activePipeline(trx, scope.organizationId, pipelineId);
     const row = await trx
       .insertInto("generation_contexts")
