@@ -3,14 +3,14 @@ import type { ModuleWorkerOptions, StrataModule } from "./module.ts";
 import type { Platform } from "./platform.ts";
 
 export interface WorkerOptions extends ModuleWorkerOptions {
-  /** The embedded profile's VACUUM/CHECKPOINT schedule (benchmarks shorten it). */
+  /** The embedded profile's VACUUM/CHECKPOINT schedule (tests and benchmarks shorten it). */
   storageHygiene?: StorageHygieneOptions;
 }
 
 /**
- * Starts the platform's own background work (on the embedded profile, the
- * storage hygiene schedule) and every module's workers; the returned
- * function stops them all, newest first.
+ * Starts the platform's own background work (the jobs table's pruning and,
+ * on the embedded profile, the storage hygiene) and every module's workers;
+ * the returned function stops them all, newest first.
  */
 export async function startWorkers(
   platform: Platform,
@@ -20,7 +20,7 @@ export async function startWorkers(
   const stops: (() => Promise<void>)[] = [
     startStorageHygiene(
       platform.database,
-      { logger: platform.logger, registry: platform.metrics.registry },
+      { jobs: platform.jobs, logger: platform.logger, registry: platform.metrics.registry },
       options.storageHygiene,
     ),
     // Finished jobs go after their keeping time (jobs.ts), hourly, once across all processes.

@@ -92,7 +92,8 @@ describe("history migration across a crash (embedded strata serve)", () => {
     assert.ok(midway.documents_migrated >= 3 && midway.documents_migrated < DOCUMENTS, "killed mid-way");
     assert.equal(midway.finished_at, null);
 
-    // 4. A restart finishes the job from where it stopped.
+    // 4. A restart finishes the job from where it stopped, once the killed
+    // process's lease on the job has run out.
     const restarted = await startCommand(
       ["serve"],
       { ...env, LOG_LEVEL: "info" },

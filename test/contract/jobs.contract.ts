@@ -269,5 +269,31 @@ export function jobsContract(
       assert.equal(row.status, "pending");
       assert.equal(row.attempts, 0, "a released attempt does not count");
     });
+
+    it("on stop, tells a handler made of steps, which hands its job back at its next step without the grace period", async () => {
+      // A grace no test waits out: the stop below returns only because the handler ends early.
+      const stepping = make(10 * 60_000);
+      let steps = 0;
+      let abortedAtEnd: boolean | null = null;
+      const stopStepping = stepping.work("stepping", async ({ signal, stopping }) => {
+        try {
+          for (;;) {
+            stopping.throwIfAborted();
+            steps++;
+            await new Promise((r) => setTimeout(r, 10));
+          }
+        } finally {
+          abortedAtEnd = signal.aborted;
+        }
+      });
+      const c = (await stepping.enqueue(db, { queue: "stepping" })) as string;
+      await eventually(async () => steps > 2);
+      await stopStepping();
+      assert.equal(abortedAtEnd, false, "it ended on being told, before any abort");
+      const row = await jobOf(c);
+      assert.equal(row.status, "pending", "handed back, not failed");
+      assert.equal(row.attempts, 0, "a handed-back attempt does not count");
+      assert.equal(row.last_error, null);
+    });
   });
 }

@@ -831,6 +831,87 @@ export function writingContract(name: string, open: (aiBaseUrl: string) => Promi
         await runWritingMaintenance(platform);
         for (const key of legacyKeys) assert.equal(await platform.blobs.head(key), null, `old blob ${key} deleted`);
       });
+
+      it("runs the migration as one job: handed back at a document when its worker stops, finished on the next start", async () => {
+        const { rewriteAsLegacyHistory } = await import("../support/legacy-history.ts");
+        const { HISTORY_MIGRATION_QUEUE, startHistoryMigration } = await import(
+          "../../src/modules/writing/history-migration.ts"
+        );
+        const { JobService } = await import("../../src/platform/jobs/jobs.ts");
+        const me = await user();
+        const docs: { id: string; contents: string[] }[] = [];
+        for (let d = 0; d < 3; d++) {
+          let text = `Document ${d}, written in its earlier form. `.repeat(20);
+          const doc = await newDoc(me.token, { content: text });
+          const contents = [text];
+          for (let i = 0; i < 3; i++) {
+            text = `${text} Edit ${i}.`;
+            contents.push(text);
+            await save(me.token, doc.id, text);
+          }
+          await rewriteAsLegacyHistory(db(), platform, doc.id);
+          docs.push({ id: doc.id, contents });
+        }
+        const progress = () => db().selectFrom("writing_history_migration").selectAll().executeTakeFirstOrThrow();
+        const jobsOfQueue = () =>
+          db()
+            .selectFrom("jobs")
+            .selectAll()
+            .where("queue", "=", HISTORY_MIGRATION_QUEUE)
+            .orderBy("created_at")
+            .orderBy("id")
+            .execute();
+        const eventually = async (check: () => Promise<boolean>) => {
+          const end = Date.now() + 60_000;
+          while (!(await check())) {
+            if (Date.now() > end) assert.fail("condition not reached in time");
+            await new Promise((r) => setTimeout(r, 20));
+          }
+        };
+        const before = await progress();
+        const staleJobs = (await jobsOfQueue()).length;
+
+        // One document per batch and a pause no test waits out: stopping ends
+        // the pause, and the job goes back to pending with the attempt uncounted.
+        const stopFirst = await startHistoryMigration(platform, { batchSize: 1, pauseMs: 10 * 60_000 });
+        // The cursor moves past each document walked, converted or (an earlier test's damaged one) not.
+        await eventually(async () => (await progress()).cursor_document_id !== null);
+        await stopFirst();
+        const midway = await progress();
+        assert.equal(midway.finished_at, null);
+        assert.ok(midway.documents_migrated < before.documents_migrated + docs.length, "stopped mid-way");
+        const [job, ...more] = (await jobsOfQueue()).slice(staleJobs);
+        assert.equal(more.length, 0, "one job");
+        assert.equal(job.status, "pending", "handed back");
+        assert.equal(job.attempts, 0);
+
+        // Two processes start: still one job, which one of them finishes.
+        const logger = platform.logger;
+        const second = new JobService(db(), async () => async () => {}, logger, { graceMs: 5_000 });
+        const stops = [
+          await startHistoryMigration(platform, { batchSize: 1, pauseMs: 0 }),
+          await startHistoryMigration({ ...platform, jobs: second }, { batchSize: 1, pauseMs: 0 }),
+        ];
+        await eventually(async () => (await progress()).finished_at !== null);
+        for (const stop of stops) await stop();
+        await second.stop();
+        const after = await progress();
+        assert.equal(after.documents_migrated, before.documents_migrated + docs.length, "each document once");
+        const finished = (await jobsOfQueue()).slice(staleJobs);
+        assert.equal(finished.length, 1, "one job across both processes");
+        assert.equal(finished[0].id, job.id);
+        assert.equal(finished[0].status, "succeeded");
+        for (const doc of docs) {
+          for (let n = 1; n <= doc.contents.length; n++) {
+            assert.equal((await version(me.token, doc.id, n)).content, doc.contents[n - 1]);
+          }
+        }
+
+        // Finished: a later start enqueues nothing and works nothing.
+        const stopLater = await startHistoryMigration(platform, { batchSize: 1, pauseMs: 0 });
+        await stopLater();
+        assert.equal((await jobsOfQueue()).length, staleJobs + 1);
+      });
     });
 
     describe("AI suggestions", () => {

@@ -65,7 +65,9 @@ export async function rewriteAsLegacyHistory(
     .execute();
   await db.deleteFrom("document_objects").where("document_id", "=", documentId).execute();
   for (const { blob_key } of objects) if (blob_key) await blobs.delete(blob_key);
-  await sql`update writing_history_migration set cursor_document_id = null, finished_at = null`.execute(db);
+  // A conversion starting afresh, as the upgrade from the earlier form starts one (its start names its job).
+  await sql`update writing_history_migration
+    set cursor_document_id = null, finished_at = null, started_at = now()`.execute(db);
 }
 
 function restores(snapshot: string, patch: string, text: string): boolean {

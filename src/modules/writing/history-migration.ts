@@ -1,6 +1,8 @@
+import { setTimeout as delay } from "node:timers/promises";
 import { type Kysely, sql } from "kysely";
 import type { Tables } from "../../platform/database/tables.ts";
 import { transaction } from "../../platform/database/transaction.ts";
+import type { JobContext } from "../../platform/jobs/jobs.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import { type ContentStorage, insertObject, planObject, readObjectContent, reclaimObjects } from "./content-objects.ts";
 import { type GenerationsPlatform, markDocumentsChanging } from "./document-generations.ts";
@@ -43,8 +45,16 @@ export interface MigrationBatch {
 
 class CorruptLegacyHistory extends Error {}
 
-/** Converts up to `batchSize` documents after the cursor; `finished` once none are left. */
-export async function migrateHistoryBatch(platform: Platform, batchSize: number): Promise<MigrationBatch> {
+/**
+ * Converts up to `batchSize` documents after the cursor; `finished` once none
+ * are left. Throws `signal`'s reason before a document once it is aborted
+ * (the documents converted so far are committed).
+ */
+export async function migrateHistoryBatch(
+  platform: Platform,
+  batchSize: number,
+  signal?: AbortSignal,
+): Promise<MigrationBatch> {
   const db = platform.database.db;
   const progress = await db
     .selectFrom("writing_history_migration")
@@ -71,6 +81,7 @@ export async function migrateHistoryBatch(platform: Platform, batchSize: number)
   }
   let versions = 0;
   for (const { id } of docs) {
+    signal?.throwIfAborted();
     try {
       versions += await migrateDocumentHistory(db, platform, id);
     } catch (error) {
@@ -213,50 +224,78 @@ export async function migrateDocumentHistory(
   }
 }
 
+/** The migration's queue: one job, worked by one process at a time. */
+export const HISTORY_MIGRATION_QUEUE = "writing.history_migration";
 /**
- * Runs the migration in the background until it is finished or stopped:
- * batches of `batchSize` documents with a pause between them, so the
- * migration never crowds out requests; a failed batch (an outage) is
- * retried after a while from the last committed document.
+ * An outage pauses the migration rather than ending it: retries back off to
+ * five minutes apart, and a thousand of them (days of failing) pass before
+ * the job is kept as failed, for `strata jobs retry`.
  */
-export function startHistoryMigration(
+const MIGRATION_BACKOFF = { baseMs: 5_000, maxMs: 5 * 60_000 };
+const MIGRATION_MAX_ATTEMPTS = 1_000;
+
+export interface HistoryMigrationOptions {
+  batchSize: number;
+  pauseMs: number;
+}
+
+/**
+ * Runs the migration as a job until it is finished: enqueues it (once across
+ * every process that starts, keyed by the migration's start) and works its
+ * queue, one run at a time. Nothing starts once the migration is finished.
+ * The returned function stops this process's worker; a run in progress ends
+ * at its next document and its job is handed back for a later start.
+ */
+export async function startHistoryMigration(
   platform: Platform,
-  options: { batchSize: number; pauseMs: number },
-): () => Promise<void> {
-  let stopped = false;
-  let wake: (() => void) | null = null;
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-  const run = (async () => {
-    let documents = 0;
-    let versions = 0;
-    while (!stopped) {
-      try {
-        const batch = await migrateHistoryBatch(platform, options.batchSize);
-        if (batch.finished) {
-          if (batch.finishedNow) platform.logger.info({ documents, versions }, "history migration finished");
-          return;
-        }
-        documents += batch.documents;
-        versions += batch.versions;
-        platform.logger.info({ documents, versions }, "history migration progress");
-        await sleep(options.pauseMs);
-      } catch (error) {
-        if (stopped) return;
-        platform.logger.error({ err: error }, "history migration batch failed; retrying");
-        await sleep(5_000);
-      }
+  options: HistoryMigrationOptions,
+): Promise<() => Promise<void>> {
+  const db = platform.database.db;
+  const progress = await db
+    .selectFrom("writing_history_migration")
+    .select(["started_at", "finished_at"])
+    .where("id", "=", 1)
+    .executeTakeFirst();
+  if (!progress || progress.finished_at) return async () => {};
+  // The key names this migration (its progress row's start), so a process
+  // starting while another runs it, or after a crash, adds no second job.
+  await platform.jobs.enqueue(db, {
+    queue: HISTORY_MIGRATION_QUEUE,
+    uniqueKey: `history:${progress.started_at.toISOString()}`,
+    maxAttempts: MIGRATION_MAX_ATTEMPTS,
+  });
+  return platform.jobs.work(HISTORY_MIGRATION_QUEUE, (context) => runHistoryMigration(platform, options, context), {
+    queueConcurrency: 1,
+    backoff: MIGRATION_BACKOFF,
+  });
+}
+
+/**
+ * The job's handler: batches of `batchSize` documents with a pause between
+ * them, so the migration never crowds out requests, until none is left.
+ * It stops between documents when the worker stops or loses the job (every
+ * document commits on its own, so the next run resumes after the last one);
+ * a failed batch (an outage) fails the attempt, and the job service retries
+ * it with backoff from the last committed document.
+ */
+export async function runHistoryMigration(
+  platform: Platform,
+  options: HistoryMigrationOptions,
+  context: Pick<JobContext, "signal" | "stopping">,
+): Promise<void> {
+  const stop = AbortSignal.any([context.signal, context.stopping]);
+  let documents = 0;
+  let versions = 0;
+  for (;;) {
+    const batch = await migrateHistoryBatch(platform, options.batchSize, stop);
+    if (batch.finished) {
+      if (batch.finishedNow) platform.logger.info({ documents, versions }, "history migration finished");
+      return;
     }
-  })();
-  return async () => {
-    stopped = true;
-    (wake as (() => void) | null)?.();
-    await run;
-  };
+    documents += batch.documents;
+    versions += batch.versions;
+    platform.logger.info({ documents, versions }, "history migration progress");
+    await delay(options.pauseMs, undefined, { signal: stop }).catch(() => {});
+    stop.throwIfAborted();
+  }
 }

@@ -16,20 +16,22 @@ export const writingModule: StrataModule = {
   migrations: writingMigrations,
   routes: registerWritingRoutes,
   ownershipTransfer: transferDocuments,
-  startWorkers(platform) {
+  async startWorkers(platform) {
+    // Converts histories still in the earlier form, as one job; nothing once finished.
+    // Started first: it reads the database, and a failure here leaves nothing running.
+    const stopMigration = await startHistoryMigration(platform, {
+      batchSize: platform.config.writing.historyMigrationBatch,
+      pauseMs: platform.config.writing.historyMigrationPauseMs,
+    });
     // Recurring work runs as jobs, so each slot runs once whichever processes are up.
     const stops = [
+      stopMigration,
       platform.jobs.recurring("writing.maintenance", platform.config.writing.maintenanceCron, () =>
         runWritingMaintenance(platform),
       ),
       // A missed sweep needs no catching up beyond the last minute: the next one takes what is queued.
       platform.jobs.recurring("writing.search_sweep", SEARCH_SWEEP_SCHEDULE, () => reindexPendingSearch(platform), {
         catchUpMs: 60_000,
-      }),
-      // Converts histories still in the earlier form; a no-op once finished.
-      startHistoryMigration(platform, {
-        batchSize: platform.config.writing.historyMigrationBatch,
-        pauseMs: platform.config.writing.historyMigrationPauseMs,
       }),
     ];
     return async () => {

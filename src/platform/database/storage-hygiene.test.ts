@@ -3,12 +3,22 @@ import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { sql } from "kysely";
+import { type Kysely, sql } from "kysely";
 import { Registry } from "prom-client";
+import { JobService } from "../jobs/jobs.ts";
+import { jobsMigrations } from "../jobs/migrations.ts";
+import { wakeUpsFor } from "../jobs/wake-ups.ts";
 import { createLogger } from "../logging/logger.ts";
+import { Migrator } from "../migrations/migrator.ts";
+import { platformMigrations } from "../migrations/platform-migrations.ts";
 import { type Database, openDatabase } from "./database.ts";
 import { existingSegmentBytes, NEW_WAL_SEGMENT_BYTES } from "./pglite-wal.ts";
-import { runStorageHygiene, type StorageHygieneReport, startStorageHygiene } from "./storage-hygiene.ts";
+import {
+  runStorageHygiene,
+  STORAGE_HYGIENE_QUEUE,
+  type StorageHygieneReport,
+  startStorageHygiene,
+} from "./storage-hygiene.ts";
 
 // A row of about 60 KB of poorly compressible text: each update leaves a dead
 // copy in the TOAST table, as a large search entry did in `documents`.
@@ -97,42 +107,77 @@ describe("storage hygiene on the embedded profile", () => {
     assert.ok(bounded <= settled * 1.5 + 1_000_000, `table grew from ${settled} to ${bounded}`);
   });
 
-  it("runs on its schedule, never overlapping itself, and stops cleanly", async () => {
+  it("runs as a recurring job on its schedule, never overlapping itself, and stops cleanly", async () => {
+    await new Migrator(database.db as Kysely<any>, [...platformMigrations, ...jobsMigrations]).up();
+    const logger = createLogger("silent");
+    const jobs = new JobService(database.db, wakeUpsFor(database, null, logger), logger, { graceMs: 5_000 });
     for (let i = 300; i < 330; i++) await sql`update notes set body = ${bigText(i)} where id = 1`.execute(database.db);
-    const reports: StorageHygieneReport[] = [];
+    // Each run's span, from its report: a run's onRun comes before the next run can start.
+    const runs: { report: StorageHygieneReport; start: number; end: number }[] = [];
     const registry = new Registry();
     const stop = startStorageHygiene(
       database,
-      { logger: createLogger("silent"), registry },
-      { intervalMs: 50, onRun: (report) => reports.push(report) },
+      { jobs, logger, registry },
+      {
+        schedule: "* * * * * *",
+        onRun: (report) => {
+          const end = performance.now();
+          runs.push({ report, start: end - report.durationMs, end });
+        },
+      },
     );
     const until = async (done: () => boolean) => {
-      const deadline = Date.now() + 20_000;
+      const deadline = Date.now() + 30_000;
       while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
     };
-    await until(() => reports.some((r) => r.vacuumed.includes("public.notes")));
+    await until(() => runs.some((r) => r.report.vacuumed.includes("public.notes")));
     assert.ok(
-      reports.some((r) => r.vacuumed.includes("public.notes")),
+      runs.some((r) => r.report.vacuumed.includes("public.notes")),
       "the schedule vacuumed the table with dead tuples",
     );
     assert.equal(await deadTuples(database, "notes"), 0);
 
-    // Hold the one connection for 600 ms (12 intervals). A timer that fired
-    // regardless would queue a run per interval, all finishing together on
-    // release; chained runs leave at most one waiting.
-    await database.db.transaction().execute(async () => {
-      await new Promise((resolve) => setTimeout(resolve, 600));
+    // Hold the one connection across three slots or more. The schedule's
+    // enqueue for the first of them waits, and the slots after it are
+    // skipped: one job for the hold, not one per slot all run on release.
+    const before = runs.length;
+    const hold = await database.db.transaction().execute(async () => {
+      const start = new Date();
+      await new Promise((resolve) => setTimeout(resolve, 3_500));
+      return { start, end: new Date() };
     });
-    const released = reports.length;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    assert.ok(reports.length - released <= 1, `${reports.length - released} runs finished at once after the wait`);
+    await until(() => runs.length > before);
+    const duringHold = await database.db
+      .selectFrom("jobs")
+      .select("unique_key")
+      .where("queue", "=", STORAGE_HYGIENE_QUEUE)
+      .where("run_at", ">", hold.start)
+      .where("run_at", "<", hold.end)
+      .execute();
+    assert.ok(duringHold.length <= 1, `${duringHold.length} slots of the hold enqueued`);
+    await until(() => runs.length > before + 1);
 
     await stop();
-    const runsAtStop = reports.length;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    assert.equal(reports.length, runsAtStop, "no run after stop()");
+    const runsAtStop = runs.length;
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    assert.equal(runs.length, runsAtStop, "no run after stop()");
+    await jobs.stop();
+
+    for (let i = 1; i < runs.length; i++) {
+      const [previous, run] = [runs[i - 1], runs[i]] as [(typeof runs)[0], (typeof runs)[0]];
+      assert.ok(run.start >= previous.end, `run ${i} started before run ${i - 1} ended`);
+    }
+    // Every run was one slot's job, through the job service.
+    const succeeded = await database.db
+      .selectFrom("jobs")
+      .select(["unique_key"])
+      .where("queue", "=", STORAGE_HYGIENE_QUEUE)
+      .where("status", "=", "succeeded")
+      .execute();
+    assert.equal(succeeded.length, runs.length);
+    assert.equal(new Set(succeeded.map((j) => j.unique_key)).size, succeeded.length, "one run per slot");
     const metrics = await registry.getSingleMetricAsString("strata_storage_hygiene_runs_total");
-    assert.match(metrics, /outcome="ok"} [1-9]/);
+    assert.match(metrics, new RegExp(`outcome="ok"} ${runs.length}\\b`));
   });
 });
 

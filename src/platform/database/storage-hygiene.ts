@@ -1,5 +1,6 @@
 import { type Kysely, sql } from "kysely";
 import { Counter, type Registry } from "prom-client";
+import type { JobService } from "../jobs/jobs.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { Database } from "./database.ts";
 
@@ -21,14 +22,16 @@ import type { Database } from "./database.ts";
  * space for reuse rather than returning it; the table stays at the size of
  * its live rows plus what dies between two runs.
  *
- * Runs are chained (the next is scheduled when one ends), so they never
- * overlap; stop() waits for a run in progress. This is a self-contained
- * timer because the durable job service with schedules arrives later; the
- * run function is what a scheduled job would call, and it moves there as is.
+ * Runs are a recurring job (platform.jobs.recurring, queue
+ * `database.storage_hygiene`): one per slot of the schedule and never two at
+ * once (a slot that comes due during a run waits for it; slots that pass
+ * while the database is busy are skipped, not queued up), each claimed after
+ * a wait for a quiet foreground (JobServiceOptions.quiet). A failed run is not
+ * retried: the next slot is its retry.
  */
 export interface StorageHygieneOptions {
-  /** Pause between the end of one run and the start of the next. */
-  intervalMs?: number;
+  /** Cron expression of the runs (croner; six fields for seconds); every minute by default. */
+  schedule?: string;
   maxTablesPerRun?: number;
   /** Called after each run, with its report (tests and benchmarks watch this). */
   onRun?: (report: StorageHygieneReport) => void;
@@ -39,7 +42,8 @@ export interface StorageHygieneReport {
   durationMs: number;
 }
 
-export const STORAGE_HYGIENE_INTERVAL_MS = 60_000;
+export const STORAGE_HYGIENE_QUEUE = "database.storage_hygiene";
+export const STORAGE_HYGIENE_SCHEDULE = "* * * * *";
 const MAX_TABLES_PER_RUN = 4;
 // Autovacuum's defaults: autovacuum_vacuum_threshold and _scale_factor.
 const DEAD_TUPLE_THRESHOLD = 50;
@@ -99,45 +103,25 @@ export async function runStorageHygiene(
  */
 export function startStorageHygiene(
   database: Database,
-  deps: { logger: Logger; registry: Registry },
+  deps: { jobs: JobService; logger: Logger; registry: Registry },
   options: StorageHygieneOptions = {},
 ): () => Promise<void> {
   if (database.driver !== "pglite") return async () => {};
-  const intervalMs = options.intervalMs ?? STORAGE_HYGIENE_INTERVAL_MS;
   const runs = hygieneRunsCounter(deps.registry);
-  let stopped = false;
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<void> | null = null;
-
-  const runOnce = async () => {
+  return deps.jobs.recurring(STORAGE_HYGIENE_QUEUE, options.schedule ?? STORAGE_HYGIENE_SCHEDULE, async () => {
+    let report: StorageHygieneReport;
     try {
-      const report = await runStorageHygiene(database.db, {
+      report = await runStorageHygiene(database.db, {
         ...(options.maxTablesPerRun !== undefined ? { maxTablesPerRun: options.maxTablesPerRun } : {}),
       });
-      runs.inc({ outcome: "ok" });
-      if (report.vacuumed.length > 0) deps.logger.debug(report, "storage hygiene: vacuumed and checkpointed");
-      options.onRun?.(report);
     } catch (error) {
       runs.inc({ outcome: "error" });
-      deps.logger.error({ err: error }, "storage hygiene failed");
+      throw error; // recorded on the slot's job and logged by the job service
     }
-  };
-  const schedule = () => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      running = runOnce().finally(() => {
-        running = null;
-        schedule();
-      });
-    }, intervalMs);
-    timer.unref();
-  };
-  schedule();
-  return async () => {
-    stopped = true;
-    if (timer) clearTimeout(timer);
-    await running;
-  };
+    runs.inc({ outcome: "ok" });
+    if (report.vacuumed.length > 0) deps.logger.debug(report, "storage hygiene: vacuumed and checkpointed");
+    options.onRun?.(report);
+  });
 }
 
 function hygieneRunsCounter(registry: Registry): Counter<"outcome"> {

@@ -41,6 +41,15 @@ export interface JobContext {
   /** Aborted when the lease is lost or shutdown's grace has run out: stop, the job will run again. */
   signal: AbortSignal;
   /**
+   * Aborted as soon as this process begins to stop, before the grace period
+   * runs. A handler made of resumable steps (a long conversion in batches)
+   * ends at its next step by throwing `stopping.reason`
+   * (`stopping.throwIfAborted()`), and its job is handed back at once, as one
+   * still running when the grace runs out is; a handler that ignores it is
+   * given the grace period as before.
+   */
+  stopping: AbortSignal;
+  /**
    * Call inside a transaction that makes the job's effects: throws
    * LeaseLostError (rolling the transaction back) unless this claim still
    * holds the job, and keeps the row locked until commit.
@@ -73,6 +82,14 @@ export interface WorkOptions {
   backoff?: BackoffOptions;
   /** Longest a worker waits for a wake-up before looking anyway; 30 s by default. */
   idleMs?: number;
+}
+
+/** The reason `JobContext.stopping` carries: thrown by a handler, its job is handed back, not failed. */
+export class WorkerStoppingError extends Error {
+  constructor(queue: string) {
+    super(`the worker of queue ${queue} is stopping`);
+    this.name = "WorkerStoppingError";
+  }
 }
 
 export class LeaseLostError extends Error {
@@ -242,7 +259,11 @@ export class JobService {
     };
   }
 
-  /** Graceful stop: no more claims; running jobs get the grace period, then are aborted and handed back. */
+  /**
+   * Graceful stop: no more claims; running jobs get the grace period (a
+   * handler that stops at a step when told hands its job back sooner), then
+   * are aborted and handed back.
+   */
   async stop(): Promise<void> {
     const workers = [...this.#workers];
     this.#workers.clear();
@@ -268,6 +289,7 @@ interface Running {
 class QueueWorker {
   readonly #running = new Set<Running>();
   #stopping = false;
+  readonly #stopped = new AbortController();
   #loop: Promise<void> | null = null;
   #wake: (() => void) | null = null;
   #woken = false;
@@ -370,6 +392,7 @@ class QueueWorker {
     const context: JobContext = {
       job,
       signal: abort.signal,
+      stopping: this.#stopped.signal,
       fence: async (trx) => {
         if (!(await holdsLease(trx, job))) throw new LeaseLostError(job);
       },
@@ -391,6 +414,10 @@ class QueueWorker {
       } catch (error) {
         clearInterval(extender);
         if (abort.signal.aborted) return;
+        if (error instanceof WorkerStoppingError && this.#stopping) {
+          if (await releaseJob(this.db, job)) this.count("released");
+          return;
+        }
         const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
         const retry =
           job.attempts < job.maxAttempts ? retryDelayMs(job.attempts, this.#backoff, this.service.random) : null;
@@ -408,9 +435,13 @@ class QueueWorker {
     this.#running.add(entry);
   }
 
-  /** Stops claiming; waits up to the grace period, then aborts what still runs and hands it back. */
+  /**
+   * Stops claiming and tells running handlers (`stopping`); waits up to the
+   * grace period, then aborts what still runs and hands it back.
+   */
   async stop() {
     this.#stopping = true;
+    this.#stopped.abort(new WorkerStoppingError(this.queue));
     this.#wake?.();
     await this.#loop;
     const running = [...this.#running];
