@@ -17,6 +17,11 @@ export async function startWorkers(
   modules: readonly StrataModule[],
   options: WorkerOptions = {},
 ): Promise<() => Promise<void>> {
+  if (platform.database.driver === "pglite") {
+    // This process holds the data directory (its lock): a job still running was a dead process's.
+    const released = await platform.jobs.releaseAbandoned();
+    if (released > 0) platform.logger.info({ released }, "handed back jobs a previous process left running");
+  }
   const stops: (() => Promise<void>)[] = [
     startStorageHygiene(
       platform.database,

@@ -92,8 +92,9 @@ describe("history migration across a crash (embedded strata serve)", () => {
     assert.ok(midway.documents_migrated >= 3 && midway.documents_migrated < DOCUMENTS, "killed mid-way");
     assert.equal(midway.finished_at, null);
 
-    // 4. A restart finishes the job from where it stopped, once the killed
-    // process's lease on the job has run out.
+    // 4. A restart finishes the job from where it stopped: the killed
+    // process's job is handed back at start (it held the data directory, so
+    // a job still running was its), not when its lease runs out.
     const restarted = await startCommand(
       ["serve"],
       { ...env, LOG_LEVEL: "info" },

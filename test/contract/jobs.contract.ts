@@ -113,6 +113,22 @@ export function jobsContract(
       assert.equal(claims.flat().length, 2);
     });
 
+    it("hands back, at once, the jobs a dead process left running, fencing off its claims", async () => {
+      const jobs = make();
+      const [id] = await jobs.enqueueMany(db, [{ queue: "orphan" }]);
+      const [claim] = await claimJobs(db, { ...claimOptions, queue: "orphan" });
+      assert.ok(claim);
+      assert.equal(await jobs.releaseAbandoned(), 1);
+      const row = await jobOf(id as string);
+      assert.equal(row.status, "pending");
+      assert.equal(row.attempts, 1, "the attempt it was on still counts");
+      assert.equal(await completeJob(db, claim), false, "the dead claim's write matches nothing");
+      const [again] = await claimJobs(db, { ...claimOptions, queue: "orphan" });
+      assert.equal(again?.id, id);
+      assert.equal(await jobs.releaseAbandoned(), 1);
+      assert.equal(await jobs.releaseAbandoned(), 0);
+    });
+
     it("fences a worker whose lease was lost: its late writes match nothing", async () => {
       const jobs = make();
       const id = await jobs.enqueue(db, { queue: "fence" });

@@ -214,6 +214,30 @@ export async function releaseJob(db: Kysely<Tables>, job: ClaimedJob): Promise<b
   return released;
 }
 
+/**
+ * Hands back every running job at once (due now, its lease version raised
+ * so the lost claim's writes are fenced off), keeping the attempt it was on:
+ * for a database that one process holds (the embedded profile), where a job
+ * still running when that process starts belongs to one that died. Returns
+ * how many.
+ */
+export async function releaseAbandonedJobs(db: Kysely<Tables>): Promise<number> {
+  const result = await db
+    .updateTable("jobs")
+    .set({
+      status: "pending",
+      run_at: sql`now()`,
+      lease_version: sql`lease_version + 1`,
+      last_error: sql`coalesce(last_error || E'\n', '') || 'its process ended while it ran'`,
+      updated_at: sql`now()`,
+      locked_by: null,
+      locked_until: null,
+    })
+    .where("status", "=", "running")
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
 /** When the queue's next pending job is due (null when none is waiting). */
 export async function nextDueAt(db: Kysely<Tables>, queue: string): Promise<Date | null> {
   const row = await db

@@ -16,6 +16,7 @@ import {
   type NewJob,
   nextDueAt,
   pruneJobs,
+  releaseAbandonedJobs,
   releaseJob,
 } from "./job-queries.ts";
 import type { WakeUps } from "./wake-ups.ts";
@@ -227,6 +228,15 @@ export class JobService {
    * than any schedule's catch-up window, so a slot's key outlives the
    * window in which it could be enqueued again), failed ones after 30 days.
    */
+  /**
+   * For a database only this process uses (embedded): hands back the jobs a
+   * process that died left running, now rather than when their leases run
+   * out. Call before starting workers.
+   */
+  releaseAbandoned(): Promise<number> {
+    return releaseAbandonedJobs(this.db);
+  }
+
   prune(now = Date.now()): Promise<number> {
     return pruneJobs(this.db, {
       succeededBefore: new Date(now - SUCCEEDED_KEPT_MS),
