@@ -222,6 +222,39 @@ export const ContextInput = StrictObject({
 });
 export type ContextInputBody = Static<typeof ContextInput>;
 
+/** What a context's components made (seed 001's data.template, generated_content, formatted_content). */
+export const ContextResult = Type.Object({
+  template: Type.Optional(
+    Type.Object({
+      templateKey: Type.String(),
+      version: Type.Integer(),
+      title: Nullable(Type.String()),
+      sections: Type.Array(
+        Type.Object({
+          id: Type.String(),
+          name: Type.String(),
+          instructions: Nullable(Type.String()),
+          wordRange: WordRange,
+          partOf: Type.Optional(Type.String({ description: "The repeated section this is an instance of." })),
+        }),
+      ),
+    }),
+  ),
+  generatedContent: Type.Optional(
+    Type.Record(Type.String(), Type.Union([Type.String(), Type.Array(Type.String())]), {
+      description: "Per section id: its text, or each instance's text for a repeated section.",
+    }),
+  ),
+  formattedContent: Type.Optional(
+    Type.Object({
+      format: Type.String(),
+      content: Type.String(),
+      tableOfContents: Type.Optional(Type.Array(Type.String())),
+    }),
+  ),
+});
+export type ContextResultView = Static<typeof ContextResult>;
+
 export const Context = Type.Object({
   id: Uuid,
   type: Type.String(),
@@ -240,7 +273,7 @@ export const Context = Type.Object({
     componentTimings: Type.Record(Type.String(), Type.Integer()),
   }),
   /** What the pipeline made: the filled template, the generated sections, the formatted content. */
-  result: Nullable(Type.Record(Type.String(), Type.Unknown())),
+  result: Nullable(ContextResult),
   error: Nullable(Type.Object({ code: Type.String(), message: Type.String(), component: Nullable(Type.String()) })),
   retryCount: Type.Integer(),
   nextRetryAt: Nullable(Type.String()),

@@ -1,8 +1,10 @@
 import type { Selectable } from "kysely";
+import type { PipelineState } from "./component-types/plugin.ts";
 import { camelKeys } from "./keys.ts";
 import type {
   BatchView,
   ComponentView,
+  ContextResultView,
   ContextView,
   PipelineView,
   StatusCountsView,
@@ -165,7 +167,7 @@ export function contextView(row: Selectable<GenerationContextsTable>): ContextVi
       completedComponents: row.completed_components,
       componentTimings: row.component_timings,
     },
-    result: (row.result as Record<string, unknown> | null) ?? null,
+    result: row.result ? resultView(row.result as PipelineState) : null,
     error: (row.error as ContextView["error"] | null) ?? null,
     retryCount: row.retry_count,
     nextRetryAt: iso(row.next_retry_at),
@@ -202,4 +204,29 @@ export function batchView(row: Selectable<GenerationBatchesTable>, contextIds: s
 
 function iso(value: Date | null): string | null {
   return value === null ? null : value.toISOString();
+}
+
+/** The stored result (seed 001's snake_case keys) as the API shows it. */
+function resultView(state: PipelineState): ContextResultView {
+  const view: ContextResultView = {};
+  if (state.template) {
+    view.template = {
+      templateKey: state.template.id,
+      version: state.template.version,
+      title: state.template.title,
+      sections: state.template.sections.map((s) => ({
+        id: s.id,
+        name: s.name,
+        instructions: s.instructions,
+        wordRange: { min: s.word_range[0], max: s.word_range[1] },
+        ...(s.part_of ? { partOf: s.part_of } : {}),
+      })),
+    };
+  }
+  if (state.generated_content) view.generatedContent = state.generated_content;
+  if (state.formatted_content) {
+    const { format, content, table_of_contents } = state.formatted_content;
+    view.formattedContent = { format, content, ...(table_of_contents ? { tableOfContents: table_of_contents } : {}) };
+  }
+  return view;
 }
