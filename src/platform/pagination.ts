@@ -1,4 +1,4 @@
-import { sql } from "kysely";
+import { type SelectQueryBuilder, sql } from "kysely";
 import { errors } from "./errors/catalog.ts";
 import { isUuid } from "./ids.ts";
 
@@ -120,4 +120,24 @@ export function afterCursor(cursor: TimeCursor, atColumn: string, idColumn: stri
 /** `(at, id) < (cursor.at, cursor.id)`, for lists that run newest first. */
 export function beforeCursor(cursor: TimeCursor, atColumn: string, idColumn: string) {
   return sql<boolean>`(${sql.ref(atColumn)}, ${sql.ref(idColumn)}) < (${cursor.at}, ${cursor.id})`;
+}
+
+/**
+ * One page of a list that runs newest first by (created_at, id): the
+ * query's own filters, then the cursor's bound, the order and `limit + 1`
+ * rows (the extra one says whether a next page exists).
+ */
+export async function newestFirstPage<DB, TB extends keyof DB, R extends { created_at: Date; id: string }, T>(
+  query: SelectQueryBuilder<DB, TB, R>,
+  options: { limit: number; cursor?: string | undefined },
+  map: (row: R) => T,
+): Promise<Page<T>> {
+  const after = decodeCursor(options.cursor);
+  const bounded = after ? query.where(beforeCursor(after, "created_at", "id")) : query;
+  const rows = await bounded
+    .orderBy(sql.ref("created_at"), "desc")
+    .orderBy(sql.ref("id"), "desc")
+    .limit(options.limit + 1)
+    .execute();
+  return toPage(rows as R[], options.limit, (r) => ({ at: r.created_at, id: r.id }), map);
 }

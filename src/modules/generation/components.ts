@@ -3,7 +3,7 @@ import { Value } from "typebox/value";
 import type { FieldProblem } from "../../platform/errors/app-error.ts";
 import { errors } from "../../platform/errors/catalog.ts";
 import type { Principal } from "../../platform/identity/principal.ts";
-import { beforeCursor, decodeCursor, type Page, toPage } from "../../platform/pagination.ts";
+import { newestFirstPage, type Page } from "../../platform/pagination.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import { invalidateComponentRegistry } from "./component-registry.ts";
 import { snakeKeys } from "./keys.ts";
@@ -74,14 +74,7 @@ export async function listComponents(
     .where("organization_id", "=", scope.organizationId);
   if (options.type) query = query.where("type", "=", options.type);
   if (options.active !== undefined) query = query.where("is_active", "=", options.active);
-  const after = decodeCursor(options.cursor);
-  if (after) query = query.where(beforeCursor(after, "created_at", "id"));
-  const rows = await query
-    .orderBy("created_at", "desc")
-    .orderBy("id", "desc")
-    .limit(options.limit + 1)
-    .execute();
-  return toPage(rows, options.limit, (r) => ({ at: r.created_at, id: r.id }), componentView);
+  return newestFirstPage(query, options, componentView);
 }
 
 /**

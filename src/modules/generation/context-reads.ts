@@ -1,6 +1,6 @@
 import { errors } from "../../platform/errors/catalog.ts";
 import type { Principal } from "../../platform/identity/principal.ts";
-import { beforeCursor, decodeCursor, type Page, toPage } from "../../platform/pagination.ts";
+import { newestFirstPage, type Page } from "../../platform/pagination.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import { organizationScope } from "./organization-scope.ts";
 import type { ContextView } from "./schemas.ts";
@@ -33,17 +33,10 @@ export async function listUserContexts(
   options: { limit: number; cursor?: string },
 ): Promise<Page<ContextView>> {
   const scope = organizationScope(principal);
-  let query = platform.database.read
+  const query = platform.database.read
     .selectFrom("generation_contexts")
     .selectAll()
     .where("user_id", "=", scope.userId)
     .where("organization_id", "=", scope.organizationId);
-  const after = decodeCursor(options.cursor);
-  if (after) query = query.where(beforeCursor(after, "created_at", "id"));
-  const rows = await query
-    .orderBy("created_at", "desc")
-    .orderBy("id", "desc")
-    .limit(options.limit + 1)
-    .execute();
-  return toPage(rows, options.limit, (r) => ({ at: r.created_at, id: r.id }), contextView);
+  return newestFirstPage(query, options, contextView);
 }

@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { sql } from "kysely";
 import { openTestPlatform } from "../../../test/support/embedded.ts";
+import { generationAccount } from "../../../test/support/generation-fixtures.ts";
 import { isAppError } from "../../platform/errors/app-error.ts";
 import type { Principal } from "../../platform/identity/principal.ts";
 import { createMigrator } from "../../runtime/migrations.ts";
@@ -24,22 +25,7 @@ async function refuses(promise: Promise<unknown>, code: string, status: number) 
   });
 }
 
-async function account(platform: Platform, settings?: Record<string, unknown>): Promise<Principal & { kind: "user" }> {
-  const signedIn = await platform.identity.register(
-    { email: `gen-${randomUUID().slice(0, 8)}@example.com`, password: "correct horse battery staple" },
-    null,
-    { ipAddress: null, userAgent: null },
-  );
-  const principal = {
-    kind: "user" as const,
-    userId: signedIn.user.id,
-    sessionId: randomUUID(),
-    organizationId: signedIn.organizationId,
-    role: "owner" as const,
-  };
-  if (settings) await platform.identity.organizations.update(principal, principal.organizationId, { settings });
-  return principal;
-}
+const account = generationAccount;
 
 const sections = [
   { id: "introduction", type: "text" as const, name: "Introduction", wordRange: { min: 150, max: 300 } },
