@@ -4,8 +4,14 @@ import { type Kysely, sql } from "kysely";
 import type { Database } from "../../src/platform/database/database.ts";
 import type { Tables } from "../../src/platform/database/tables.ts";
 import { transaction } from "../../src/platform/database/transaction.ts";
-import { claimJobs, completeJob, failJob } from "../../src/platform/jobs/job-queries.ts";
-import { type JobService, LeaseLostError } from "../../src/platform/jobs/jobs.ts";
+import {
+  claimJobs,
+  completeAndClaimJobs,
+  completeJob,
+  completeJobs,
+  failJob,
+} from "../../src/platform/jobs/job-queries.ts";
+import { type ClaimedJob, type JobService, LeaseLostError } from "../../src/platform/jobs/jobs.ts";
 import { jobsMigrations } from "../../src/platform/jobs/migrations.ts";
 import { Migrator } from "../../src/platform/migrations/migrator.ts";
 import { platformMigrations } from "../../src/platform/migrations/platform-migrations.ts";
@@ -146,6 +152,120 @@ export function jobsContract(
       assert.equal(await completeJob(db, fresh), true);
       assert.equal((await jobOf(id as string)).status, "succeeded");
     });
+
+    it("keeps a job whose lease expired on its last attempt as failed, and takes back one with attempts left", async () => {
+      const jobs = make();
+      const [last, again] = await jobs.enqueueMany(db, [
+        { queue: "expiry", maxAttempts: 1, priority: 1 },
+        { queue: "expiry", maxAttempts: 2 },
+      ]);
+      const first = await claimJobs(db, { ...claimOptions, queue: "expiry" });
+      assert.equal(first.length, 2);
+      // Both workers died: their leases run out.
+      await sql`update jobs set locked_until = now() - interval '1 second' where queue = 'expiry'`.execute(db);
+      const second = await claimJobs(db, { ...claimOptions, queue: "expiry", workerId: "other" });
+      assert.deepEqual(
+        second.map((j) => [j.id, j.attempts]),
+        [[again, 2]],
+      );
+      const failed = await jobOf(last as string);
+      assert.equal(failed.status, "failed");
+      assert.match(failed.last_error ?? "", /lease expired on its last attempt/);
+      assert.ok(failed.finished_at);
+    });
+
+    it("completes jobs that finish together in one statement, each fenced by its own claim", async () => {
+      const jobs = make();
+      await jobs.enqueueMany(
+        db,
+        Array.from({ length: 3 }, () => ({ queue: "together" })),
+      );
+      const claimed = await claimJobs(db, { ...claimOptions, queue: "together" });
+      assert.equal(claimed.length, 3);
+      const [kept, lost, other] = claimed as [ClaimedJob, ClaimedJob, ClaimedJob];
+      // An operator changed one job after it was claimed: that claim is fenced off.
+      await sql`update jobs set lease_version = lease_version + 1 where id = ${lost.id}`.execute(db);
+      const completed = await completeJobs(db, [kept, lost, other]);
+      assert.deepEqual([...completed].sort(), [kept.id, other.id].sort());
+      assert.equal((await jobOf(kept.id)).status, "succeeded");
+      assert.equal((await jobOf(lost.id)).status, "running");
+      assert.deepEqual([...(await completeJobs(db, [kept]))], [], "a second completion matches nothing");
+    });
+
+    it("records a worker's finished jobs and refills the slots they freed in one round trip", async () => {
+      const jobs = make();
+      const [first, second, third] = await jobs.enqueueMany(db, [
+        { queue: "refill", priority: 3 },
+        { queue: "refill", priority: 2 },
+        { queue: "refill", priority: 1 },
+      ]);
+      const held = await claimJobs(db, { ...claimOptions, queue: "refill", queueConcurrency: 2 });
+      assert.deepEqual(
+        held.map((j) => j.id),
+        [first, second],
+      );
+      const [done, taken] = held as [ClaimedJob, ClaimedJob];
+      // An operator changed the second job after it was claimed: that claim cannot complete it.
+      await sql`update jobs set lease_version = lease_version + 1 where id = ${taken.id}`.execute(db);
+      const result = await completeAndClaimJobs(db, [done, taken], {
+        ...claimOptions,
+        queue: "refill",
+        queueConcurrency: 2,
+        limit: 2,
+      });
+      assert.deepEqual([...result.completed], [first]);
+      // The completed job's slot is free in the same statement; the other job still holds one.
+      assert.deepEqual(
+        result.claimed.map((j) => j.id),
+        [third],
+      );
+      assert.equal((await jobOf(first as string)).status, "succeeded");
+      assert.equal((await jobOf(second as string)).status, "running");
+    });
+
+    for (const capped of [false, true]) {
+      it(`runs every job of a backlog once across processes${capped ? ", never more at once than the queue's concurrency" : ", each within its own concurrency"}`, async () => {
+        const queue = capped ? "busy_capped" : "busy";
+        const services = [make(), make()];
+        const ids = await services[0]?.enqueueMany(
+          db,
+          Array.from({ length: 120 }, () => ({ queue })),
+        );
+        const runs = new Map<string, number>();
+        let running = 0;
+        let most = 0;
+        const stops = (services as JobService[]).map((s) =>
+          s.work(
+            queue,
+            async ({ job }) => {
+              running++;
+              most = Math.max(most, running);
+              runs.set(job.id, (runs.get(job.id) ?? 0) + 1);
+              await new Promise((r) => setTimeout(r, 1));
+              running--;
+            },
+            capped ? { concurrency: 4, queueConcurrency: 4 } : { concurrency: 4 },
+          ),
+        );
+        await eventually(async () => {
+          const row = await db
+            .selectFrom("jobs")
+            .select((eb) => eb.fn.countAll<string>().as("n"))
+            .where("queue", "=", queue)
+            .where("status", "=", "succeeded")
+            .executeTakeFirstOrThrow();
+          return Number(row.n) === 120;
+        }, 20_000);
+        for (const stop of stops) await stop();
+        assert.deepEqual([...runs.keys()].sort(), [...(ids ?? [])].sort());
+        assert.ok(
+          [...runs.values()].every((n) => n === 1),
+          "no job ran twice",
+        );
+        const bound = capped ? 4 : 8;
+        assert.ok(most <= bound, `at most ${bound} at once across both processes (saw ${most})`);
+      });
+    }
 
     it("runs a handler, rejecting its transaction's writes once its lease is lost", async () => {
       const jobs = make();

@@ -1,6 +1,6 @@
-import { type Kysely, sql, type UpdateObject } from "kysely";
+import { CompiledQuery, type Kysely, sql, type UpdateObject } from "kysely";
+import { preparedStatement } from "../database/prepared-statements.ts";
 import type { Tables } from "../database/tables.ts";
-import { transaction } from "../database/transaction.ts";
 import "./tables.ts";
 
 /** The channel every enqueue notifies (with the queue's name), on commit only. */
@@ -70,77 +70,77 @@ export interface ClaimOptions {
 }
 
 /**
- * Takes up to `limit` due jobs of one queue, most urgent first, and leases
- * them to `workerId`. FOR UPDATE SKIP LOCKED keeps concurrent claims off
- * each other's rows (and off rows an operator's retry or cancel holds). A
- * queue with a `queueConcurrency` takes turns instead, under a
- * transaction-scoped advisory lock, so that counting the running jobs and
- * taking more cannot race past it. A running job whose lease expired (its
- * worker died) is due again; one that has no attempt left is kept as failed
- * instead.
+ * A worker's one round trip (strata_claim_jobs, migration 4). $1 queue,
+ * $2 limit, $3 queue concurrency (null: none), $4 lease seconds, $5 worker
+ * id, $6 the ids of the jobs it finished, $7 their lease versions.
  */
-export async function claimJobs(db: Kysely<Tables>, options: ClaimOptions): Promise<ClaimedJob[]> {
-  if (options.queueConcurrency === undefined) return claimDue(db, options, options.limit);
-  const queueConcurrency = options.queueConcurrency;
-  return transaction(db, async (trx) => {
-    await sql`select pg_advisory_xact_lock(hashtext(${`strata_jobs:${options.queue}`}))`.execute(trx);
-    const running = await trx
-      .selectFrom("jobs")
-      .select((eb) => eb.fn.countAll<string>().as("n"))
-      .where("queue", "=", options.queue)
-      .where("status", "=", "running")
-      .where("locked_until", ">=", sql<Date>`now()`)
-      .executeTakeFirstOrThrow();
-    const room = Math.min(options.limit, queueConcurrency - Number(running.n));
-    if (room <= 0) return [];
-    return claimDue(trx, options, room);
-  });
+const COMPLETE_AND_CLAIM = preparedStatement(
+  "jobs_complete_and_claim",
+  "select claimed, id, queue, payload, attempts, max_attempts, lease_version from strata_claim_jobs($1, $2, $3, $4, $5, $6, $7)",
+);
+
+export interface ClaimResult {
+  /** The jobs now leased to the worker. */
+  claimed: ClaimedJob[];
+  /** The finished jobs recorded as succeeded; one missing had lost its claim. */
+  completed: Set<string>;
 }
 
-/** Fails the queue's expired jobs that have no attempt left, then leases up to `limit` due ones. */
-async function claimDue(db: Kysely<Tables>, options: ClaimOptions, limit: number): Promise<ClaimedJob[]> {
-  await db
-    .updateTable("jobs")
-    .set({
-      status: "failed",
-      last_error: sql`coalesce(last_error || E'\n', '') || 'lease expired on its last attempt'`,
-      finished_at: sql`now()`,
-      updated_at: sql`now()`,
-      locked_by: null,
-      locked_until: null,
-    })
-    .where("queue", "=", options.queue)
-    .where("status", "=", "running")
-    .where("locked_until", "<", sql<Date>`now()`)
-    .whereRef("attempts", ">=", "max_attempts")
-    .execute();
-  const result = await sql<{
+/**
+ * Records `finished` (jobs of `options.queue` whose handlers succeeded) as
+ * succeeded, each only while its own claim holds, then takes up to `limit`
+ * due jobs of the queue, most urgent first, and leases them to `workerId`:
+ * one round trip. FOR UPDATE SKIP LOCKED keeps concurrent claims off each
+ * other's rows (and off rows an operator's retry or cancel holds). A queue
+ * with a `queueConcurrency` takes turns instead, under a transaction-scoped
+ * advisory lock, so that counting the running jobs and taking more cannot
+ * race past it. A running job whose lease expired (its worker died) is due
+ * again; one that has no attempt left is kept as failed instead.
+ */
+export async function completeAndClaimJobs(
+  db: Kysely<Tables>,
+  finished: readonly ClaimedJob[],
+  options: ClaimOptions,
+): Promise<ClaimResult> {
+  const result = await db.executeQuery<{
+    claimed: boolean;
     id: string;
     queue: string;
     payload: unknown;
     attempts: number;
     max_attempts: number;
     lease_version: number;
-  }>`
-      update jobs set status = 'running', attempts = attempts + 1, lease_version = lease_version + 1,
-        locked_by = ${options.workerId}, locked_until = now() + make_interval(secs => ${options.leaseMs / 1000}),
-        updated_at = now()
-      where id in (
-        select id from jobs
-        where queue = ${options.queue}
-          and ((status = 'pending' and run_at <= now()) or (status = 'running' and locked_until < now() and attempts < max_attempts))
-        order by priority desc, run_at, id
-        limit ${limit}
-        for update skip locked)
-      returning id, queue, payload, attempts, max_attempts, lease_version`.execute(db);
-  return result.rows.map((row) => ({
-    id: row.id,
-    queue: row.queue,
-    payload: row.payload,
-    attempts: row.attempts,
-    maxAttempts: row.max_attempts,
-    leaseVersion: row.lease_version,
-  }));
+  }>(
+    CompiledQuery.raw(COMPLETE_AND_CLAIM, [
+      options.queue,
+      options.limit,
+      options.queueConcurrency ?? null,
+      options.leaseMs / 1000,
+      options.workerId,
+      finished.map((job) => job.id),
+      finished.map((job) => job.leaseVersion),
+    ]),
+  );
+  const claimed: ClaimedJob[] = [];
+  const completed = new Set<string>();
+  for (const row of result.rows) {
+    if (!row.claimed) completed.add(row.id);
+    else
+      claimed.push({
+        id: row.id,
+        queue: row.queue,
+        payload: row.payload,
+        attempts: row.attempts,
+        maxAttempts: row.max_attempts,
+        leaseVersion: row.lease_version,
+      });
+  }
+  return { claimed, completed };
+}
+
+/** Takes up to `limit` due jobs of one queue (completeAndClaimJobs with nothing finished). */
+export async function claimJobs(db: Kysely<Tables>, options: ClaimOptions): Promise<ClaimedJob[]> {
+  return (await completeAndClaimJobs(db, [], options)).claimed;
 }
 
 /**
@@ -167,15 +167,32 @@ export async function extendLease(db: Kysely<Tables>, job: ClaimedJob, leaseMs: 
   });
 }
 
+/**
+ * Marks finished jobs succeeded in one statement, each fenced by its own
+ * claim's lease version. Returns the ids it completed; a job missing from
+ * it had lost its claim (another worker has it, or an operator changed it).
+ * $1 ids, $2 their lease versions.
+ */
+const COMPLETE = preparedStatement(
+  "jobs_complete",
+  `update jobs set status = 'succeeded', finished_at = now(), updated_at = now(), locked_by = null, locked_until = null
+from unnest($1::uuid[], $2::int[]) as done(id, lease_version)
+where jobs.id = any($1::uuid[]) and jobs.id = done.id and jobs.lease_version = done.lease_version
+  and jobs.status = 'running'
+returning jobs.id`,
+);
+
+export async function completeJobs(db: Kysely<Tables>, jobs: readonly ClaimedJob[]): Promise<Set<string>> {
+  if (jobs.length === 0) return new Set();
+  const result = await db.executeQuery<{ id: string }>(
+    CompiledQuery.raw(COMPLETE, [jobs.map((job) => job.id), jobs.map((job) => job.leaseVersion)]),
+  );
+  return new Set(result.rows.map((row) => row.id));
+}
+
 /** Marks the job succeeded; false when the claim was lost (another worker has it, or an operator changed it). */
 export async function completeJob(db: Kysely<Tables>, job: ClaimedJob): Promise<boolean> {
-  return fencedUpdate(db, job, {
-    status: "succeeded",
-    finished_at: sql`now()`,
-    updated_at: sql`now()`,
-    locked_by: null,
-    locked_until: null,
-  });
+  return (await completeJobs(db, [job])).has(job.id);
 }
 
 /**

@@ -5,9 +5,10 @@ import type { Tables } from "../database/tables.ts";
 import type { Logger } from "../logging/logger.ts";
 import { type BackoffOptions, DEFAULT_BACKOFF, retryDelayMs } from "./backoff.ts";
 import { dueSlots, parseCron } from "./cron.ts";
+import { JobCompletions } from "./job-completions.ts";
 import {
   type ClaimedJob,
-  claimJobs,
+  completeAndClaimJobs,
   completeJob,
   extendLease,
   failJob,
@@ -295,9 +296,24 @@ interface Running {
   done: Promise<void>;
 }
 
-/** One queue's loop in one process: claim while there is room, sleep until woken or the next job is due. */
+/** A job whose handler succeeded, waiting for its completion to be recorded. */
+interface Finished {
+  job: ClaimedJob;
+  recorded(completed: boolean): void;
+  failed(error: unknown): void;
+}
+
+/**
+ * One queue's loop in one process: claim while there is room, sleep until
+ * woken or the next job is due. A job whose handler succeeded wakes the loop,
+ * and the loop's next round trip records it together with the claim that
+ * refills its slot (completeAndClaimJobs): one statement per round, however
+ * many jobs finished meanwhile. Once the loop has stopped, completions go
+ * through JobCompletions instead.
+ */
 class QueueWorker {
   readonly #running = new Set<Running>();
+  #finished: Finished[] = [];
   #stopping = false;
   readonly #stopped = new AbortController();
   #loop: Promise<void> | null = null;
@@ -309,6 +325,7 @@ class QueueWorker {
   readonly #leaseMs: number;
   readonly #idleMs: number;
   readonly #backoff: BackoffOptions;
+  readonly #completions: JobCompletions;
 
   constructor(
     private readonly db: Kysely<Tables>,
@@ -326,6 +343,7 @@ class QueueWorker {
     this.#leaseMs = options.leaseMs ?? 30_000;
     this.#idleMs = options.idleMs ?? 30_000;
     this.#backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.#completions = new JobCompletions(db);
   }
 
   start() {
@@ -340,27 +358,46 @@ class QueueWorker {
   async #run() {
     while (!this.#stopping) {
       this.#woken = false;
-      const room = this.#concurrency - this.#running.size;
-      let claimed: ClaimedJob[] = [];
-      if (room > 0) {
+      // A finished job's slot is free once its completion is recorded, in this very round trip.
+      if (this.#concurrency - this.#running.size + this.#finished.length > 0) {
+        let finished: Finished[] = [];
+        let claimed: ClaimedJob[] = [];
         try {
           await this.service.quiet?.();
-          claimed = await claimJobs(this.db, {
-            queue: this.queue,
-            limit: Math.min(room, this.#batchSize),
-            ...(this.#queueConcurrency !== undefined ? { queueConcurrency: this.#queueConcurrency } : {}),
-            leaseMs: this.#leaseMs,
-            workerId: this.workerId,
-          });
+          finished = this.#finished.splice(0);
+          const result = await completeAndClaimJobs(
+            this.db,
+            finished.map((f) => f.job),
+            {
+              queue: this.queue,
+              limit: Math.min(this.#concurrency - this.#running.size + finished.length, this.#batchSize),
+              ...(this.#queueConcurrency !== undefined ? { queueConcurrency: this.#queueConcurrency } : {}),
+              leaseMs: this.#leaseMs,
+              workerId: this.workerId,
+            },
+          );
+          for (const f of finished) f.recorded(result.completed.has(f.job.id));
+          claimed = result.claimed;
         } catch (error) {
+          // Each unrecorded job takes its failure path (#startJob): a failed attempt, or its lease runs out.
+          for (const f of finished) f.failed(error);
           this.logger.error({ err: error, queue: this.queue }, "claiming jobs failed");
         }
+        for (const job of claimed) this.#startJob(job);
+        if (claimed.length > 0 && this.#running.size < this.#concurrency) continue;
       }
-      for (const job of claimed) this.#startJob(job);
-      if (claimed.length > 0 && this.#running.size < this.#concurrency) continue;
       if (this.#woken || this.#stopping) continue;
       await this.#sleep(await this.#idleWait());
     }
+  }
+
+  /** Resolves once the job is recorded as succeeded (true) or found to have lost its claim (false). */
+  #complete(job: ClaimedJob): Promise<boolean> {
+    if (this.#stopping) return this.#completions.complete(job);
+    return new Promise((recorded, failed) => {
+      this.#finished.push({ job, recorded, failed });
+      this.wake();
+    });
   }
 
   /** Until the next pending job is due (capped), or until woken by an enqueue or a finished job. */
@@ -420,7 +457,7 @@ class QueueWorker {
           return;
         }
         if (abort.signal.aborted) return;
-        this.count((await completeJob(this.db, job)) ? "succeeded" : "lost");
+        this.count((await this.#complete(job)) ? "succeeded" : "lost");
       } catch (error) {
         clearInterval(extender);
         if (abort.signal.aborted) return;
@@ -454,6 +491,8 @@ class QueueWorker {
     this.#stopped.abort(new WorkerStoppingError(this.queue));
     this.#wake?.();
     await this.#loop;
+    // Jobs that finished after the loop's last round trip.
+    for (const f of this.#finished.splice(0)) this.#completions.complete(f.job).then(f.recorded, f.failed);
     const running = [...this.#running];
     let timer: NodeJS.Timeout | undefined;
     const graceOver = new Promise<"grace over">((resolve) => {
