@@ -6,6 +6,7 @@
 
 import { runDiskBench } from "./disk.ts";
 import { runEventLoopBench } from "./event-loop.ts";
+import { runJobsBench } from "./jobs.ts";
 import { runRateLimitBench } from "./rate-limit.ts";
 import { runRequestPathBench } from "./request-path.ts";
 import { runStartupBench } from "./startup.ts";
@@ -18,6 +19,7 @@ const benches: Record<string, () => Promise<void>> = {
   versions: runVersionsBench,
   "event-loop": runEventLoopBench,
   disk: runDiskBench,
+  jobs: runJobsBench,
 };
 
 const chosen = process.argv.slice(2);
