@@ -32,6 +32,12 @@
  * commit time of the server is printed too: a claim and a completion each
  * wait for one, so it bounds what any queue on it drains with few workers.
  *
+ * Generation (bench/jobs-generation.ts), on the first round of Strata's
+ * rows on Postgres (with Redis) and on PGlite: BENCH_JOBS seed 001 contexts
+ * in one batch, processed per second through a no-op pipeline with each
+ * worker count, with every lease, heartbeat, lock, timing and statistic the
+ * seed asks for.
+ *
  * Goal: Strata's drain rate >= graphile-worker's (as it ships) at every
  * worker count.
  */
@@ -99,6 +105,8 @@ async function commitLatencyMs(url: string): Promise<number> {
 }
 
 /** A scratch database of the bench's own, so no other data is ever touched. */
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
+
 async function scratchDatabase() {
   const name = `strata_bench_jobs_${randomUUID().replace(/-/g, "").slice(0, 12)}`;
   const admin = async (statement: string) => {
@@ -138,7 +146,7 @@ async function measure(system: JobSystem, generation: Platform | null, round: nu
       console.log(
         contexts
           ? `${system.name}: generation contexts/s through a no-op pipeline: ${WORKERS.map((w) => `${w} workers ${contexts.get(w)?.toFixed(0)}`).join(", ")}`
-          : `${system.name}: generation contexts/s through a no-op pipeline: not measured yet (bench/jobs-generation.ts)`,
+          : `${system.name}: generation contexts/s through a no-op pipeline: not measured`,
       );
     }
     return { system, drains, singlePerSecond };
@@ -160,10 +168,13 @@ export async function runJobsBench() {
             DATABASE_URL: scratch.url,
             DATABASE_POOL_MAX: String(POOL_SIZE),
             STRATA_SIGNING_SECRET: TEST_SIGNING_SECRET,
+            // The generation figure keeps seed 001's structures in the real Redis, as the server profile does.
+            REDIS_URL: REDIS_URL,
+            KV_KEY_PREFIX: `bench:${randomUUID()}:`,
           },
           path.join(pgliteDir, "server-profile"),
         );
-        return [strataJobSystem(platform, "strata (Postgres)", CHUNK), platform];
+        return [strataJobSystem(platform, "strata (Postgres, Redis)", CHUNK), platform];
       },
     ],
     [

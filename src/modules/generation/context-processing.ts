@@ -2,13 +2,16 @@ import { completeWithinBudget } from "../../platform/ai/budgeted-completion.ts";
 import { AiNotConfiguredError, AiProviderError } from "../../platform/ai/chat-client.ts";
 import { AiProviderBusyError } from "../../platform/ai/errors.ts";
 import { isAppError } from "../../platform/errors/app-error.ts";
+import type { OrganizationSettings } from "../../platform/identity/organization-service.ts";
 import { retryDelayMs } from "../../platform/jobs/backoff.ts";
 import { type JobContext, LeaseLostError } from "../../platform/jobs/jobs.ts";
 import type { Platform } from "../../runtime/platform.ts";
+import { endBatchIfDone } from "./batch-progress.ts";
 import { componentPlugins } from "./component-types/index.ts";
 import { type AiAccess, PermanentComponentError, type PipelineState } from "./component-types/plugin.ts";
 import type { ContextJobPayload } from "./context-queue.ts";
 import {
+  type Completed,
   type ContextError,
   type ContextRow,
   completeContext,
@@ -19,8 +22,7 @@ import {
   saveProgress,
   startContext,
 } from "./context-writes.ts";
-import { kvKeys, PIPELINE_STATS_TTL_MS, pipelineStatsMember } from "./kv-keys.ts";
-import { pipelineSteps } from "./pipeline-steps.ts";
+import { type PipelineStep, pipelineSteps } from "./pipeline-steps.ts";
 import type { WorkerPresence } from "./worker-presence.ts";
 
 /** A failed component's context waits this long before its retry, doubling each time (with jitter). */
@@ -44,26 +46,39 @@ export async function processContext(platform: Platform, presence: WorkerPresenc
   const { contextId } = job.job.payload as ContextJobPayload;
   const context = await startContext(db, contextId, presence.workerId);
   if (!context) return dropContextJob(db, job);
-  await presence.hold(contextId);
-  let duration: number | null = null;
+  // What the pipeline needs, read at once: a context's latency is its round trips.
+  const [, steps, settings] = await Promise.all([
+    presence.hold(contextId),
+    context.pipeline_id ? pipelineSteps(db, context.pipeline_id) : [],
+    platform.identity.organizations.settings(context.organization_id),
+  ]);
+  let completed: Completed | null = null;
   try {
-    duration = await runPipeline(platform, job, context);
+    completed = await runPipeline(platform, job, context, steps, settings);
   } finally {
     // The context's outcome is already committed: the KV store being out now loses a statistic, not work.
+    const stats =
+      completed && context.pipeline_id
+        ? { pipelineId: context.pipeline_id, durationMs: completed.durationMs }
+        : undefined;
     await Promise.all([
-      presence.release(contextId),
-      duration !== null && context.pipeline_id
-        ? recordDuration(platform, context.pipeline_id, contextId, duration)
-        : null,
-    ]).catch((error) => platform.logger.warn({ err: error, contextId }, "releasing a context's worker lock failed"));
+      presence
+        .release(contextId, stats)
+        .catch((error) => platform.logger.warn({ err: error, contextId }, "releasing a context's worker lock failed")),
+      completed ? endBatchIfDone(db, completed.batchId) : null,
+    ]);
   }
 }
 
-/** Resolves to the context's duration when it completed, null otherwise. */
-async function runPipeline(platform: Platform, job: JobContext, context: ContextRow): Promise<number | null> {
+/** Resolves to what completed (null when the context did not complete). */
+async function runPipeline(
+  platform: Platform,
+  job: JobContext,
+  context: ContextRow,
+  steps: PipelineStep[],
+  settings: OrganizationSettings,
+): Promise<Completed | null> {
   const db = platform.database.db;
-  const steps = context.pipeline_id ? await pipelineSteps(db, context.pipeline_id) : [];
-  const settings = await platform.identity.organizations.settings(context.organization_id);
   const progress: Progress = {
     state: (context.result ?? {}) as PipelineState,
     completedComponents: [...context.completed_components],
@@ -167,15 +182,4 @@ function aiAccess(platform: Platform, signal: AbortSignal): AiAccess {
       });
     },
   };
-}
-
-/** Seed 001's pipeline_stats: the duration, scored by now; entries older than a day go. */
-async function recordDuration(platform: Platform, pipelineId: string, contextId: string, durationMs: number) {
-  const key = kvKeys.pipelineStats(pipelineId);
-  const now = Date.now();
-  await Promise.all([
-    platform.kv.zadd(key, [{ member: pipelineStatsMember(durationMs, contextId), score: now }]),
-    platform.kv.zremRangeByScore(key, Number.NEGATIVE_INFINITY, now - PIPELINE_STATS_TTL_MS),
-  ]);
-  await platform.kv.expire(key, PIPELINE_STATS_TTL_MS);
 }

@@ -26,6 +26,12 @@ export interface Progress {
   costUsd: number;
 }
 
+/** A context that completed: how long it took, and its batch (whose end is then checked). */
+export interface Completed {
+  durationMs: number;
+  batchId: string | null;
+}
+
 export interface ContextError {
   code: string;
   message: string;
@@ -88,35 +94,39 @@ export async function saveProgress(
 }
 
 /**
- * processing → completed with the whole result, the job completing with it;
- * then its batch ends if this was its last open context. Resolves to the
- * duration (null when the context was no longer processing: cancelled).
+ * processing → completed with the whole result, and the job completed with
+ * it, in one statement (one round trip, one commit): the context's update
+ * happens only if the job's fenced completion did. Resolves to its duration
+ * and batch (null when the context was no longer processing: cancelled),
+ * whose end the caller then checks (endBatchIfDone); throws LeaseLostError
+ * when the claim was lost, having written nothing.
  */
 export async function completeContext(
   db: Kysely<Tables>,
   job: JobContext,
   contextId: string,
   progress: Progress,
-): Promise<number | null> {
-  const row = await transaction(db, async (trx) => {
-    await job.complete(trx);
-    return trx
-      .updateTable("generation_contexts")
-      .set({
-        ...progressColumns(progress),
-        status: "completed",
-        error: null,
-        completed_at: sql`now()`,
-        duration_ms: sql`floor(extract(epoch from now() - started_at) * 1000)::bigint`,
-      })
-      .where("id", "=", contextId)
-      .where("status", "=", "processing")
-      .returning(["batch_id", "duration_ms"])
-      .executeTakeFirst();
-  });
-  if (!row) return null;
-  await endBatchIfDone(db, row.batch_id);
-  return Number(row.duration_ms);
+): Promise<Completed | null> {
+  const { rows } = await sql<{ held: boolean; batch_id: string | null; duration_ms: string | null; ended: boolean }>`
+    with done as (${job.completion()}),
+    ended as (
+      update generation_contexts set
+        result = ${JSON.stringify(progress.state)}::jsonb,
+        completed_components = ${progress.completedComponents}::text[],
+        component_timings = ${JSON.stringify(progress.componentTimings)}::jsonb,
+        input_tokens = ${progress.inputTokens},
+        output_tokens = ${progress.outputTokens},
+        cost_usd = ${progress.costUsd.toFixed(6)}::numeric,
+        status = 'completed', error = null, completed_at = now(), updated_at = now(),
+        duration_ms = floor(extract(epoch from now() - started_at) * 1000)::bigint
+      where id = ${contextId} and status = 'processing' and exists (select 1 from done)
+      returning batch_id, duration_ms)
+    select exists (select 1 from done) as held, exists (select 1 from ended) as ended,
+      (select batch_id from ended) as batch_id, (select duration_ms from ended) as duration_ms`.execute(db);
+  const row = rows[0];
+  job.completedBy(row?.held === true);
+  if (!row?.ended) return null;
+  return { durationMs: Number(row.duration_ms), batchId: row.batch_id };
 }
 
 /**

@@ -1,7 +1,15 @@
 import { hostname } from "node:os";
 import type { Logger } from "pino";
 import type { KvStore } from "../../platform/kv/kv-store.ts";
-import { kvKeys, WORKER_HEARTBEAT_TTL_MS, WORKER_LOCK_TTL_MS, type WorkerHeartbeatFields } from "./kv-keys.ts";
+import {
+  kvKeys,
+  PIPELINE_STATS_TTL_MS,
+  pipelineStatsMember,
+  WORKER_HEARTBEAT_TTL_MS,
+  WORKER_LOCK_TTL_MS,
+  type WorkerHeartbeatFields,
+} from "./kv-keys.ts";
+import { contextDoneScript } from "./kv-scripts.ts";
 
 const HEARTBEAT_EVERY_MS = WORKER_HEARTBEAT_TTL_MS / 4;
 const LOCK_EXTENDED_EVERY_MS = WORKER_LOCK_TTL_MS / 5;
@@ -59,11 +67,29 @@ export class WorkerPresence {
     }
   }
 
-  /** Drops the context's worker_lock, if it is still this worker's. */
-  async release(contextId: string): Promise<void> {
+  /**
+   * Drops the context's worker_lock, if it is still this worker's; with
+   * `completed`, records its duration in the pipeline's pipeline_stats in
+   * the same round trip.
+   */
+  async release(contextId: string, completed?: { pipelineId: string; durationMs: number }): Promise<void> {
     this.#held.delete(contextId);
     if (this.#held.size === 0) this.#status = "idle";
-    await this.kv.compareAndSet(kvKeys.workerLock(contextId), this.workerId, null);
+    const now = Date.now();
+    await this.kv.runScript(
+      contextDoneScript,
+      [
+        kvKeys.workerLock(contextId),
+        completed ? kvKeys.pipelineStats(completed.pipelineId) : kvKeys.workerLock(contextId),
+      ],
+      [
+        this.workerId,
+        completed ? pipelineStatsMember(completed.durationMs, contextId) : "",
+        now,
+        now - PIPELINE_STATS_TTL_MS,
+        PIPELINE_STATS_TTL_MS,
+      ],
+    );
   }
 
   get processing(): number {

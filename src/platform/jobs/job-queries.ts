@@ -1,4 +1,4 @@
-import { CompiledQuery, type Kysely, sql, type UpdateObject } from "kysely";
+import { CompiledQuery, type Kysely, type RawBuilder, sql, type UpdateObject } from "kysely";
 import { preparedStatement } from "../database/prepared-statements.ts";
 import type { Tables } from "../database/tables.ts";
 import "./tables.ts";
@@ -188,6 +188,18 @@ export async function completeJobs(db: Kysely<Tables>, jobs: readonly ClaimedJob
     CompiledQuery.raw(COMPLETE, [jobs.map((job) => job.id), jobs.map((job) => job.leaseVersion)]),
   );
   return new Set(result.rows.map((row) => row.id));
+}
+
+/**
+ * The job's fenced completion as a statement for a CTE of the caller's own
+ * statement, so that the job and its effects commit in one round trip: it
+ * returns the job's id, or nothing when the claim was lost.
+ */
+export function completionStatement(job: ClaimedJob): RawBuilder<{ id: string }> {
+  return sql<{ id: string }>`
+    update jobs set status = 'succeeded', finished_at = now(), updated_at = now(), locked_by = null, locked_until = null
+    where id = ${job.id} and lease_version = ${job.leaseVersion} and status = 'running'
+    returning id`;
 }
 
 /** Marks the job succeeded; false when the claim was lost (another worker has it, or an operator changed it). */

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Kysely } from "kysely";
+import type { Kysely, RawBuilder } from "kysely";
 import type { Clock } from "../clock.ts";
 import type { Tables } from "../database/tables.ts";
 import type { Logger } from "../logging/logger.ts";
@@ -10,6 +10,7 @@ import {
   type ClaimedJob,
   completeAndClaimJobs,
   completeJob,
+  completionStatement,
   extendLease,
   failJob,
   holdsLease,
@@ -64,6 +65,15 @@ export interface JobContext {
    * after the handler. Throws LeaseLostError when the claim no longer holds.
    */
   complete(trx: Kysely<Tables>): Promise<void>;
+  /**
+   * The same fenced completion as a statement for a CTE of the handler's own
+   * statement (the job and its effects in one round trip, no transaction):
+   * it returns the job's id, or no row when the claim was lost. Call
+   * `completedBy()` with whether that row came back, once the statement ran.
+   */
+  completion(): RawBuilder<{ id: string }>;
+  /** Reports the outcome of `completion()`: throws LeaseLostError when the claim was lost. */
+  completedBy(held: boolean): void;
 }
 
 export type JobHandler = (context: JobContext) => Promise<void>;
@@ -445,6 +455,11 @@ class QueueWorker {
       },
       complete: async (trx) => {
         if (!(await completeJob(trx, job))) throw new LeaseLostError(job);
+        completed = true;
+      },
+      completion: () => completionStatement(job),
+      completedBy: (held) => {
+        if (!held) throw new LeaseLostError(job);
         completed = true;
       },
     };
