@@ -9,6 +9,7 @@ import { invalidateComponentRegistry } from "./component-registry.ts";
 import { snakeKeys } from "./keys.ts";
 import { assertModelAllowed } from "./model-policy.ts";
 import { organizationScope } from "./organization-scope.ts";
+import { forgetPipelineSteps } from "./pipeline-steps.ts";
 import { CONFIG_BY_TYPE, type ComponentInputBody, type ComponentUpdateBody, type ComponentView } from "./schemas.ts";
 import type { ComponentType } from "./tables.ts";
 import { componentView } from "./views.ts";
@@ -123,7 +124,10 @@ export async function updateComponent(
     .returningAll()
     .executeTakeFirst();
   if (!row) throw errors.componentNotFound(componentId);
-  await invalidateComponentRegistry(platform, scope.organizationId);
+  await Promise.all([
+    invalidateComponentRegistry(platform, scope.organizationId),
+    forgetPipelineSteps(platform, { componentId }),
+  ]);
   return componentView(row);
 }
 

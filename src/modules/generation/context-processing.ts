@@ -22,7 +22,7 @@ import {
   saveProgress,
   startContext,
 } from "./context-writes.ts";
-import { type PipelineStep, pipelineSteps } from "./pipeline-steps.ts";
+import { cachedPipelineSteps, type PipelineStep } from "./pipeline-steps.ts";
 import type { WorkerPresence } from "./worker-presence.ts";
 
 /** A failed component's context waits this long before its retry, doubling each time (with jitter). */
@@ -49,9 +49,10 @@ export async function processContext(platform: Platform, presence: WorkerPresenc
   // What the pipeline needs, read at once: a context's latency is its round trips.
   const [, steps, settings] = await Promise.all([
     presence.hold(contextId),
-    context.pipeline_id ? pipelineSteps(db, context.pipeline_id) : [],
+    context.pipeline_id ? cachedPipelineSteps(platform, context.pipeline_id) : [],
     platform.identity.organizations.settings(context.organization_id),
   ]);
+  presence.enterBatch(context.batch_id);
   let completed: Completed | null = null;
   try {
     completed = await runPipeline(platform, job, context, steps, settings);
@@ -61,11 +62,14 @@ export async function processContext(platform: Platform, presence: WorkerPresenc
       completed && context.pipeline_id
         ? { pipelineId: context.pipeline_id, durationMs: completed.durationMs }
         : undefined;
+    // Its batch may have ended with it. While another context of the batch is in flight here, that one
+    // looks after its own end (which commits after this one), so only the last to leave looks.
+    const lastOfBatchHere = presence.leaveBatch(context.batch_id);
     await Promise.all([
       presence
         .release(contextId, stats)
         .catch((error) => platform.logger.warn({ err: error, contextId }, "releasing a context's worker lock failed")),
-      completed ? endBatchIfDone(db, completed.batchId) : null,
+      lastOfBatchHere ? endBatchIfDone(db, context.batch_id) : null,
     ]);
   }
 }

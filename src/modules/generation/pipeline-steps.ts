@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
 import type { Tables } from "../../platform/database/tables.ts";
+import type { Platform } from "../../runtime/platform.ts";
 import type { ComponentType } from "./tables.ts";
 
 export interface PipelineStep {
@@ -29,4 +30,36 @@ export async function pipelineSteps(db: Kysely<Tables>, pipelineId: string): Pro
     config: { ...row.config, ...row.config_overrides },
     metadata: row.metadata,
   }));
+}
+
+const STEPS_CACHE = "generation_pipeline_steps";
+
+/**
+ * A pipeline's steps through an in-process cache (every context of a
+ * pipeline reads the same ones): dropped in every process when the pipeline
+ * or one of its components changes (forgetPipelineSteps), and after 30 s in
+ * any case, the longest a missed drop leaves a stale entry.
+ */
+export async function cachedPipelineSteps(platform: Platform, pipelineId: string): Promise<PipelineStep[]> {
+  const cache = platform.caches.local.cache<PipelineStep[]>(STEPS_CACHE, { ttlMs: 30_000, max: 10_000 });
+  return (await cache.getOrLoad(pipelineId, () => pipelineSteps(platform.database.db, pipelineId))) ?? [];
+}
+
+/** Drops the cached steps of the given pipelines, or of every pipeline that uses `componentId`. */
+export async function forgetPipelineSteps(
+  platform: Platform,
+  which: { pipelineId: string } | { componentId: string },
+): Promise<void> {
+  const ids =
+    "pipelineId" in which
+      ? [which.pipelineId]
+      : (
+          await platform.database.db
+            .selectFrom("generation_pipeline_components")
+            .select("pipeline_id")
+            .distinct()
+            .where("component_id", "=", which.componentId)
+            .execute()
+        ).map((row) => row.pipeline_id);
+  await Promise.all(ids.map((id) => platform.caches.local.invalidate(STEPS_CACHE, id)));
 }

@@ -9,6 +9,7 @@ import { snakeKeys } from "./keys.ts";
 import { assertModelAllowed } from "./model-policy.ts";
 import { organizationScope } from "./organization-scope.ts";
 import { pipelineSteps } from "./pipeline-reads.ts";
+import { forgetPipelineSteps } from "./pipeline-steps.ts";
 import type { PipelineInputBody, PipelineUpdateBody, PipelineView } from "./schemas.ts";
 import { type PipelineStepRow, pipelineView } from "./views.ts";
 
@@ -62,7 +63,7 @@ export async function updatePipeline(
 ): Promise<PipelineView> {
   const scope = organizationScope(principal);
   const settings = input.components ? await platform.identity.organizations.settings(scope.organizationId) : null;
-  return transaction(platform.database.db, async (trx) => {
+  const updated = await transaction(platform.database.db, async (trx) => {
     const locked = await trx
       .selectFrom("generation_pipelines")
       .select("id")
@@ -91,6 +92,9 @@ export async function updatePipeline(
     }
     return pipelineView(pipeline, steps ?? (await pipelineSteps(trx, [pipelineId])).get(pipelineId) ?? []);
   });
+  // Workers cache a pipeline's steps; the new ones apply to contexts started from now on.
+  await forgetPipelineSteps(platform, { pipelineId });
+  return updated;
 }
 
 /**

@@ -30,6 +30,8 @@ const LOCK_EXTENDED_EVERY_MS = WORKER_LOCK_TTL_MS / 5;
  */
 export class WorkerPresence {
   readonly #held = new Set<string>();
+  /** Contexts in flight here by batch. */
+  readonly #batches = new Map<string, number>();
   readonly #startedAt = new Date().toISOString();
   #status: WorkerHeartbeatFields["status"] = "idle";
   #timers: NodeJS.Timeout[] = [];
@@ -90,6 +92,20 @@ export class WorkerPresence {
         PIPELINE_STATS_TTL_MS,
       ],
     );
+  }
+
+  /** Counts a context of `batchId` in flight in this process. */
+  enterBatch(batchId: string | null): void {
+    if (batchId !== null) this.#batches.set(batchId, (this.#batches.get(batchId) ?? 0) + 1);
+  }
+
+  /** Uncounts it; true when no other context of the batch is in flight here. */
+  leaveBatch(batchId: string | null): boolean {
+    if (batchId === null) return false;
+    const left = (this.#batches.get(batchId) ?? 1) - 1;
+    if (left > 0) this.#batches.set(batchId, left);
+    else this.#batches.delete(batchId);
+    return left === 0;
   }
 
   get processing(): number {
