@@ -239,7 +239,7 @@ export async function runJobsBench() {
     );
   }
   const byName = (name: string) => rows.find((r) => r.system.name === name);
-  const strata = byName("strata (Postgres)");
+  const strata = byName("strata (Postgres, Redis)");
   const ratios = (peer: Row | undefined) =>
     strata && peer
       ? WORKERS.map(
