@@ -2,7 +2,7 @@ import { loadConfig } from "../../config/config.ts";
 import { modules } from "../../modules/index.ts";
 import { allMigrations, createMigrator } from "../../runtime/migrations.ts";
 import { wireModules } from "../../runtime/module-wiring.ts";
-import { openPlatform } from "../../runtime/platform.ts";
+import { openPlatform, type Platform } from "../../runtime/platform.ts";
 import { startWorkers } from "../../runtime/workers.ts";
 import { ListenError } from "../listen-error.ts";
 import { onShutdown } from "../shutdown.ts";
@@ -47,7 +47,7 @@ export async function serve(options: { workers?: boolean }) {
   // the one process and runs them; on a server they run in `strata worker`
   // processes, or here too when asked (--workers): the job service runs
   // each item once whichever processes are up.
-  if (options.workers ?? embedded) stops.push(await startWorkers(platform, modules));
+  if (options.workers ?? embedded) stops.push(startWorkersSoon(embedded ? WORKER_START_DELAY_MS : 0, platform));
   const bound = app.server.address();
   const port = typeof bound === "object" && bound ? bound.port : config.http.port;
   const url = `http://${displayHost(config.http.host)}:${port}`;
@@ -56,6 +56,37 @@ export async function serve(options: { workers?: boolean }) {
     `Strata ${config.profile} listening on ${url} (${where}); API docs at ${url}/docs; ` +
       `ready in ${Math.round(performance.now() - startedAt)} ms\n`,
   );
+}
+
+/**
+ * Embedded, the workers' start-up statements (handing back a dead process's
+ * jobs, scheduling, the first claims) share the one database connection
+ * with requests: started a moment after the server listens, they leave the
+ * first requests (a health check, a page load) unqueued.
+ */
+const WORKER_START_DELAY_MS = 250;
+
+/** Starts the workers after `delayMs`; the returned stop also covers a stop before they started. */
+function startWorkersSoon(delayMs: number, platform: Platform): () => Promise<void> {
+  let cancelled = false;
+  let stopWorkers: (() => Promise<void>) | null = null;
+  let timer: NodeJS.Timeout | undefined;
+  let wake = () => {};
+  const started = new Promise<void>((resolve) => {
+    wake = resolve;
+    timer = setTimeout(resolve, delayMs);
+  })
+    .then(async () => {
+      if (!cancelled) stopWorkers = await startWorkers(platform, modules);
+    })
+    .catch((error) => platform.logger.error({ err: error }, "the workers did not start"));
+  return async () => {
+    cancelled = true;
+    clearTimeout(timer);
+    wake();
+    await started;
+    await stopWorkers?.();
+  };
 }
 
 function displayHost(host: string) {
