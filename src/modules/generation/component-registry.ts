@@ -12,7 +12,9 @@ import { componentView } from "./views.ts";
  * organization's active components of that type (each as stored: the seed's
  * snake_case, timestamps in ISO form), for 30 minutes. Every type has its
  * field, `[]` when it has none, so a type without components is a hit too.
- * Workers read it for each context; creating or updating a component drops
+ * Read through componentRegistry(); no route or worker reads it yet (the
+ * workers take a pipeline's steps from their own in-process cache, since a
+ * pipeline may name a component deactivated since). Creating or updating a component drops
  * it (after the write commits; see platform/cache/hash-cache.ts for why a
  * load racing that drop cannot put the old registry back).
  */

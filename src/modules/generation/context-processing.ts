@@ -62,8 +62,8 @@ export async function processContext(platform: Platform, presence: WorkerPresenc
       completed && context.pipeline_id
         ? { pipelineId: context.pipeline_id, durationMs: completed.durationMs }
         : undefined;
-    // Its batch may have ended with it. While another context of the batch is in flight here, that one
-    // looks after its own end (which commits after this one), so only the last to leave looks.
+    // Its batch may have ended with it, however it ended. While another context of the batch is in flight
+    // here, that one looks after its own end (which commits after this one), so only the last to leave looks.
     const lastOfBatchHere = presence.leaveBatch(context.batch_id);
     await Promise.all([
       presence

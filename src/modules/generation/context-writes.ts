@@ -2,7 +2,7 @@ import { type Kysely, type Selectable, sql } from "kysely";
 import type { Tables } from "../../platform/database/tables.ts";
 import { transaction } from "../../platform/database/transaction.ts";
 import type { JobContext, JobService } from "../../platform/jobs/jobs.ts";
-import { endBatchIfDone, startedBatch } from "./batch-progress.ts";
+import { startedBatch } from "./batch-progress.ts";
 import type { PipelineState } from "./component-types/plugin.ts";
 import { enqueueContexts } from "./context-queue.ts";
 import type { GenerationContextsTable } from "./tables.ts";
@@ -169,7 +169,7 @@ export async function retryContext(
   });
 }
 
-/** processing → failed with its error; then its batch ends if this was its last open context. */
+/** processing → failed with its error (the caller then checks its batch's end, as after a completion). */
 export async function failContext(
   db: Kysely<Tables>,
   job: JobContext,
@@ -177,9 +177,9 @@ export async function failContext(
   progress: Progress,
   error: ContextError,
 ): Promise<void> {
-  const row = await transaction(db, async (trx) => {
+  await transaction(db, async (trx) => {
     await job.complete(trx);
-    return trx
+    await trx
       .updateTable("generation_contexts")
       .set({
         ...progressColumns(progress),
@@ -190,10 +190,8 @@ export async function failContext(
       })
       .where("id", "=", contextId)
       .where("status", "=", "processing")
-      .returning("batch_id")
-      .executeTakeFirst();
+      .execute();
   });
-  if (row) await endBatchIfDone(db, row.batch_id);
 }
 
 /** Completes the job of a context there is nothing to do for (cancelled, finished, gone). */

@@ -12,39 +12,38 @@ import { templateView } from "./views.ts";
 const TEMPLATE_KEY = /^[a-z0-9][a-z0-9_.-]{0,99}$/;
 
 /** A template's latest version, by its key (active or not: the version says). */
-export async function getLatestTemplate(
+export function getLatestTemplate(
   platform: Platform,
   principal: Principal,
   templateKey: string,
 ): Promise<TemplateView> {
-  const scope = organizationScope(principal);
-  const row = await platform.database.db
-    .selectFrom("generation_templates")
-    .selectAll()
-    .where("organization_id", "=", scope.organizationId)
-    .where("template_key", "=", templateKey)
-    .orderBy("version", "desc")
-    .limit(1)
-    .executeTakeFirst();
-  if (!row) throw errors.templateNotFound();
-  return templateView(row);
+  return templateVersion(platform, principal, templateKey, "latest");
 }
 
 /** One version of a template, by its key and number. */
-export async function getTemplateVersion(
+export function getTemplateVersion(
   platform: Platform,
   principal: Principal,
   templateKey: string,
   version: number,
 ): Promise<TemplateView> {
+  return templateVersion(platform, principal, templateKey, version);
+}
+
+async function templateVersion(
+  platform: Platform,
+  principal: Principal,
+  templateKey: string,
+  version: number | "latest",
+): Promise<TemplateView> {
   const scope = organizationScope(principal);
-  const row = await platform.database.db
+  let query = platform.database.db
     .selectFrom("generation_templates")
     .selectAll()
     .where("organization_id", "=", scope.organizationId)
-    .where("template_key", "=", templateKey)
-    .where("version", "=", version)
-    .executeTakeFirst();
+    .where("template_key", "=", templateKey);
+  query = version === "latest" ? query.orderBy("version", "desc").limit(1) : query.where("version", "=", version);
+  const row = await query.executeTakeFirst();
   if (!row) throw errors.templateNotFound();
   return templateView(row);
 }

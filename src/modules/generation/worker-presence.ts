@@ -108,10 +108,6 @@ export class WorkerPresence {
     return left === 0;
   }
 
-  get processing(): number {
-    return this.#held.size;
-  }
-
   /** Stops beating and removes the heartbeat: a stopped worker is not listed as live. */
   async stop(): Promise<void> {
     for (const timer of this.#timers) clearInterval(timer);
