@@ -11,6 +11,7 @@ import { createLogger } from "../../src/platform/logging/logger.ts";
 import { openPlatform, type Platform } from "../../src/runtime/platform.ts";
 import { startChatCompletionsServer } from "../support/chat-completions-server.ts";
 import { exitOf, runCli, startCommand } from "../support/cli.ts";
+import { eventually } from "../support/eventually.ts";
 import { articlePipeline, generationAccount } from "../support/generation-fixtures.ts";
 import { createScratchDatabase } from "../support/postgres.ts";
 import { services, TEST_SIGNING_SECRET } from "../support/services.ts";
@@ -127,7 +128,13 @@ describe("generation workers (server profile, separate processes)", () => {
         const row = rows.find((r) => r.id === id);
         assert.equal(row?.worker_id, survivorId);
         assert.deepEqual(row?.completed_components, ["template", "ai_generator", "transformer"]);
-        assert.equal(await platform.kv.get(kvKeys.workerLock(id)), null);
+        assert.equal(
+          await eventually(
+            () => platform.kv.get(kvKeys.workerLock(id)),
+            (holder) => holder === null,
+          ),
+          null,
+        );
       }
       // Exactly once: the batch counted each context once, each context's job succeeded once, and the
       // pipeline's statistics hold one duration per context.
@@ -144,7 +151,13 @@ describe("generation workers (server profile, separate processes)", () => {
         .execute();
       assert.equal(jobs.length, count);
       assert.ok(jobs.every((j) => j.status === "succeeded"));
-      assert.equal(await platform.kv.zcard(kvKeys.pipelineStats(pipeline.id)), count);
+      assert.equal(
+        await eventually(
+          () => platform.kv.zcard(kvKeys.pipelineStats(pipeline.id)),
+          (n) => n >= count,
+        ),
+        count,
+      );
     } finally {
       survivor.child.kill("SIGTERM");
       assert.equal(await exitOf(survivor.child), 0, survivor.output());

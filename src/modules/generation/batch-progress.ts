@@ -1,4 +1,4 @@
-import { type Kysely, type RawBuilder, sql } from "kysely";
+import { type Kysely, sql } from "kysely";
 import type { Tables } from "../../platform/database/tables.ts";
 
 /**
@@ -71,12 +71,12 @@ export async function endBatchIfDone(db: Kysely<Tables>, batchId: string | null)
 }
 
 /**
- * The update that marks a batch as processing when its first context starts
- * (it matches nothing after that, and so takes no lock), for a CTE of the
- * statement that starts the context.
+ * The update that marks batches as processing when their first contexts
+ * start (it matches nothing after that, and so takes no lock), for a CTE of
+ * the statement that starts the contexts; `batchIds` is SQL selecting their
+ * batch ids.
  */
-export function startedBatch(batchId: RawBuilder<string | null>): RawBuilder<unknown> {
-  return sql`
-    update generation_batches set status = 'processing', processing_started_at = now(), updated_at = now()
-    where id = ${batchId} and status = 'pending'`;
+export function startedBatches(batchIds: string): string {
+  return `update generation_batches set status = 'processing', processing_started_at = now(), updated_at = now()
+  where id in (${batchIds}) and status = 'pending'`;
 }

@@ -9,18 +9,16 @@ import type { Platform } from "../../runtime/platform.ts";
 import { endBatchIfDone } from "./batch-progress.ts";
 import { componentPlugins } from "./component-types/index.ts";
 import { type AiAccess, PermanentComponentError, type PipelineState } from "./component-types/plugin.ts";
-import type { ContextJobPayload } from "./context-queue.ts";
 import {
   type Completed,
   type ContextError,
-  type ContextRow,
-  completeContext,
+  completionData,
   dropContextJob,
   failContext,
   type Progress,
   retryContext,
+  type StartedContext,
   saveProgress,
-  startContext,
 } from "./context-writes.ts";
 import { cachedPipelineSteps, type PipelineStep } from "./pipeline-steps.ts";
 import type { WorkerPresence } from "./worker-presence.ts";
@@ -43,12 +41,18 @@ const RETRY_BACKOFF = { baseMs: 5_000, maxMs: 10 * 60_000 };
  */
 export async function processContext(platform: Platform, presence: WorkerPresence, job: JobContext): Promise<void> {
   const db = platform.database.db;
-  const { contextId } = job.job.payload as ContextJobPayload;
-  const context = await startContext(db, contextId, presence.workerId);
+  // Started by the claim itself (CONTEXT_CLAIMS); null when there is nothing to do.
+  const context = job.job.claimData as StartedContext | null;
   if (!context) return dropContextJob(db, job);
-  // What the pipeline needs, read at once: a context's latency is its round trips.
-  const [, steps, settings] = await Promise.all([
-    presence.hold(contextId),
+  // The worker_lock shows who holds the context; what fences its writes is the job's lease. So it is taken
+  // while the context runs, not before, and a KV store being out costs the lock, not the context.
+  const holding = presence
+    .hold(context.id)
+    .catch((error) =>
+      platform.logger.warn({ err: error, contextId: context.id }, "taking a context's worker lock failed"),
+    );
+  // What the pipeline needs, read at once (each is cached in-process).
+  const [steps, settings] = await Promise.all([
     context.pipeline_id ? cachedPipelineSteps(platform, context.pipeline_id) : [],
     platform.identity.organizations.settings(context.organization_id),
   ]);
@@ -57,7 +61,6 @@ export async function processContext(platform: Platform, presence: WorkerPresenc
   try {
     completed = await runPipeline(platform, job, context, steps, settings);
   } finally {
-    // The context's outcome is already committed: the KV store being out now loses a statistic, not work.
     const stats =
       completed && context.pipeline_id
         ? { pipelineId: context.pipeline_id, durationMs: completed.durationMs }
@@ -65,12 +68,15 @@ export async function processContext(platform: Platform, presence: WorkerPresenc
     // Its batch may have ended with it, however it ended. While another context of the batch is in flight
     // here, that one looks after its own end (which commits after this one), so only the last to leave looks.
     const lastOfBatchHere = presence.leaveBatch(context.batch_id);
-    await Promise.all([
-      presence
-        .release(contextId, stats)
-        .catch((error) => platform.logger.warn({ err: error, contextId }, "releasing a context's worker lock failed")),
-      lastOfBatchHere ? endBatchIfDone(db, context.batch_id) : null,
-    ]);
+    // The context's outcome is committed: what follows runs after its slot is free for the next one (the
+    // worker's stop waits for it), and a failure here loses a statistic or delays a batch's end (which its
+    // next read mends), not work.
+    presence.afterward(
+      Promise.all([
+        holding.then(() => presence.release(context.id, stats)),
+        lastOfBatchHere ? endBatchIfDone(db, context.batch_id) : null,
+      ]).catch((error) => platform.logger.warn({ err: error, contextId: context.id }, "a context's wrap-up failed")),
+    );
   }
 }
 
@@ -78,7 +84,7 @@ export async function processContext(platform: Platform, presence: WorkerPresenc
 async function runPipeline(
   platform: Platform,
   job: JobContext,
-  context: ContextRow,
+  context: StartedContext,
   steps: PipelineStep[],
   settings: OrganizationSettings,
 ): Promise<Completed | null> {
@@ -126,13 +132,14 @@ async function runPipeline(
       return null;
     }
   }
-  return completeContext(db, job, context.id, progress);
+  // Completed with its job in the worker's next claim, with the contexts that finish beside it (CONTEXT_CLAIMS).
+  return (await job.completeInClaim(completionData(context.id, progress))) as Completed | null;
 }
 
 async function recordFailure(
   platform: Platform,
   job: JobContext,
-  context: ContextRow,
+  context: StartedContext,
   progress: Progress,
   error: ContextError,
   cause: unknown,

@@ -1,6 +1,7 @@
 import type { Platform } from "../../runtime/platform.ts";
 import { processContext } from "./context-processing.ts";
 import { CONTEXT_QUEUE } from "./context-queue.ts";
+import { CONTEXT_CLAIMS } from "./context-writes.ts";
 import { WorkerPresence } from "./worker-presence.ts";
 
 /**
@@ -17,6 +18,7 @@ export async function startContextWorkers(platform: Platform, concurrency: numbe
     concurrency,
     batchSize: concurrency,
     leaseMs: platform.config.generation.leaseMs,
+    claimWith: CONTEXT_CLAIMS,
   });
   return async () => {
     await stopWork();

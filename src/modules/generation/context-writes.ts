@@ -1,8 +1,8 @@
 import { type Kysely, type Selectable, sql } from "kysely";
 import type { Tables } from "../../platform/database/tables.ts";
 import { transaction } from "../../platform/database/transaction.ts";
-import type { JobContext, JobService } from "../../platform/jobs/jobs.ts";
-import { startedBatch } from "./batch-progress.ts";
+import type { ClaimExtension, JobContext, JobService } from "../../platform/jobs/jobs.ts";
+import { startedBatches } from "./batch-progress.ts";
 import type { PipelineState } from "./component-types/plugin.ts";
 import { enqueueContexts } from "./context-queue.ts";
 import type { GenerationContextsTable } from "./tables.ts";
@@ -38,29 +38,75 @@ export interface ContextError {
   component: string | null;
 }
 
+/** What a worker reads of a context it starts. */
+export type StartedContext = Pick<
+  ContextRow,
+  | "id"
+  | "organization_id"
+  | "batch_id"
+  | "pipeline_id"
+  | "type"
+  | "priority"
+  | "data"
+  | "result"
+  | "completed_components"
+  | "component_timings"
+  | "retry_count"
+  | "input_tokens"
+  | "output_tokens"
+  | "cost_usd"
+>;
+
 /**
- * pending → processing (or a dead worker's processing context, again), with
- * this worker's id; its batch becomes processing with its first context.
- * Null when the context is no longer to be processed (cancelled, finished,
- * deleted). Unfenced: it changes nothing another claim's writes depend on.
+ * A worker's writes to contexts inside the claims of their jobs (the job
+ * service's ClaimExtension): one round trip per claim for the contexts it
+ * starts and the contexts that finished since the last one. Each finds its
+ * contexts by primary key (`id = any(array(...))`): the claim's row count
+ * is unknown to the planner, which would otherwise scan every pending
+ * context of a large batch to hash-join a handful.
+ *
+ * - started: pending → processing (or a dead worker's processing context,
+ *   again), with the worker's id; a batch becomes processing with its first
+ *   context. Each taken job's claimData is its context's StartedContext, or
+ *   null when the context is no longer to be processed (cancelled,
+ *   finished, deleted). Unfenced: it changes nothing another claim's writes
+ *   depend on.
+ * - ended: processing → completed with the whole result (completionData),
+ *   for the jobs whose fenced completion this claim recorded (`completed`),
+ *   so a worker that lost a claim writes nothing for its context. Each one's
+ *   row is its batch and duration; none when the context was no longer
+ *   processing (cancelled meanwhile).
  */
-export async function startContext(
-  db: Kysely<Tables>,
-  contextId: string,
-  workerId: string,
-): Promise<ContextRow | null> {
-  // One statement (one commit): the batch's update reads the started context's batch_id.
-  const { rows } = await sql<ContextRow>`
-    with started as (
-      update generation_contexts set
-        status = 'processing', started_at = coalesce(started_at, now()), worker_id = ${workerId},
-        next_retry_at = null, updated_at = now()
-      where id = ${contextId} and status in ('pending', 'processing')
-      returning *),
-    batch as (${startedBatch(sql`(select batch_id from started)`)})
-    select * from started`.execute(db);
-  return rows[0] ?? null;
-}
+export const CONTEXT_CLAIMS: ClaimExtension = {
+  name: "generation_contexts",
+  ctes: `ended as (
+  update generation_contexts c set
+    result = f.data->'result',
+    completed_components = array(select jsonb_array_elements_text(f.data->'completedComponents')),
+    component_timings = f.data->'componentTimings', input_tokens = (f.data->>'inputTokens')::integer,
+    output_tokens = (f.data->>'outputTokens')::integer, cost_usd = (f.data->>'costUsd')::numeric,
+    status = 'completed', error = null, completed_at = now(), updated_at = now(),
+    duration_ms = floor(extract(epoch from now() - c.started_at) * 1000)::bigint
+  from completed f
+  where c.id = any(array(select (data->>'contextId')::uuid from completed)) and c.id = (f.data->>'contextId')::uuid
+    and c.status = 'processing'
+  returning f.job_id, jsonb_build_object('batchId', c.batch_id, 'durationMs', c.duration_ms) as data),
+started as (
+  update generation_contexts c set
+    status = 'processing', started_at = coalesce(c.started_at, now()), worker_id = $5, next_retry_at = null,
+    updated_at = now()
+  from taken
+  where c.id = any(array(select (payload->>'contextId')::uuid from taken)) and c.id = (taken.payload->>'contextId')::uuid
+    and c.status in ('pending', 'processing')
+  returning taken.id as job_id, c.id, c.organization_id, c.batch_id, c.pipeline_id, c.type, c.priority, c.data,
+    c.result, c.completed_components, c.component_timings, c.retry_count, c.input_tokens, c.output_tokens,
+    c.cost_usd::text as cost_usd),
+started_batches as (${startedBatches("select batch_id from started")}),
+context_rows as (
+  select job_id, to_jsonb(started) - 'job_id' as data from started
+  union all select job_id, data from ended)`,
+  data: "context_rows",
+};
 
 function progressColumns(progress: Progress) {
   return {
@@ -93,40 +139,17 @@ export async function saveProgress(
   });
 }
 
-/**
- * processing → completed with the whole result, and the job completed with
- * it, in one statement (one round trip, one commit): the context's update
- * happens only if the job's fenced completion did. Resolves to its duration
- * and batch (null when the context was no longer processing: cancelled),
- * whose end the caller then checks (endBatchIfDone); throws LeaseLostError
- * when the claim was lost, having written nothing.
- */
-export async function completeContext(
-  db: Kysely<Tables>,
-  job: JobContext,
-  contextId: string,
-  progress: Progress,
-): Promise<Completed | null> {
-  const { rows } = await sql<{ held: boolean; batch_id: string | null; duration_ms: string | null; ended: boolean }>`
-    with done as (${job.completion()}),
-    ended as (
-      update generation_contexts set
-        result = ${JSON.stringify(progress.state)}::jsonb,
-        completed_components = ${progress.completedComponents}::text[],
-        component_timings = ${JSON.stringify(progress.componentTimings)}::jsonb,
-        input_tokens = ${progress.inputTokens},
-        output_tokens = ${progress.outputTokens},
-        cost_usd = ${progress.costUsd.toFixed(6)}::numeric,
-        status = 'completed', error = null, completed_at = now(), updated_at = now(),
-        duration_ms = floor(extract(epoch from now() - started_at) * 1000)::bigint
-      where id = ${contextId} and status = 'processing' and exists (select 1 from done)
-      returning batch_id, duration_ms)
-    select exists (select 1 from done) as held, exists (select 1 from ended) as ended,
-      (select batch_id from ended) as batch_id, (select duration_ms from ended) as duration_ms`.execute(db);
-  const row = rows[0];
-  job.completedBy(row?.held === true);
-  if (!row?.ended) return null;
-  return { durationMs: Number(row.duration_ms), batchId: row.batch_id };
+/** What a context's completion hands its claim extension (CONTEXT_CLAIMS' `ended`). */
+export function completionData(contextId: string, progress: Progress) {
+  return {
+    contextId,
+    result: progress.state,
+    completedComponents: progress.completedComponents,
+    componentTimings: progress.componentTimings,
+    inputTokens: progress.inputTokens,
+    outputTokens: progress.outputTokens,
+    costUsd: progress.costUsd.toFixed(6),
+  };
 }
 
 /**
@@ -138,7 +161,7 @@ export async function retryContext(
   db: Kysely<Tables>,
   jobs: JobService,
   job: JobContext,
-  context: ContextRow,
+  context: Pick<StartedContext, "id" | "priority" | "retry_count">,
   progress: Progress,
   error: ContextError,
   retryAt: Date,

@@ -3,6 +3,7 @@ import { after, afterEach, before, describe, it } from "node:test";
 import { sql } from "kysely";
 import { startChatCompletionsServer } from "../../../test/support/chat-completions-server.ts";
 import { openTestPlatform } from "../../../test/support/embedded.ts";
+import { eventually } from "../../../test/support/eventually.ts";
 import { articlePipeline, generationAccount, noOpPipeline } from "../../../test/support/generation-fixtures.ts";
 import { claimJobs } from "../../platform/jobs/job-queries.ts";
 import { createMigrator } from "../../runtime/migrations.ts";
@@ -116,9 +117,13 @@ describe("generation processing", () => {
     assert.equal(row.input_tokens, 5 * 10);
     assert.ok(row.output_tokens > 0);
     assert.equal(Number(row.cost_usd), Number((((row.input_tokens + row.output_tokens) / 1000) * 0.06).toFixed(6)));
-    // The seed's Redis structures: the lock is gone, the duration is in the pipeline's stats, the worker beats.
+    // The seed's Redis structures, written just after the completion commits: the lock is gone, the
+    // duration is in the pipeline's stats, the worker beats.
+    const stats = await eventually(
+      () => platform.kv.zrange(kvKeys.pipelineStats(pipeline.id), 0, -1),
+      (members) => members.length > 0,
+    );
     assert.equal(await platform.kv.get(kvKeys.workerLock(context.id)), null);
-    const stats = await platform.kv.zrange(kvKeys.pipelineStats(pipeline.id), 0, -1);
     assert.deepEqual(
       stats.map((s) => s.member),
       [`${row.duration_ms}:${context.id}`],

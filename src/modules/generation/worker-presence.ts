@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import type { Logger } from "pino";
+import { BatchedCalls } from "../../platform/batching/batched-calls.ts";
 import type { KvStore } from "../../platform/kv/kv-store.ts";
 import {
   kvKeys,
@@ -9,7 +10,12 @@ import {
   WORKER_LOCK_TTL_MS,
   type WorkerHeartbeatFields,
 } from "./kv-keys.ts";
-import { contextDoneScript } from "./kv-scripts.ts";
+import { contextsDoneScript, contextsHeldScript } from "./kv-scripts.ts";
+
+interface Released {
+  contextId: string;
+  completed: { pipelineId: string; durationMs: number } | undefined;
+}
 
 const HEARTBEAT_EVERY_MS = WORKER_HEARTBEAT_TTL_MS / 4;
 const LOCK_EXTENDED_EVERY_MS = WORKER_LOCK_TTL_MS / 5;
@@ -30,6 +36,7 @@ const LOCK_EXTENDED_EVERY_MS = WORKER_LOCK_TTL_MS / 5;
  */
 export class WorkerPresence {
   readonly #held = new Set<string>();
+  readonly #afterwards = new Set<Promise<unknown>>();
   /** Contexts in flight here by batch. */
   readonly #batches = new Map<string, number>();
   readonly #startedAt = new Date().toISOString();
@@ -60,13 +67,8 @@ export class WorkerPresence {
   async hold(contextId: string): Promise<void> {
     this.#held.add(contextId);
     this.#status = "processing";
-    const key = kvKeys.workerLock(contextId);
-    if (await this.kv.set(key, this.workerId, { ttlMs: WORKER_LOCK_TTL_MS, onlyIfAbsent: true })) return;
-    const holder = await this.kv.get(key);
-    if (holder === this.workerId) return;
-    if (await this.kv.compareAndSet(key, holder, this.workerId, { ttlMs: WORKER_LOCK_TTL_MS })) {
-      this.logger.info({ contextId, from: holder }, "took over a context whose worker lost its claim");
-    }
+    const from = await this.#holds.call(contextId);
+    if (from) this.logger.info({ contextId, from }, "took over a context whose worker lost its claim");
   }
 
   /**
@@ -77,22 +79,38 @@ export class WorkerPresence {
   async release(contextId: string, completed?: { pipelineId: string; durationMs: number }): Promise<void> {
     this.#held.delete(contextId);
     if (this.#held.size === 0) this.#status = "idle";
-    const now = Date.now();
-    await this.kv.runScript(
-      contextDoneScript,
-      [
-        kvKeys.workerLock(contextId),
-        completed ? kvKeys.pipelineStats(completed.pipelineId) : kvKeys.workerLock(contextId),
-      ],
-      [
-        this.workerId,
-        completed ? pipelineStatsMember(completed.durationMs, contextId) : "",
-        now,
-        now - PIPELINE_STATS_TTL_MS,
-        PIPELINE_STATS_TTL_MS,
-      ],
-    );
+    await this.#releases.call({ contextId, completed });
   }
+
+  /** Contexts held together (a claim's) take their locks in one round trip. */
+  readonly #holds = new BatchedCalls<string, string>(async (contextIds) => {
+    const from = await this.kv.runScript(
+      contextsHeldScript,
+      contextIds.map((id) => kvKeys.workerLock(id)),
+      [this.workerId, WORKER_LOCK_TTL_MS],
+    );
+    return from as string[];
+  });
+
+  /** Contexts that end together release their locks and record their durations in one round trip. */
+  readonly #releases = new BatchedCalls<Released, void>(async (released) => {
+    const now = Date.now();
+    const keys: string[] = [];
+    const members: string[] = [];
+    for (const { contextId, completed } of released) {
+      const lock = kvKeys.workerLock(contextId);
+      keys.push(lock, completed ? kvKeys.pipelineStats(completed.pipelineId) : lock);
+      members.push(completed ? pipelineStatsMember(completed.durationMs, contextId) : "");
+    }
+    await this.kv.runScript(contextsDoneScript, keys, [
+      this.workerId,
+      now,
+      now - PIPELINE_STATS_TTL_MS,
+      PIPELINE_STATS_TTL_MS,
+      ...members,
+    ]);
+    return released.map(() => undefined);
+  });
 
   /** Counts a context of `batchId` in flight in this process. */
   enterBatch(batchId: string | null): void {
@@ -108,8 +126,19 @@ export class WorkerPresence {
     return left === 0;
   }
 
-  /** Stops beating and removes the heartbeat: a stopped worker is not listed as live. */
+  /** Work after a context's end, off its slot (its KV writes, its batch's end): stop() waits for it. */
+  afterward(work: Promise<unknown>): void {
+    this.#afterwards.add(work);
+    const done = () => this.#afterwards.delete(work);
+    work.then(done, done);
+  }
+
+  /**
+   * Waits for the work left after contexts' ends, stops beating and removes
+   * the heartbeat: a stopped worker is not listed as live.
+   */
   async stop(): Promise<void> {
+    await Promise.allSettled([...this.#afterwards]);
     for (const timer of this.#timers) clearInterval(timer);
     this.#timers = [];
     this.#status = "stopping";

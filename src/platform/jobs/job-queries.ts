@@ -1,4 +1,4 @@
-import { CompiledQuery, type Kysely, type RawBuilder, sql, type UpdateObject } from "kysely";
+import { CompiledQuery, type Kysely, sql, type UpdateObject } from "kysely";
 import { preparedStatement } from "../database/prepared-statements.ts";
 import type { Tables } from "../database/tables.ts";
 import "./tables.ts";
@@ -27,6 +27,30 @@ export interface ClaimedJob {
   attempts: number;
   maxAttempts: number;
   leaseVersion: number;
+  /** The queue's claim extension's row for the job (ClaimExtension), null without one. */
+  claimData: unknown;
+}
+
+/**
+ * A queue's own statement in its claims' round trip (WorkOptions.claimWith):
+ * what every claimed job needs first (a context's start) and what each
+ * finished job leaves (a context's result), made in the claim itself
+ * instead of in round trips of their own. `ctes` are top-level CTEs (`name
+ * as (...)`, comma-separated; data-modifying ones allowed) that may read
+ * `taken` (the jobs this claim took: id, payload), `completed` (the
+ * finished jobs it recorded as succeeded, each only while its claim held:
+ * job_id, and the data its handler passed to completeInClaim, or null) and
+ * `$5` (the worker's id); the one named by `data` yields `job_id` and
+ * `data` (jsonb) for any of them, which reaches a taken job's handler as
+ * `job.claimData` and a completed one's as completeInClaim's result. It
+ * runs in the claim's transaction: the jobs and its effects commit
+ * together.
+ */
+export interface ClaimExtension {
+  /** Names the queue's statement, for its prepared form. */
+  name: string;
+  ctes: string;
+  data: string;
 }
 
 /**
@@ -67,6 +91,9 @@ export interface ClaimOptions {
   queueConcurrency?: number;
   leaseMs: number;
   workerId: string;
+  extension?: ClaimExtension;
+  /** With an extension: per finished job, the data its handler passed to completeInClaim (null for none). */
+  finishedData?: readonly unknown[];
 }
 
 /**
@@ -84,6 +111,8 @@ export interface ClaimResult {
   claimed: ClaimedJob[];
   /** The finished jobs recorded as succeeded; one missing had lost its claim. */
   completed: Set<string>;
+  /** With an extension: its row for each completed job that has one. */
+  completedData: Map<string, unknown>;
 }
 
 /**
@@ -97,6 +126,28 @@ export interface ClaimResult {
  * race past it. A running job whose lease expired (its worker died) is due
  * again; one that has no attempt left is kept as failed instead.
  */
+/** The claim with a queue's extension: its CTEs after the claim's, its data beside each job. */
+const extendedClaims = new WeakMap<ClaimExtension, string>();
+function extendedClaim(extension: ClaimExtension): string {
+  let text = extendedClaims.get(extension);
+  if (!text) {
+    text = preparedStatement(
+      `jobs_complete_and_claim_${extension.name}`,
+      `with claim as (${COMPLETE_AND_CLAIM}),
+taken as (select id, payload from claim where claimed),
+completed as (
+  select finished.job_id, finished.data from unnest($6::uuid[], $8::jsonb[]) as finished(job_id, data)
+  where finished.job_id in (select id from claim where not claimed)),
+${extension.ctes}
+select claim.claimed, claim.id, claim.queue, claim.payload, claim.attempts, claim.max_attempts, claim.lease_version,
+  extension.data as claim_data
+from claim left join ${extension.data} as extension on extension.job_id = claim.id`,
+    );
+    extendedClaims.set(extension, text);
+  }
+  return text;
+}
+
 export async function completeAndClaimJobs(
   db: Kysely<Tables>,
   finished: readonly ClaimedJob[],
@@ -110,8 +161,9 @@ export async function completeAndClaimJobs(
     attempts: number;
     max_attempts: number;
     lease_version: number;
+    claim_data?: unknown;
   }>(
-    CompiledQuery.raw(COMPLETE_AND_CLAIM, [
+    CompiledQuery.raw(options.extension ? extendedClaim(options.extension) : COMPLETE_AND_CLAIM, [
       options.queue,
       options.limit,
       options.queueConcurrency ?? null,
@@ -119,13 +171,17 @@ export async function completeAndClaimJobs(
       options.workerId,
       finished.map((job) => job.id),
       finished.map((job) => job.leaseVersion),
+      ...(options.extension ? [finished.map((_, i) => JSON.stringify(options.finishedData?.[i] ?? null))] : []),
     ]),
   );
   const claimed: ClaimedJob[] = [];
   const completed = new Set<string>();
+  const completedData = new Map<string, unknown>();
   for (const row of result.rows) {
-    if (!row.claimed) completed.add(row.id);
-    else
+    if (!row.claimed) {
+      completed.add(row.id);
+      if (row.claim_data != null) completedData.set(row.id, row.claim_data);
+    } else
       claimed.push({
         id: row.id,
         queue: row.queue,
@@ -133,9 +189,10 @@ export async function completeAndClaimJobs(
         attempts: row.attempts,
         maxAttempts: row.max_attempts,
         leaseVersion: row.lease_version,
+        claimData: row.claim_data ?? null,
       });
   }
-  return { claimed, completed };
+  return { claimed, completed, completedData };
 }
 
 /** Takes up to `limit` due jobs of one queue (completeAndClaimJobs with nothing finished). */
@@ -188,18 +245,6 @@ export async function completeJobs(db: Kysely<Tables>, jobs: readonly ClaimedJob
     CompiledQuery.raw(COMPLETE, [jobs.map((job) => job.id), jobs.map((job) => job.leaseVersion)]),
   );
   return new Set(result.rows.map((row) => row.id));
-}
-
-/**
- * The job's fenced completion as a statement for a CTE of the caller's own
- * statement, so that the job and its effects commit in one round trip: it
- * returns the job's id, or nothing when the claim was lost.
- */
-export function completionStatement(job: ClaimedJob): RawBuilder<{ id: string }> {
-  return sql<{ id: string }>`
-    update jobs set status = 'succeeded', finished_at = now(), updated_at = now(), locked_by = null, locked_until = null
-    where id = ${job.id} and lease_version = ${job.leaseVersion} and status = 'running'
-    returning id`;
 }
 
 /** Marks the job succeeded; false when the claim was lost (another worker has it, or an operator changed it). */

@@ -1,16 +1,16 @@
 import { randomUUID } from "node:crypto";
-import type { Kysely, RawBuilder } from "kysely";
+import type { Kysely } from "kysely";
+import { BatchedCalls } from "../batching/batched-calls.ts";
 import type { Clock } from "../clock.ts";
 import type { Tables } from "../database/tables.ts";
 import type { Logger } from "../logging/logger.ts";
 import { type BackoffOptions, DEFAULT_BACKOFF, retryDelayMs } from "./backoff.ts";
 import { dueSlots, parseCron } from "./cron.ts";
-import { JobCompletions } from "./job-completions.ts";
 import {
+  type ClaimExtension,
   type ClaimedJob,
   completeAndClaimJobs,
   completeJob,
-  completionStatement,
   extendLease,
   failJob,
   holdsLease,
@@ -23,7 +23,7 @@ import {
 } from "./job-queries.ts";
 import type { WakeUps } from "./wake-ups.ts";
 
-export type { ClaimedJob, NewJob };
+export type { ClaimExtension, ClaimedJob, NewJob };
 
 const SUCCEEDED_KEPT_MS = 24 * 60 * 60_000;
 const FAILED_KEPT_MS = 30 * 24 * 60 * 60_000;
@@ -66,14 +66,14 @@ export interface JobContext {
    */
   complete(trx: Kysely<Tables>): Promise<void>;
   /**
-   * The same fenced completion as a statement for a CTE of the handler's own
-   * statement (the job and its effects in one round trip, no transaction):
-   * it returns the job's id, or no row when the claim was lost. Call
-   * `completedBy()` with whether that row came back, once the statement ran.
+   * Marks the job succeeded in its worker's next claim (one round trip for
+   * it, the jobs that finished with it and the claim that refills their
+   * slots), handing `data` to the queue's claim extension (WorkOptions.
+   * claimWith), which records the job's effects in that same statement.
+   * Resolves to the extension's row for the job (null when it has none);
+   * throws LeaseLostError when the claim was lost, nothing recorded.
    */
-  completion(): RawBuilder<{ id: string }>;
-  /** Reports the outcome of `completion()`: throws LeaseLostError when the claim was lost. */
-  completedBy(held: boolean): void;
+  completeInClaim(data: unknown): Promise<unknown>;
 }
 
 export type JobHandler = (context: JobContext) => Promise<void>;
@@ -94,6 +94,8 @@ export interface WorkOptions {
   backoff?: BackoffOptions;
   /** Longest a worker waits for a wake-up before looking anyway; 30 s by default. */
   idleMs?: number;
+  /** The queue's statement in each claim's round trip, its row per job as `job.claimData` (ClaimExtension). */
+  claimWith?: ClaimExtension;
 }
 
 /** The reason `JobContext.stopping` carries: thrown by a handler, its job is handed back, not failed. */
@@ -309,8 +311,16 @@ interface Running {
 /** A job whose handler succeeded, waiting for its completion to be recorded. */
 interface Finished {
   job: ClaimedJob;
-  recorded(completed: boolean): void;
+  /** For the queue's claim extension (completeInClaim); null for none. */
+  data: unknown;
+  recorded(outcome: Recorded): void;
   failed(error: unknown): void;
+}
+
+interface Recorded {
+  completed: boolean;
+  /** The claim extension's row for the job, if any. */
+  data: unknown;
 }
 
 /**
@@ -318,8 +328,10 @@ interface Finished {
  * woken or the next job is due. A job whose handler succeeded wakes the loop,
  * and the loop's next round trip records it together with the claim that
  * refills its slot (completeAndClaimJobs): one statement per round, however
- * many jobs finished meanwhile. Once the loop has stopped, completions go
- * through JobCompletions instead.
+ * many jobs finished meanwhile (with the queue's claim extension, their
+ * effects too: completeInClaim). Once the loop has stopped, completions go
+ * through the same statement claiming nothing, those that finish together
+ * sharing it (BatchedCalls).
  */
 class QueueWorker {
   readonly #running = new Set<Running>();
@@ -335,7 +347,9 @@ class QueueWorker {
   readonly #leaseMs: number;
   readonly #idleMs: number;
   readonly #backoff: BackoffOptions;
-  readonly #completions: JobCompletions;
+  /** Completions once the loop has stopped: the same statement, claiming nothing. */
+  readonly #completions: BatchedCalls<Finished, Recorded>;
+  readonly #extension: ClaimExtension | undefined;
 
   constructor(
     private readonly db: Kysely<Tables>,
@@ -353,7 +367,8 @@ class QueueWorker {
     this.#leaseMs = options.leaseMs ?? 30_000;
     this.#idleMs = options.idleMs ?? 30_000;
     this.#backoff = options.backoff ?? DEFAULT_BACKOFF;
-    this.#completions = new JobCompletions(db);
+    this.#extension = options.claimWith;
+    this.#completions = new BatchedCalls((finished) => this.#completeAndClaim(finished, 0).then((r) => r.recorded));
   }
 
   start() {
@@ -375,18 +390,11 @@ class QueueWorker {
         try {
           await this.service.quiet?.();
           finished = this.#finished.splice(0);
-          const result = await completeAndClaimJobs(
-            this.db,
-            finished.map((f) => f.job),
-            {
-              queue: this.queue,
-              limit: Math.min(this.#concurrency - this.#running.size + finished.length, this.#batchSize),
-              ...(this.#queueConcurrency !== undefined ? { queueConcurrency: this.#queueConcurrency } : {}),
-              leaseMs: this.#leaseMs,
-              workerId: this.workerId,
-            },
+          const result = await this.#completeAndClaim(
+            finished,
+            Math.min(this.#concurrency - this.#running.size + finished.length, this.#batchSize),
           );
-          for (const f of finished) f.recorded(result.completed.has(f.job.id));
+          for (const [i, f] of finished.entries()) f.recorded(result.recorded[i] as Recorded);
           claimed = result.claimed;
         } catch (error) {
           // Each unrecorded job takes its failure path (#startJob): a failed attempt, or its lease runs out.
@@ -401,11 +409,36 @@ class QueueWorker {
     }
   }
 
-  /** Resolves once the job is recorded as succeeded (true) or found to have lost its claim (false). */
-  #complete(job: ClaimedJob): Promise<boolean> {
-    if (this.#stopping) return this.#completions.complete(job);
+  /** Records `finished` as succeeded and claims up to `limit` jobs: one statement (completeAndClaimJobs). */
+  async #completeAndClaim(finished: Finished[], limit: number) {
+    const result = await completeAndClaimJobs(
+      this.db,
+      finished.map((f) => f.job),
+      {
+        queue: this.queue,
+        limit,
+        ...(this.#queueConcurrency !== undefined ? { queueConcurrency: this.#queueConcurrency } : {}),
+        leaseMs: this.#leaseMs,
+        workerId: this.workerId,
+        ...(this.#extension ? { extension: this.#extension, finishedData: finished.map((f) => f.data) } : {}),
+      },
+    );
+    const recorded = finished.map((f) => ({
+      completed: result.completed.has(f.job.id),
+      data: result.completedData.get(f.job.id) ?? null,
+    }));
+    return { claimed: result.claimed, recorded };
+  }
+
+  /**
+   * Resolves once the job is recorded as succeeded (in the loop's next
+   * round trip, or on its own once the loop has stopped) or found to have
+   * lost its claim.
+   */
+  #complete(job: ClaimedJob, data: unknown = null): Promise<Recorded> {
+    if (this.#stopping) return this.#completions.call({ job, data, recorded: () => {}, failed: () => {} });
     return new Promise((recorded, failed) => {
-      this.#finished.push({ job, recorded, failed });
+      this.#finished.push({ job, data, recorded, failed });
       this.wake();
     });
   }
@@ -457,10 +490,12 @@ class QueueWorker {
         if (!(await completeJob(trx, job))) throw new LeaseLostError(job);
         completed = true;
       },
-      completion: () => completionStatement(job),
-      completedBy: (held) => {
-        if (!held) throw new LeaseLostError(job);
+      completeInClaim: async (data) => {
+        if (!this.#extension) throw new Error(`queue ${this.queue} has no claim extension to complete in`);
+        const outcome = await this.#complete(job, data);
+        if (!outcome.completed) throw new LeaseLostError(job);
         completed = true;
+        return outcome.data;
       },
     };
     entry.done = (async () => {
@@ -472,7 +507,7 @@ class QueueWorker {
           return;
         }
         if (abort.signal.aborted) return;
-        this.count((await this.#complete(job)) ? "succeeded" : "lost");
+        this.count((await this.#complete(job)).completed ? "succeeded" : "lost");
       } catch (error) {
         clearInterval(extender);
         if (abort.signal.aborted) return;
@@ -507,7 +542,7 @@ class QueueWorker {
     this.#wake?.();
     await this.#loop;
     // Jobs that finished after the loop's last round trip.
-    for (const f of this.#finished.splice(0)) this.#completions.complete(f.job).then(f.recorded, f.failed);
+    for (const f of this.#finished.splice(0)) this.#completions.call(f).then(f.recorded, f.failed);
     const running = [...this.#running];
     let timer: NodeJS.Timeout | undefined;
     const graceOver = new Promise<"grace over">((resolve) => {
