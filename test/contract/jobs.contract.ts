@@ -11,7 +11,7 @@ import {
   completeJobs,
   failJob,
 } from "../../src/platform/jobs/job-queries.ts";
-import { type ClaimedJob, type JobService, LeaseLostError } from "../../src/platform/jobs/jobs.ts";
+import { type ClaimExtension, type ClaimedJob, type JobService, LeaseLostError } from "../../src/platform/jobs/jobs.ts";
 import { jobsMigrations } from "../../src/platform/jobs/migrations.ts";
 import { Migrator } from "../../src/platform/migrations/migrator.ts";
 import { platformMigrations } from "../../src/platform/migrations/platform-migrations.ts";
@@ -221,6 +221,105 @@ export function jobsContract(
       );
       assert.equal((await jobOf(first as string)).status, "succeeded");
       assert.equal((await jobOf(second as string)).status, "running");
+    });
+
+    it("runs a queue's claim extension in its claims: effects of the jobs it takes and of those that finished, fenced", async () => {
+      // A queue whose jobs each own a row: the claim marks it taken (its data reaches the handler), and a
+      // finished job's data is written to it by the claim that records the job.
+      await sql`create table if not exists claimed_items (id text primary key, taken_by text, result jsonb)`.execute(
+        db,
+      );
+      await sql`delete from claimed_items`.execute(db);
+      const extension: ClaimExtension = {
+        name: "contract_items",
+        ctes: `taken_items as (
+  update claimed_items i set taken_by = $5 from taken where i.id = taken.payload->>'item'
+  returning taken.id as job_id, jsonb_build_object('item', i.id, 'takenBy', i.taken_by) as data),
+ended_items as (
+  update claimed_items i set result = f.data->'result' from completed f where i.id = f.data->>'item'
+  returning f.job_id, jsonb_build_object('ended', i.id) as data),
+item_rows as (select * from taken_items union all select * from ended_items)`,
+        data: "item_rows",
+      };
+      await sql`insert into claimed_items (id) values ('a'), ('b'), ('c')`.execute(db);
+      const jobs = make();
+      const ids = await jobs.enqueueMany(db, [
+        { queue: "items", payload: { item: "a" }, priority: 3 },
+        { queue: "items", payload: { item: "b" }, priority: 2 },
+        { queue: "items", payload: { item: "c" }, priority: 1 },
+      ]);
+      const seen = new Map<string, unknown>();
+      const outcomes = new Map<string, unknown>();
+      const stop = jobs.work(
+        "items",
+        async (job) => {
+          const { item } = job.job.payload as { item: string };
+          seen.set(item, job.job.claimData);
+          if (item === "b") {
+            // An operator took the job back: its claim no longer holds, and its effect is not written.
+            await sql`update jobs set lease_version = lease_version + 1 where id = ${job.job.id}`.execute(db);
+          }
+          outcomes.set(item, await job.completeInClaim({ item, result: { n: item.charCodeAt(0) } }).catch((e) => e));
+        },
+        { concurrency: 2, claimWith: extension },
+      );
+      await eventually(async () => outcomes.size === 3);
+      await stop();
+      for (const item of ["a", "b", "c"]) {
+        assert.deepEqual(seen.get(item), { item, takenBy: jobs.workerId }, "the claim's data reached the handler");
+      }
+      assert.deepEqual(outcomes.get("a"), { ended: "a" });
+      assert.deepEqual(outcomes.get("c"), { ended: "c" });
+      assert.ok(outcomes.get("b") instanceof LeaseLostError, "a lost claim's completion is refused");
+      const rows = await sql<{ id: string; result: unknown }>`select id, result from claimed_items order by id`.execute(
+        db,
+      );
+      assert.deepEqual(rows.rows, [
+        { id: "a", result: { n: 97 } },
+        { id: "b", result: null },
+        { id: "c", result: { n: 99 } },
+      ]);
+      const statuses = await Promise.all((ids as string[]).map(async (id) => (await jobOf(id)).status));
+      assert.deepEqual(statuses, ["succeeded", "running", "succeeded"]);
+    });
+
+    it("records a completion made in a claim after its worker stopped claiming, with its extension", async () => {
+      await sql`create table if not exists claimed_items (id text primary key, taken_by text, result jsonb)`.execute(
+        db,
+      );
+      await sql`delete from claimed_items`.execute(db);
+      await sql`insert into claimed_items (id) values ('late')`.execute(db);
+      const extension: ClaimExtension = {
+        name: "contract_late_items",
+        ctes: `ended_items as (
+  update claimed_items i set result = f.data->'result' from completed f where i.id = f.data->>'item'
+  returning f.job_id, jsonb_build_object('ended', i.id) as data)`,
+        data: "ended_items",
+      };
+      const jobs = make();
+      let release = () => {};
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let outcome: unknown = null;
+      const stop = jobs.work(
+        "late_items",
+        async (job) => {
+          await gate;
+          outcome = await job.completeInClaim({ item: "late", result: "kept" });
+        },
+        { claimWith: extension },
+      );
+      const id = (await jobs.enqueue(db, { queue: "late_items" })) as string;
+      await eventually(async () => (await jobOf(id)).status === "running");
+      // The worker stops claiming while the handler still runs; its completion is recorded on its own.
+      const stopped = stop();
+      release();
+      await stopped;
+      assert.deepEqual(outcome, { ended: "late" });
+      assert.equal((await jobOf(id)).status, "succeeded");
+      const row = await sql<{ result: unknown }>`select result from claimed_items where id = 'late'`.execute(db);
+      assert.deepEqual(row.rows[0]?.result, "kept");
     });
 
     for (const capped of [false, true]) {
