@@ -138,11 +138,16 @@ describe("generation workers (server profile, separate processes)", () => {
       }
       // Exactly once: the batch counted each context once, each context's job succeeded once, and the
       // pipeline's statistics hold one duration per context.
-      const counted = await platform.database.db
-        .selectFrom("generation_batches")
-        .select(["completed_count", "failed_count", "status"])
-        .where("id", "=", batch.id)
-        .executeTakeFirstOrThrow();
+      // (The batch's end is recorded a moment after its last context's.)
+      const counted = await eventually(
+        () =>
+          platform.database.db
+            .selectFrom("generation_batches")
+            .select(["completed_count", "failed_count", "status"])
+            .where("id", "=", batch.id)
+            .executeTakeFirstOrThrow(),
+        (row) => row.status !== "processing",
+      );
       assert.deepEqual(counted, { completed_count: count, failed_count: 0, status: "completed" });
       const jobs = await platform.database.db
         .selectFrom("jobs")

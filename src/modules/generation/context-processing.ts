@@ -6,7 +6,7 @@ import type { OrganizationSettings } from "../../platform/identity/organization-
 import { retryDelayMs } from "../../platform/jobs/backoff.ts";
 import { type JobContext, LeaseLostError } from "../../platform/jobs/jobs.ts";
 import type { Platform } from "../../runtime/platform.ts";
-import { endBatchIfDone } from "./batch-progress.ts";
+import type { BatchEndChecks } from "./batch-end-checks.ts";
 import { componentPlugins } from "./component-types/index.ts";
 import { type AiAccess, PermanentComponentError, type PipelineState } from "./component-types/plugin.ts";
 import {
@@ -22,6 +22,12 @@ import {
 } from "./context-writes.ts";
 import { cachedPipelineSteps, type PipelineStep } from "./pipeline-steps.ts";
 import type { WorkerPresence } from "./worker-presence.ts";
+
+/** What a worker process's contexts share: its presence in the KV store and its batches' end checks. */
+export interface ContextWorker {
+  presence: WorkerPresence;
+  batchEnds: BatchEndChecks;
+}
 
 /** A failed component's context waits this long before its retry, doubling each time (with jitter). */
 const RETRY_BACKOFF = { baseMs: 5_000, maxMs: 10 * 60_000 };
@@ -39,8 +45,9 @@ const RETRY_BACKOFF = { baseMs: 5_000, maxMs: 10 * 60_000 };
  * the context is kept as failed; one whose failure retrying cannot fix
  * (PermanentComponentError) fails at once.
  */
-export async function processContext(platform: Platform, presence: WorkerPresence, job: JobContext): Promise<void> {
+export async function processContext(platform: Platform, worker: ContextWorker, job: JobContext): Promise<void> {
   const db = platform.database.db;
+  const { presence, batchEnds } = worker;
   // Started by the claim itself (CONTEXT_CLAIMS); null when there is nothing to do.
   const context = job.job.claimData as StartedContext | null;
   if (!context) return dropContextJob(db, job);
@@ -56,7 +63,6 @@ export async function processContext(platform: Platform, presence: WorkerPresenc
     context.pipeline_id ? cachedPipelineSteps(platform, context.pipeline_id) : [],
     platform.identity.organizations.settings(context.organization_id),
   ]);
-  presence.enterBatch(context.batch_id);
   let completed: Completed | null = null;
   try {
     completed = await runPipeline(platform, job, context, steps, settings);
@@ -65,17 +71,17 @@ export async function processContext(platform: Platform, presence: WorkerPresenc
       completed && context.pipeline_id
         ? { pipelineId: context.pipeline_id, durationMs: completed.durationMs }
         : undefined;
-    // Its batch may have ended with it, however it ended. While another context of the batch is in flight
-    // here, that one looks after its own end (which commits after this one), so only the last to leave looks.
-    const lastOfBatchHere = presence.leaveBatch(context.batch_id);
+    // Its batch may have ended with it, however it ended: checked a moment later, with the batch's other
+    // contexts that end meanwhile.
+    if (context.batch_id) batchEnds.ask(context.batch_id);
     // The context's outcome is committed: what follows runs after its slot is free for the next one (the
-    // worker's stop waits for it), and a failure here loses a statistic or delays a batch's end (which its
-    // next read mends), not work.
+    // worker's stop waits for it), and a failure here loses a statistic, not work.
     presence.afterward(
-      Promise.all([
-        holding.then(() => presence.release(context.id, stats)),
-        lastOfBatchHere ? endBatchIfDone(db, context.batch_id) : null,
-      ]).catch((error) => platform.logger.warn({ err: error, contextId: context.id }, "a context's wrap-up failed")),
+      holding
+        .then(() => presence.release(context.id, stats))
+        .catch((error) =>
+          platform.logger.warn({ err: error, contextId: context.id }, "releasing a context's worker lock failed"),
+        ),
     );
   }
 }

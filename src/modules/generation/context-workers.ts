@@ -1,4 +1,5 @@
 import type { Platform } from "../../runtime/platform.ts";
+import { BatchEndChecks } from "./batch-end-checks.ts";
 import { processContext } from "./context-processing.ts";
 import { CONTEXT_QUEUE } from "./context-queue.ts";
 import { CONTEXT_CLAIMS } from "./context-writes.ts";
@@ -14,7 +15,8 @@ import { WorkerPresence } from "./worker-presence.ts";
 export async function startContextWorkers(platform: Platform, concurrency: number): Promise<() => Promise<void>> {
   const presence = new WorkerPresence(platform.kv, platform.jobs.workerId, concurrency, platform.logger);
   await presence.start();
-  const stopWork = platform.jobs.work(CONTEXT_QUEUE, (job) => processContext(platform, presence, job), {
+  const batchEnds = new BatchEndChecks(platform.database.db, platform.logger);
+  const stopWork = platform.jobs.work(CONTEXT_QUEUE, (job) => processContext(platform, { presence, batchEnds }, job), {
     concurrency,
     batchSize: concurrency,
     leaseMs: platform.config.generation.leaseMs,
@@ -23,5 +25,6 @@ export async function startContextWorkers(platform: Platform, concurrency: numbe
   return async () => {
     await stopWork();
     await presence.stop();
+    await batchEnds.flush();
   };
 }

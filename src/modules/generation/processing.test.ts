@@ -46,6 +46,19 @@ describe("generation processing", () => {
     stopWorkers = await startContextWorkers(platform, concurrency);
   }
 
+  /** The batch's row once its end is recorded (a moment after its last context's end, by the worker's check). */
+  function endedBatch(batchId: string) {
+    return eventually(
+      () =>
+        platform.database.db
+          .selectFrom("generation_batches")
+          .selectAll()
+          .where("id", "=", batchId)
+          .executeTakeFirstOrThrow(),
+      (row) => row.status !== "pending" && row.status !== "processing",
+    );
+  }
+
   /** Waits until every given context has ended (completed, failed or cancelled). */
   async function ended(ids: string[], timeoutMs = 30_000) {
     const deadline = Date.now() + timeoutMs;
@@ -149,11 +162,7 @@ describe("generation processing", () => {
     });
     await work(8);
     await ended(batch.contextIds);
-    const row = await platform.database.db
-      .selectFrom("generation_batches")
-      .selectAll()
-      .where("id", "=", batch.id)
-      .executeTakeFirstOrThrow();
+    const row = await endedBatch(batch.id);
     assert.equal(row.completed_count, 30);
     assert.equal(row.failed_count, 0);
     assert.equal(row.status, "completed");
@@ -221,12 +230,11 @@ describe("generation processing", () => {
     ai.failNext(0, 500);
     assert.equal(final.status, "failed");
     assert.equal(final.retry_count, 1);
-    const counted = await platform.database.db
-      .selectFrom("generation_batches")
-      .select(["failed_count", "status"])
-      .where("id", "=", batch.id)
-      .executeTakeFirstOrThrow();
-    assert.deepEqual(counted, { failed_count: 1, status: "failed" });
+    const counted = await endedBatch(batch.id);
+    assert.deepEqual(
+      { failed_count: counted.failed_count, status: counted.status },
+      { failed_count: 1, status: "failed" },
+    );
   });
 
   it("waits out a provider's 429 for its Retry-After without counting it as a failure", async () => {
@@ -318,12 +326,11 @@ describe("generation processing", () => {
     const row = (await ended([id])).get(id)!;
     assert.equal(row.status, "completed");
     assert.equal(row.worker_id, platform.jobs.workerId);
-    const counted = await platform.database.db
-      .selectFrom("generation_batches")
-      .select(["completed_count", "status"])
-      .where("id", "=", batch.id)
-      .executeTakeFirstOrThrow();
-    assert.deepEqual(counted, { completed_count: 1, status: "completed" });
+    const counted = await endedBatch(batch.id);
+    assert.deepEqual(
+      { completed_count: counted.completed_count, status: counted.status },
+      { completed_count: 1, status: "completed" },
+    );
     // The dead worker's late completion is fenced off: its lease version is no longer the job's.
     const job = await platform.database.db
       .selectFrom("jobs")

@@ -37,8 +37,6 @@ const LOCK_EXTENDED_EVERY_MS = WORKER_LOCK_TTL_MS / 5;
 export class WorkerPresence {
   readonly #held = new Set<string>();
   readonly #afterwards = new Set<Promise<unknown>>();
-  /** Contexts in flight here by batch. */
-  readonly #batches = new Map<string, number>();
   readonly #startedAt = new Date().toISOString();
   #status: WorkerHeartbeatFields["status"] = "idle";
   #timers: NodeJS.Timeout[] = [];
@@ -111,20 +109,6 @@ export class WorkerPresence {
     ]);
     return released.map(() => undefined);
   });
-
-  /** Counts a context of `batchId` in flight in this process. */
-  enterBatch(batchId: string | null): void {
-    if (batchId !== null) this.#batches.set(batchId, (this.#batches.get(batchId) ?? 0) + 1);
-  }
-
-  /** Uncounts it; true when no other context of the batch is in flight here. */
-  leaveBatch(batchId: string | null): boolean {
-    if (batchId === null) return false;
-    const left = (this.#batches.get(batchId) ?? 1) - 1;
-    if (left > 0) this.#batches.set(batchId, left);
-    else this.#batches.delete(batchId);
-    return left === 0;
-  }
 
   /** Work after a context's end, off its slot (its KV writes, its batch's end): stop() waits for it. */
   afterward(work: Promise<unknown>): void {
