@@ -74,9 +74,10 @@ export async function endBatchIfDone(db: Kysely<Tables>, batchId: string | null)
  * The update that marks batches as processing when their first contexts
  * start (it matches nothing after that, and so takes no lock), for a CTE of
  * the statement that starts the contexts; `batchIds` is SQL selecting their
- * batch ids.
+ * batch ids. (`= any(array(...))`, so the batches are found by primary key
+ * whatever the planner guesses of the subquery's rows.)
  */
 export function startedBatches(batchIds: string): string {
   return `update generation_batches set status = 'processing', processing_started_at = now(), updated_at = now()
-  where id in (${batchIds}) and status = 'pending'`;
+  where id = any(array(${batchIds})) and status = 'pending'`;
 }

@@ -10,11 +10,12 @@ import {
   WORKER_LOCK_TTL_MS,
   type WorkerHeartbeatFields,
 } from "./kv-keys.ts";
-import { contextsDoneScript, contextsHeldScript } from "./kv-scripts.ts";
+import { contextLocksScript } from "./kv-scripts.ts";
 
-interface Released {
-  contextId: string;
-  completed: { pipelineId: string; durationMs: number } | undefined;
+/** A context begun (its lock to take) or ended (its lock to drop, and its duration when it completed). */
+interface LockChange {
+  held?: string;
+  released?: { contextId: string; completed: { pipelineId: string; durationMs: number } | undefined };
 }
 
 const HEARTBEAT_EVERY_MS = WORKER_HEARTBEAT_TTL_MS / 4;
@@ -65,7 +66,7 @@ export class WorkerPresence {
   async hold(contextId: string): Promise<void> {
     this.#held.add(contextId);
     this.#status = "processing";
-    const from = await this.#holds.call(contextId);
+    const from = await this.#locks.call({ held: contextId });
     if (from) this.logger.info({ contextId, from }, "took over a context whose worker lost its claim");
   }
 
@@ -77,37 +78,36 @@ export class WorkerPresence {
   async release(contextId: string, completed?: { pipelineId: string; durationMs: number }): Promise<void> {
     this.#held.delete(contextId);
     if (this.#held.size === 0) this.#status = "idle";
-    await this.#releases.call({ contextId, completed });
+    await this.#locks.call({ released: { contextId, completed } });
   }
 
-  /** Contexts held together (a claim's) take their locks in one round trip. */
-  readonly #holds = new BatchedCalls<string, string>(async (contextIds) => {
-    const from = await this.kv.runScript(
-      contextsHeldScript,
-      contextIds.map((id) => kvKeys.workerLock(id)),
-      [this.workerId, WORKER_LOCK_TTL_MS],
-    );
-    return from as string[];
-  });
-
-  /** Contexts that end together release their locks and record their durations in one round trip. */
-  readonly #releases = new BatchedCalls<Released, void>(async (released) => {
-    const now = Date.now();
-    const keys: string[] = [];
+  /**
+   * The locks of contexts begun and ended together (a claim's starts, and
+   * the ends it recorded), in one round trip: contextLocksScript.
+   */
+  readonly #locks = new BatchedCalls<LockChange, string>(async (changes) => {
+    const held = changes.flatMap((change) => (change.held ? [change.held] : []));
+    const keys = held.map((id) => kvKeys.workerLock(id));
     const members: string[] = [];
-    for (const { contextId, completed } of released) {
-      const lock = kvKeys.workerLock(contextId);
+    for (const { released } of changes) {
+      if (!released) continue;
+      const lock = kvKeys.workerLock(released.contextId);
+      const { completed } = released;
       keys.push(lock, completed ? kvKeys.pipelineStats(completed.pipelineId) : lock);
-      members.push(completed ? pipelineStatsMember(completed.durationMs, contextId) : "");
+      members.push(completed ? pipelineStatsMember(completed.durationMs, released.contextId) : "");
     }
-    await this.kv.runScript(contextsDoneScript, keys, [
+    const now = Date.now();
+    const from = (await this.kv.runScript(contextLocksScript, keys, [
       this.workerId,
+      WORKER_LOCK_TTL_MS,
+      held.length,
       now,
       now - PIPELINE_STATS_TTL_MS,
       PIPELINE_STATS_TTL_MS,
       ...members,
-    ]);
-    return released.map(() => undefined);
+    ])) as string[];
+    let next = 0;
+    return changes.map((change) => (change.held ? (from[next++] ?? "") : ""));
   });
 
   /** Work after a context's end, off its slot (its KV writes, its batch's end): stop() waits for it. */
