@@ -46,7 +46,9 @@ export async function measureGenerationContexts(
           .where("id", "=", batch.id)
           .executeTakeFirstOrThrow();
         if (row.status === "completed" || row.status === "failed") break;
-        await new Promise((resolve) => setTimeout(resolve, 5));
+        // Every 25 ms: a look is a statement of its own, and a tighter loop takes a share of a small machine's
+        // database from the workers it measures; the figure's error is under one interval.
+        await new Promise((resolve) => setTimeout(resolve, 25));
       }
       perSecond.set(count, contexts / ((performance.now() - started) / 1000));
     } finally {
