@@ -283,6 +283,48 @@ item_rows as (select * from taken_items union all select * from ended_items)`,
       assert.deepEqual(statuses, ["succeeded", "running", "succeeded"]);
     });
 
+    it("records the jobs that finished beside one whose effects its claim refused, each on its own", async () => {
+      await sql`create table if not exists claimed_numbers (id text primary key, n integer)`.execute(db);
+      await sql`delete from claimed_numbers`.execute(db);
+      await sql`insert into claimed_numbers (id) values ('good'), ('bad')`.execute(db);
+      const extension: ClaimExtension = {
+        name: "contract_numbers",
+        ctes: `ended_numbers as (
+  update claimed_numbers t set n = (f.data->>'n')::integer from completed f where t.id = f.data->>'item'
+  returning f.job_id, jsonb_build_object('n', t.n) as data)`,
+        data: "ended_numbers",
+      };
+      const jobs = make();
+      const [good, bad] = (await jobs.enqueueMany(db, [
+        { queue: "numbers", payload: { item: "good" }, maxAttempts: 1 },
+        { queue: "numbers", payload: { item: "bad" }, maxAttempts: 1 },
+      ])) as [string, string];
+      const outcomes = new Map<string, unknown>();
+      const stop = jobs.work(
+        "numbers",
+        async (job) => {
+          const { item } = job.job.payload as { item: string };
+          // Both finish in one turn, so one claim statement carries both; "bad" cannot be stored.
+          const outcome = await job.completeInClaim({ item, n: item === "bad" ? "not a number" : 7 }).catch((e) => e);
+          outcomes.set(item, outcome);
+          if (outcome instanceof Error) throw outcome;
+        },
+        { concurrency: 2, claimWith: extension },
+      );
+      await eventually(async () => outcomes.size === 2 && (await jobOf(bad)).status === "failed");
+      await stop();
+      assert.deepEqual(outcomes.get("good"), { n: 7 });
+      assert.ok(outcomes.get("bad") instanceof Error && !(outcomes.get("bad") instanceof LeaseLostError));
+      assert.equal((await jobOf(good)).status, "succeeded");
+      const rows = await sql<{ id: string; n: number | null }>`select id, n from claimed_numbers order by id`.execute(
+        db,
+      );
+      assert.deepEqual(rows.rows, [
+        { id: "bad", n: null },
+        { id: "good", n: 7 },
+      ]);
+    });
+
     it("records a completion made in a claim after its worker stopped claiming, with its extension", async () => {
       await sql`create table if not exists claimed_items (id text primary key, taken_by text, result jsonb)`.execute(
         db,

@@ -9,6 +9,7 @@ import type { Platform } from "../../runtime/platform.ts";
 import type { BatchEndChecks } from "./batch-end-checks.ts";
 import { componentPlugins } from "./component-types/index.ts";
 import { type AiAccess, PermanentComponentError, type PipelineState } from "./component-types/plugin.ts";
+import type { ContextJobPayload } from "./context-queue.ts";
 import {
   type Completed,
   type ContextError,
@@ -19,6 +20,7 @@ import {
   retryContext,
   type StartedContext,
   saveProgress,
+  startContext,
 } from "./context-writes.ts";
 import { cachedPipelineSteps, type PipelineStep } from "./pipeline-steps.ts";
 import type { WorkerPresence } from "./worker-presence.ts";
@@ -48,8 +50,11 @@ const RETRY_BACKOFF = { baseMs: 5_000, maxMs: 10 * 60_000 };
 export async function processContext(platform: Platform, worker: ContextWorker, job: JobContext): Promise<void> {
   const db = platform.database.db;
   const { presence, batchEnds } = worker;
-  // Started by the claim itself (CONTEXT_CLAIMS); null when there is nothing to do.
-  const context = job.job.claimData as StartedContext | null;
+  // Started by the claim itself (CONTEXT_CLAIMS); null when there is nothing to do, or when the claim's
+  // statement did not see a context as new as its job: started on its own then.
+  const { contextId } = job.job.payload as ContextJobPayload;
+  const context =
+    (job.job.claimData as StartedContext | null) ?? (await startContext(db, contextId, presence.workerId));
   if (!context) return dropContextJob(db, job);
   // The worker_lock shows who holds the context; what fences its writes is the job's lease. So it is taken
   // while the context runs, not before, and a KV store being out costs the lock, not the context.
@@ -58,13 +63,13 @@ export async function processContext(platform: Platform, worker: ContextWorker, 
     .catch((error) =>
       platform.logger.warn({ err: error, contextId: context.id }, "taking a context's worker lock failed"),
     );
-  // What the pipeline needs, read at once (each is cached in-process).
-  const [steps, settings] = await Promise.all([
-    context.pipeline_id ? cachedPipelineSteps(platform, context.pipeline_id) : [],
-    platform.identity.organizations.settings(context.organization_id),
-  ]);
   let completed: Completed | null = null;
   try {
+    // What the pipeline needs, read at once (each is cached in-process).
+    const [steps, settings] = await Promise.all([
+      context.pipeline_id ? cachedPipelineSteps(platform, context.pipeline_id) : [],
+      platform.identity.organizations.settings(context.organization_id),
+    ]);
     completed = await runPipeline(platform, job, context, steps, settings);
   } finally {
     const stats =

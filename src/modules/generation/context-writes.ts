@@ -1,4 +1,5 @@
-import { type Kysely, type Selectable, sql } from "kysely";
+import { CompiledQuery, type Kysely, type Selectable, sql } from "kysely";
+import { preparedStatement } from "../../platform/database/prepared-statements.ts";
 import type { Tables } from "../../platform/database/tables.ts";
 import { transaction } from "../../platform/database/transaction.ts";
 import type { ClaimExtension, JobContext, JobService } from "../../platform/jobs/jobs.ts";
@@ -57,6 +58,40 @@ export type StartedContext = Pick<
   | "cost_usd"
 >;
 
+/** A context's start (pending → processing, again for a dead worker's); `worker` is the worker id's parameter. */
+const starting = (worker: string) => `status = 'processing', started_at = coalesce(c.started_at, now()),
+    worker_id = ${worker}, next_retry_at = null, updated_at = now()`;
+
+/** What a started context returns: StartedContext's columns. */
+const STARTED_COLUMNS = `c.id, c.organization_id, c.batch_id, c.pipeline_id, c.type, c.priority, c.data, c.result,
+    c.completed_components, c.component_timings, c.retry_count, c.input_tokens, c.output_tokens,
+    c.cost_usd::text as cost_usd`;
+
+/**
+ * Starts one context in a statement of its own (its batch too), for a job
+ * whose claim did not see it (CONTEXT_CLAIMS' `started`). $1 the context's
+ * id, $2 the worker's id.
+ */
+const START_CONTEXT = preparedStatement(
+  "generation_start_context",
+  `with started as (
+  update generation_contexts c set ${starting("$2")}
+  where c.id = $1::uuid and c.status in ('pending', 'processing')
+  returning ${STARTED_COLUMNS}),
+started_batches as (${startedBatches("select batch_id from started")})
+select * from started`,
+);
+
+/** START_CONTEXT: the context started, or null when it is no longer to be processed. */
+export async function startContext(
+  db: Kysely<Tables>,
+  contextId: string,
+  workerId: string,
+): Promise<StartedContext | null> {
+  const { rows } = await db.executeQuery<StartedContext>(CompiledQuery.raw(START_CONTEXT, [contextId, workerId]));
+  return rows[0] ?? null;
+}
+
 /**
  * A worker's writes to contexts inside the claims of their jobs (the job
  * service's ClaimExtension): one round trip per claim for the contexts it
@@ -69,7 +104,11 @@ export type StartedContext = Pick<
  *   again), with the worker's id; a batch becomes processing with its first
  *   context. Each taken job's claimData is its context's StartedContext, or
  *   null when the context is no longer to be processed (cancelled,
- *   finished, deleted). Unfenced: it changes nothing another claim's writes
+ *   finished, deleted) or was not visible to the statement: the claim runs
+ *   in a function with a snapshot of its own, newer than the statement's,
+ *   so a job committed between the two is claimed while its context, new
+ *   too, is not yet seen here. The worker then starts it on its own
+ *   (startContext). Unfenced: it changes nothing another claim's writes
  *   depend on.
  * - ended: processing → completed with the whole result (completionData),
  *   for the jobs whose fenced completion this claim recorded (`completed`),
@@ -92,15 +131,11 @@ export const CONTEXT_CLAIMS: ClaimExtension = {
     and c.status = 'processing'
   returning f.job_id, jsonb_build_object('batchId', c.batch_id, 'durationMs', c.duration_ms) as data),
 started as (
-  update generation_contexts c set
-    status = 'processing', started_at = coalesce(c.started_at, now()), worker_id = $5, next_retry_at = null,
-    updated_at = now()
+  update generation_contexts c set ${starting("$5")}
   from taken
   where c.id = any(array(select (payload->>'contextId')::uuid from taken)) and c.id = (taken.payload->>'contextId')::uuid
     and c.status in ('pending', 'processing')
-  returning taken.id as job_id, c.id, c.organization_id, c.batch_id, c.pipeline_id, c.type, c.priority, c.data,
-    c.result, c.completed_components, c.component_timings, c.retry_count, c.input_tokens, c.output_tokens,
-    c.cost_usd::text as cost_usd),
+  returning taken.id as job_id, ${STARTED_COLUMNS}),
 started_batches as (${startedBatches("select batch_id from started")}),
 context_rows as (
   select job_id, to_jsonb(started) - 'job_id' as data from started

@@ -8,12 +8,15 @@ import { articlePipeline, generationAccount, noOpPipeline } from "../../../test/
 import { claimJobs } from "../../platform/jobs/job-queries.ts";
 import { createMigrator } from "../../runtime/migrations.ts";
 import type { Platform } from "../../runtime/platform.ts";
+import { BatchEndChecks } from "./batch-end-checks.ts";
 import { createBatch } from "./batches.ts";
+import { processContext } from "./context-processing.ts";
 import { CONTEXT_QUEUE } from "./context-queue.ts";
 import { startContextWorkers } from "./context-workers.ts";
 import { createContext } from "./contexts.ts";
 import { generationModule } from "./index.ts";
 import { kvKeys } from "./kv-keys.ts";
+import { WorkerPresence } from "./worker-presence.ts";
 
 describe("generation processing", () => {
   let ai: Awaited<ReturnType<typeof startChatCompletionsServer>>;
@@ -301,6 +304,52 @@ describe("generation processing", () => {
     const row = (await ended([context.id])).get(context.id)!;
     assert.equal(row.status, "cancelled");
     assert.equal(row.started_at, null);
+  });
+
+  it("starts on its own a context its job's claim did not see (a job newer than the claim's statement)", async () => {
+    // The claim's function takes a newer snapshot than the statement around it: a job and context committed
+    // between the two are claimed without the context's start, and the job reaches its handler with no
+    // claimData. The handler must start the context itself, not drop the job and leave the context pending.
+    const owner = await generationAccount(platform);
+    const pipeline = await noOpPipeline(platform, owner);
+    const context = await createContext(platform, owner, { type: "x", pipelineId: pipeline.id });
+    const [claimed] = await claimJobs(platform.database.db, {
+      queue: CONTEXT_QUEUE,
+      limit: 1,
+      leaseMs: 60_000,
+      workerId: platform.jobs.workerId,
+    });
+    assert.ok(claimed && claimed.claimData === null);
+    const handed: unknown[] = [];
+    const presence = new WorkerPresence(platform.kv, platform.jobs.workerId, 1, platform.logger);
+    const batchEnds = new BatchEndChecks(platform.database.db, platform.logger);
+    await processContext(
+      platform,
+      { presence, batchEnds },
+      {
+        job: claimed,
+        signal: new AbortController().signal,
+        stopping: new AbortController().signal,
+        fence: async () => {},
+        complete: async () => {},
+        completeInClaim: async (data) => {
+          handed.push(data);
+          return null;
+        },
+      },
+    );
+    await presence.stop();
+    const row = await platform.database.db
+      .selectFrom("generation_contexts")
+      .select(["status", "worker_id", "started_at"])
+      .where("id", "=", context.id)
+      .executeTakeFirstOrThrow();
+    assert.equal(row.status, "processing", "started by the handler");
+    assert.equal(row.worker_id, platform.jobs.workerId);
+    assert.ok(row.started_at);
+    assert.equal(handed.length, 1, "its completion was handed to the next claim");
+    assert.equal((handed[0] as { contextId: string }).contextId, context.id);
+    assert.deepEqual((handed[0] as { completedComponents: string[] }).completedComponents, ["transformer"]);
   });
 
   it("finishes, exactly once, a context whose worker lost its claim, taking over its worker_lock", async () => {

@@ -397,9 +397,14 @@ class QueueWorker {
           for (const [i, f] of finished.entries()) f.recorded(result.recorded[i] as Recorded);
           claimed = result.claimed;
         } catch (error) {
-          // Each unrecorded job takes its failure path (#startJob): a failed attempt, or its lease runs out.
-          for (const f of finished) f.failed(error);
           this.logger.error({ err: error, queue: this.queue }, "claiming jobs failed");
+          if (finished.length === 1) (finished[0] as Finished).failed(error);
+          // One job's effects the statement refused (data its extension cannot store) must not fail the jobs
+          // that finished beside it: each is recorded again on its own, claiming nothing. A job still not
+          // recorded takes its failure path (#startJob): a failed attempt, or its lease runs out.
+          else
+            for (const f of finished)
+              this.#completeAndClaim([f], 0).then((r) => f.recorded(r.recorded[0] as Recorded), f.failed);
         }
         for (const job of claimed) this.#startJob(job);
         if (claimed.length > 0 && this.#running.size < this.#concurrency) continue;
