@@ -1,10 +1,14 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
+import { ComputePool } from "../compute/compute-pool.ts";
 import { cosine } from "./embedder.ts";
-import { HASHING_MODEL, HashingEmbedder, hashingVector } from "./hashing-embedder.ts";
+import { HashingEmbedder } from "./hashing-embedder.ts";
+import { HASHING_MODEL, hashingVector } from "./hashing-vectors.ts";
 
 describe("hashing embedder (the offline default)", () => {
-  const embedder = new HashingEmbedder();
+  const compute = new ComputePool({ maxThreads: 1 });
+  const embedder = new HashingEmbedder(compute);
+  after(() => compute.close());
 
   it("gives every text the same unit vector of its model's dimension, everywhere", async () => {
     const [a, b] = await embedder.embed(["A walk by the river at dawn.", "A walk by the river at dawn."]);
@@ -30,6 +34,14 @@ describe("hashing embedder (the offline default)", () => {
     const word = hashingVector("restaurant");
     assert.ok(cosine(word, hashingVector("restaurnat")) > 0.3);
     assert.ok(Math.abs(cosine(word, hashingVector("bicycle"))) < 0.15);
+  });
+
+  it("embeds a large text on a worker thread, to the same vector", async () => {
+    const large = "A long entry about the river walk at dawn, and what the morning felt like. ".repeat(400);
+    const before = compute.stats();
+    const [vector] = await embedder.embed([large]);
+    assert.equal(compute.stats().completed.pool, before.completed.pool + 1, "ran on the pool");
+    assert.deepEqual(vector, hashingVector(large));
   });
 
   it("gives a text with no words (punctuation, or only stop words) no direction", () => {
