@@ -104,6 +104,32 @@ describe("config", () => {
     assert.match(problems[0]?.reason ?? "", /cron expression/);
   });
 
+  it("reads the embeddings endpoint: none by default (the offline embedder), its model, and the chat key", () => {
+    assert.equal(loadConfig({}).embeddings, null);
+    assert.deepEqual(
+      loadConfig({ EMBEDDING_BASE_URL: "http://localhost:11434/v1", AI_API_KEY: "sk-chat" }).embeddings,
+      {
+        baseUrl: "http://localhost:11434/v1",
+        apiKey: "sk-chat",
+        model: "text-embedding-3-small",
+        timeoutMs: 60_000,
+      },
+    );
+    const own = loadConfig({
+      EMBEDDING_BASE_URL: "https://api.openai.com/v1",
+      EMBEDDING_API_KEY: "sk-embed",
+      EMBEDDING_MODEL: "nomic-embed-text",
+      AI_API_KEY: "sk-chat",
+    }).embeddings;
+    assert.equal(own?.apiKey, "sk-embed");
+    assert.equal(own?.model, "nomic-embed-text");
+    assert.deepEqual(
+      problemsOf({ EMBEDDING_MODEL: "nomic-embed-text" }).map((p) => [p.variable, p.reason]),
+      [["EMBEDDING_MODEL", "needs EMBEDDING_BASE_URL to be set as well"]],
+    );
+    assert.equal(problemsOf({ EMBEDDING_BASE_URL: "localhost:11434" })[0]?.variable, "EMBEDDING_BASE_URL");
+  });
+
   it("reads the AI provider's limits: defaults, and per model limits that replace them", () => {
     const base = { AI_BASE_URL: "https://api.openai.com/v1" };
     assert.deepEqual(loadConfig(base).ai?.limits, { tokensPerMinute: null, requestsPerMinute: null, models: {} });

@@ -46,6 +46,9 @@ const originList = z.string().transform((value, context) => {
 });
 const flag = z.enum(["true", "false", "1", "0"]).transform((value) => value === "true" || value === "1");
 
+/** The embeddings model asked of an EMBEDDING_BASE_URL that names none. */
+export const DEFAULT_EMBEDDING_MODEL = "text-embedding-3-small";
+
 /** Tokens and requests per minute; null means that kind is not limited. */
 export interface AiLimits {
   tokensPerMinute: number | null;
@@ -121,6 +124,9 @@ const envSchema = z.object({
   AI_TOKENS_PER_MINUTE: positiveInt.optional(),
   AI_REQUESTS_PER_MINUTE: positiveInt.optional(),
   AI_MODEL_LIMITS: modelLimitList.optional(),
+  EMBEDDING_BASE_URL: url(["http:", "https:"]).optional(),
+  EMBEDDING_API_KEY: z.string().min(1).optional(),
+  EMBEDDING_MODEL: z.string().min(1).optional(),
   TRUST_PROXY: z
     .string()
     .regex(
@@ -229,6 +235,11 @@ export interface Config {
      */
     limits: AiLimits & { models: Record<string, AiLimits> };
   } | null;
+  /**
+   * The OpenAI-compatible embeddings endpoint; null means the offline
+   * hashing embedder (platform/embeddings), which needs no setup.
+   */
+  embeddings: { baseUrl: string; apiKey: string | null; model: string; timeoutMs: number } | null;
   database: DatabaseConfig;
   kv: KvConfig;
   blobs: BlobConfig;
@@ -269,6 +280,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   for (const variable of ["AI_TOKENS_PER_MINUTE", "AI_REQUESTS_PER_MINUTE", "AI_MODEL_LIMITS"] as const) {
     if (e[variable] !== undefined && !e.AI_BASE_URL) {
       problems.push({ variable, reason: "needs AI_BASE_URL to be set as well" });
+    }
+  }
+  for (const variable of ["EMBEDDING_API_KEY", "EMBEDDING_MODEL"] as const) {
+    if (e[variable] !== undefined && !e.EMBEDDING_BASE_URL) {
+      problems.push({ variable, reason: "needs EMBEDDING_BASE_URL to be set as well" });
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
@@ -319,6 +335,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
             requestsPerMinute: e.AI_REQUESTS_PER_MINUTE ?? null,
             models: e.AI_MODEL_LIMITS ?? {},
           },
+        }
+      : null,
+    embeddings: e.EMBEDDING_BASE_URL
+      ? {
+          baseUrl: e.EMBEDDING_BASE_URL,
+          // One provider often serves both: its key is the chat key unless given.
+          apiKey: e.EMBEDDING_API_KEY ?? e.AI_API_KEY ?? null,
+          model: e.EMBEDDING_MODEL ?? DEFAULT_EMBEDDING_MODEL,
+          timeoutMs: e.AI_TIMEOUT_MS,
         }
       : null,
     database: e.DATABASE_URL

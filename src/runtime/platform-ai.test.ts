@@ -2,8 +2,10 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { startChatCompletionsServer } from "../../test/support/chat-completions-server.ts";
 import { openTestPlatform } from "../../test/support/embedded.ts";
+import { startEmbeddingsServer } from "../../test/support/embeddings-server.ts";
 import { completeWithinBudget } from "../platform/ai/budgeted-completion.ts";
 import { budgetKey } from "../platform/ai/token-budget.ts";
+import { HASHING_MODEL } from "../platform/embeddings/hashing-vectors.ts";
 
 describe("the platform's AI services", () => {
   let ai: Awaited<ReturnType<typeof startChatCompletionsServer>>;
@@ -52,6 +54,28 @@ describe("the platform's AI services", () => {
       assert.equal(opened.platform.aiBudget, null);
     } finally {
       await opened.dispose();
+    }
+  });
+
+  it("embeds with the offline hashing embedder by default, and with the configured endpoint when there is one", async () => {
+    const plain = await openTestPlatform({});
+    try {
+      assert.equal(plain.platform.embedder.model, HASHING_MODEL);
+      const [vector] = await plain.platform.embedder.embed(["a walk by the river"]);
+      assert.equal(vector?.length, plain.platform.embedder.dimension);
+    } finally {
+      await plain.dispose();
+    }
+    const embeddings = await startEmbeddingsServer();
+    const remote = await openTestPlatform({ EMBEDDING_BASE_URL: embeddings.baseUrl, EMBEDDING_MODEL: "letters-8" });
+    try {
+      assert.equal(remote.platform.embedder.model, "letters-8");
+      const [vector] = await remote.platform.embedder.embed(["abc"]);
+      assert.equal(vector?.length, 8);
+      assert.equal(embeddings.requests.at(-1)?.body.model, "letters-8");
+    } finally {
+      await remote.dispose();
+      await embeddings.stop();
     }
   });
 });

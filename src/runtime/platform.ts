@@ -7,6 +7,8 @@ import { Caches } from "../platform/cache/cache.ts";
 import { type Clock, systemClock } from "../platform/clock.ts";
 import { ComputePool } from "../platform/compute/compute-pool.ts";
 import { type Database, openDatabase } from "../platform/database/database.ts";
+import type { Embedder } from "../platform/embeddings/embedder.ts";
+import { HashingEmbedder } from "../platform/embeddings/hashing-embedder.ts";
 import { Identity } from "../platform/identity/identity.ts";
 import { registerJobMetrics } from "../platform/jobs/job-metrics.ts";
 import { JobService } from "../platform/jobs/jobs.ts";
@@ -54,6 +56,12 @@ export interface Platform {
    * Null when no provider is configured; without limits it never waits.
    */
   aiBudget: AiBudget | null;
+  /**
+   * Text embeddings: the configured OpenAI-compatible endpoint
+   * (EMBEDDING_BASE_URL), or the offline hashing embedder, which needs no
+   * setup (platform/embeddings).
+   */
+  embedder: Embedder;
   /** Durable background jobs in the database (platform/jobs); its workers start with startWorkers. */
   jobs: JobService;
   /** Worker threads for CPU-heavy pure tasks; threads start on demand. */
@@ -174,6 +182,9 @@ export async function openPlatform(config: Readonly<Config>, options: OpenPlatfo
       identity: new Identity(database.db, instrumentedKv, caches, config.auth, signingSecret, logger, database.read),
       chat: config.ai ? (await import("../platform/ai/chat-client.ts")).createChatClient(config.ai) : null,
       aiBudget: config.ai ? new AiBudget(instrumentedKv, providerOf(config.ai.baseUrl), config.ai.limits) : null,
+      embedder: config.embeddings
+        ? new (await import("../platform/embeddings/openai-embedder.ts")).OpenAiEmbedder(config.embeddings)
+        : new HashingEmbedder(compute),
       jobs,
       compute,
       clock,
