@@ -73,6 +73,10 @@ describe("the platform's AI services", () => {
       const [vector] = await remote.platform.embedder.embed(["abc"]);
       assert.equal(vector?.length, 8);
       assert.equal(embeddings.requests.at(-1)?.body.model, "letters-8");
+      // Kept a day by text: asked again, the endpoint is not.
+      const asked = embeddings.requests.length;
+      assert.deepEqual(await remote.platform.embedder.embed(["abc"]), [vector]);
+      assert.equal(embeddings.requests.length, asked);
     } finally {
       await remote.dispose();
       await embeddings.stop();

@@ -7,6 +7,7 @@ import { Caches } from "../platform/cache/cache.ts";
 import { type Clock, systemClock } from "../platform/clock.ts";
 import { ComputePool } from "../platform/compute/compute-pool.ts";
 import { type Database, openDatabase } from "../platform/database/database.ts";
+import { CachedEmbedder } from "../platform/embeddings/cached-embedder.ts";
 import type { Embedder } from "../platform/embeddings/embedder.ts";
 import { HashingEmbedder } from "../platform/embeddings/hashing-embedder.ts";
 import { Identity } from "../platform/identity/identity.ts";
@@ -182,8 +183,12 @@ export async function openPlatform(config: Readonly<Config>, options: OpenPlatfo
       identity: new Identity(database.db, instrumentedKv, caches, config.auth, signingSecret, logger, database.read),
       chat: config.ai ? (await import("../platform/ai/chat-client.ts")).createChatClient(config.ai) : null,
       aiBudget: config.ai ? new AiBudget(instrumentedKv, providerOf(config.ai.baseUrl), config.ai.limits) : null,
+      // A remote model's vectors are kept a day by text (seed 002); the offline one computes faster than that.
       embedder: config.embeddings
-        ? new (await import("../platform/embeddings/openai-embedder.ts")).OpenAiEmbedder(config.embeddings)
+        ? new CachedEmbedder(
+            new (await import("../platform/embeddings/openai-embedder.ts")).OpenAiEmbedder(config.embeddings),
+            instrumentedKv,
+          )
         : new HashingEmbedder(compute),
       jobs,
       compute,

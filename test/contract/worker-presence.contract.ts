@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { kvKeys, PIPELINE_STATS_TTL_MS, WORKER_LOCK_TTL_MS } from "../../src/modules/generation/kv-keys.ts";
 import { WorkerPresence } from "../../src/modules/generation/worker-presence.ts";
 import type { KvStore } from "../../src/platform/kv/kv-store.ts";
 import { createLogger } from "../../src/platform/logging/logger.ts";
+import { kvStoreForSuite } from "../support/kv-suite.ts";
 
 /**
  * Seed 001's worker structures as WorkerPresence writes them, on every
@@ -14,16 +15,12 @@ import { createLogger } from "../../src/platform/logging/logger.ts";
  */
 export function workerPresenceContract(name: string, open: () => Promise<KvStore>) {
   describe(`generation worker presence: ${name}`, () => {
+    const store = kvStoreForSuite(open);
     let kv: KvStore;
     let presence: WorkerPresence;
-    const logger = createLogger("silent");
-    before(async () => {
-      kv = await open();
-      presence = new WorkerPresence(kv, "worker-a", 4, logger);
-    });
-    after(async () => {
-      for await (const key of kv.scan("")) await kv.del(key);
-      await kv.close();
+    before(() => {
+      kv = store();
+      presence = new WorkerPresence(kv, "worker-a", 4, createLogger("silent"));
     });
 
     it("takes the locks of contexts held together, a lost claim's lock too, with the seed's TTL", async () => {
