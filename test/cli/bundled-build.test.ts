@@ -22,8 +22,6 @@ describe("the bundled build", () => {
 
   it("serves the docs and runs compute tasks on worker threads", async () => {
     const server = await startServe({
-      PORT: "0",
-      HOST: "127.0.0.1",
       STRATA_DATA_DIR: path.join(root, "data"),
       LOG_LEVEL: "warn",
     });

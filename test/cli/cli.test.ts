@@ -61,7 +61,7 @@ describe("strata CLI (embedded)", () => {
   });
 
   it("serves on the embedded profile, migrates on start, and shuts down cleanly", async () => {
-    const server = await startServe({ PORT: "0", HOST: "127.0.0.1", STRATA_DATA_DIR: dataDir });
+    const server = await startServe({ STRATA_DATA_DIR: dataDir });
     try {
       assert.match(server.output(), new RegExp(`data in ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
       const ready = await fetch(`${server.url}/ready`);

@@ -25,8 +25,6 @@ describe("generation on the embedded server", () => {
 
   it("processes a context through its pipeline inside strata serve, and lists the worker", async () => {
     const server = await startServe({
-      PORT: "0",
-      HOST: "127.0.0.1",
       STRATA_DATA_DIR: path.join(root, "data"),
       LOG_LEVEL: "warn",
       AI_BASE_URL: ai.baseUrl,

@@ -15,15 +15,7 @@ import { type ClaimExtension, type ClaimedJob, type JobService, LeaseLostError }
 import { jobsMigrations } from "../../src/platform/jobs/migrations.ts";
 import { Migrator } from "../../src/platform/migrations/migrator.ts";
 import { platformMigrations } from "../../src/platform/migrations/platform-migrations.ts";
-
-/** Polls `check` until it holds (or fails after `ms`). */
-async function eventually(check: () => Promise<boolean>, ms = 5_000) {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) assert.fail("condition not reached in time");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { until } from "../support/eventually.ts";
 
 /**
  * The job service's contract, the same on PGlite and on the Postgres server.
@@ -263,7 +255,7 @@ item_rows as (select * from taken_items union all select * from ended_items)`,
         },
         { concurrency: 2, claimWith: extension },
       );
-      await eventually(async () => outcomes.size === 3);
+      await until(async () => outcomes.size === 3);
       await stop();
       for (const item of ["a", "b", "c"]) {
         assert.deepEqual(seen.get(item), { item, takenBy: jobs.workerId }, "the claim's data reached the handler");
@@ -311,7 +303,7 @@ item_rows as (select * from taken_items union all select * from ended_items)`,
         },
         { concurrency: 2, claimWith: extension },
       );
-      await eventually(async () => outcomes.size === 2 && (await jobOf(bad)).status === "failed");
+      await until(async () => outcomes.size === 2 && (await jobOf(bad)).status === "failed");
       await stop();
       assert.deepEqual(outcomes.get("good"), { n: 7 });
       assert.ok(outcomes.get("bad") instanceof Error && !(outcomes.get("bad") instanceof LeaseLostError));
@@ -353,7 +345,7 @@ item_rows as (select * from taken_items union all select * from ended_items)`,
         { claimWith: extension },
       );
       const id = (await jobs.enqueue(db, { queue: "late_items" })) as string;
-      await eventually(async () => (await jobOf(id)).status === "running");
+      await until(async () => (await jobOf(id)).status === "running");
       // The worker stops claiming while the handler still runs; its completion is recorded on its own.
       const stopped = stop();
       release();
@@ -388,7 +380,7 @@ item_rows as (select * from taken_items union all select * from ended_items)`,
             capped ? { concurrency: 4, queueConcurrency: 4 } : { concurrency: 4 },
           ),
         );
-        await eventually(async () => {
+        await until(async () => {
           const row = await db
             .selectFrom("jobs")
             .select((eb) => eb.fn.countAll<string>().as("n"))
@@ -421,7 +413,7 @@ item_rows as (select * from taken_items union all select * from ended_items)`,
         }).catch((error) => error);
       });
       const id = await jobs.enqueue(db, { queue: "fenced" });
-      await eventually(async () => outcome !== null);
+      await until(async () => outcome !== null);
       await stop();
       assert.ok(outcome instanceof LeaseLostError);
       const effects = await sql`select * from job_effects where job_id = ${id}`.execute(db);
@@ -441,7 +433,7 @@ item_rows as (select * from taken_items union all select * from ended_items)`,
         { backoff: { baseMs: 50, maxMs: 100 }, idleMs: 1_000 },
       );
       const id = (await jobs.enqueue(db, { queue: "flaky", maxAttempts: 3 })) as string;
-      await eventually(async () => (await jobOf(id)).status === "failed");
+      await until(async () => (await jobOf(id)).status === "failed");
       await stop();
       const row = await jobOf(id);
       assert.deepEqual(runs, [1, 2, 3]);
@@ -464,9 +456,9 @@ item_rows as (select * from taken_items union all select * from ended_items)`,
       await new Promise((r) => setTimeout(r, 200));
       const started = Date.now();
       const id = await transaction(db, (trx) => jobs.enqueue(trx, { queue: "wake" }));
-      await eventually(async () => done.includes(id as string), 3_000);
+      await until(async () => done.includes(id as string), 3_000);
       assert.ok(Date.now() - started < 3_000);
-      await eventually(async () => (await jobOf(id as string)).status === "succeeded");
+      await until(async () => (await jobOf(id as string)).status === "succeeded");
       await stop();
     });
 
@@ -497,7 +489,7 @@ item_rows as (select * from taken_items union all select * from ended_items)`,
           ran.push(`process ${i}`);
         }),
       );
-      await eventually(async () => ran.length >= 3, 10_000);
+      await until(async () => ran.length >= 3, 10_000);
       for (const stop of stops) await stop();
       const slots = await db
         .selectFrom("jobs")
@@ -521,7 +513,7 @@ item_rows as (select * from taken_items union all select * from ended_items)`,
         finished = true;
       });
       const a = (await quick.enqueue(db, { queue: "graceful" })) as string;
-      await eventually(async () => (await jobOf(a)).status === "running");
+      await until(async () => (await jobOf(a)).status === "running");
       await stopQuick();
       assert.ok(finished);
       assert.equal((await jobOf(a)).status, "succeeded");
@@ -537,7 +529,7 @@ item_rows as (select * from taken_items union all select * from ended_items)`,
         );
       });
       const b = (await slow.enqueue(db, { queue: "stuck" })) as string;
-      await eventually(async () => (await jobOf(b)).status === "running");
+      await until(async () => (await jobOf(b)).status === "running");
       const started = Date.now();
       await stopSlow();
       assert.ok(Date.now() - started < 1_500, "within the grace period");
@@ -564,7 +556,7 @@ item_rows as (select * from taken_items union all select * from ended_items)`,
         }
       });
       const c = (await stepping.enqueue(db, { queue: "stepping" })) as string;
-      await eventually(async () => steps > 2);
+      await until(async () => steps > 2);
       await stopStepping();
       assert.equal(abortedAtEnd, false, "it ended on being told, before any abort");
       const row = await jobOf(c);

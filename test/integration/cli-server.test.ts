@@ -39,7 +39,7 @@ describe("strata CLI (server profile)", () => {
 
   it("serves against Postgres and Redis without migrating on its own", async () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), "strata-cli-server-"));
-    const server = await startServe({ ...env, PORT: "0", HOST: "127.0.0.1", STRATA_DATA_DIR: dataDir });
+    const server = await startServe({ ...env, STRATA_DATA_DIR: dataDir });
     try {
       const ready = (await (await fetch(`${server.url}/ready`)).json()) as any;
       assert.equal(ready.dependencies.database.driver, "postgres");

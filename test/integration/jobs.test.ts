@@ -1,4 +1,3 @@
-import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { sql } from "kysely";
 import { openDatabase } from "../../src/platform/database/database.ts";
@@ -9,6 +8,7 @@ import { createLogger } from "../../src/platform/logging/logger.ts";
 import { Migrator } from "../../src/platform/migrations/migrator.ts";
 import { platformMigrations } from "../../src/platform/migrations/platform-migrations.ts";
 import { jobsContract } from "../contract/jobs.contract.ts";
+import { until } from "../support/eventually.ts";
 import { createScratchDatabase } from "../support/postgres.ts";
 
 const scratch: { drop(): Promise<void> }[] = [];
@@ -62,18 +62,18 @@ describe("job wake-ups on the Postgres server", () => {
         database.db,
       );
     try {
-      await eventually(async () => (await listening()).rows.length === 1);
+      await until(async () => (await listening()).rows.length === 1);
       const first = await jobs.enqueue(database.db, { queue: "wake" });
-      await eventually(async () => done.includes(first as string));
+      await until(async () => done.includes(first as string));
       // Kill the listener's backend, as a failover or an idle-session timeout would.
       const [{ pid }] = (await listening()).rows as [{ pid: number }];
       await sql`select pg_terminate_backend(${pid})`.execute(database.db);
-      await eventually(async () => {
+      await until(async () => {
         const rows = (await listening()).rows;
         return rows.length === 1 && rows[0]?.pid !== pid;
       }, 20_000);
       const second = await jobs.enqueue(database.db, { queue: "wake" });
-      await eventually(async () => done.includes(second as string), 10_000);
+      await until(async () => done.includes(second as string), 10_000);
     } finally {
       await stop();
       await jobs.close();
@@ -81,11 +81,3 @@ describe("job wake-ups on the Postgres server", () => {
     }
   });
 });
-
-async function eventually(check: () => Promise<boolean>, ms = 5_000) {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) assert.fail("condition not reached in time");
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

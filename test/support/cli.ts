@@ -112,8 +112,13 @@ function startProcess(
 }
 
 /** Starts `strata serve` and resolves once it prints where it listens. */
+/** `strata serve` on a free port of the loopback interface (unless `env` says otherwise), once it listens. */
 export async function startServe(env: Record<string, string>) {
-  const started = await startCommand(["serve"], env, /listening on (http:\/\/\S+:\d+)/);
+  const started = await startCommand(
+    ["serve"],
+    { PORT: "0", HOST: "127.0.0.1", ...env },
+    /listening on (http:\/\/\S+:\d+)/,
+  );
   return { child: started.child, url: started.match[1] as string, output: started.output };
 }
 

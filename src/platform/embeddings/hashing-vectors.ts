@@ -5,7 +5,7 @@ import { normalize } from "./embedder.ts";
  * for the same text on every machine. A text's features are its words, its
  * word pairs and its words' character trigrams (with word-boundary marks,
  * so "running" and "runs" share "<ru" and "run"), each hashed into one of
- * DIMENSION buckets with a sign from the same hash (signed feature hashing:
+ * HASHING_DIMENSION buckets with a sign from the same hash (signed feature hashing:
  * collisions cancel out on average instead of piling up), weighted by a
  * sublinear count (1 + ln n), and the whole scaled to unit length.
  *
@@ -16,7 +16,6 @@ import { normalize } from "./embedder.ts";
  */
 export const HASHING_MODEL = "strata-hashing-v1";
 export const HASHING_DIMENSION = 384;
-const DIMENSION = HASHING_DIMENSION;
 
 /** Feature weights: whole words count most; pairs and trigrams add order and word-form overlap. */
 const WORD = 1;
@@ -66,10 +65,10 @@ export function hashingVector(text: string): number[] {
       count(trigramCounts, step(step(step(TRIGRAM_SEED, first), word.charCodeAt(j + 1)), third) >>> 0);
     }
   }
-  const vector = new Array<number>(DIMENSION).fill(0);
+  const vector = new Array<number>(HASHING_DIMENSION).fill(0);
   const add = (counts: Map<number, number>, weight: number) => {
     for (const [hash, n] of counts) {
-      const index = hash % DIMENSION;
+      const index = hash % HASHING_DIMENSION;
       vector[index] = (vector[index] as number) + (hash & 0x80000000 ? -1 : 1) * weight * (1 + Math.log(n));
     }
   };

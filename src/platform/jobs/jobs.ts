@@ -308,11 +308,15 @@ interface Running {
   done: Promise<void>;
 }
 
-/** A job whose handler succeeded, waiting for its completion to be recorded. */
-interface Finished {
+/** A finished job as a completing statement takes it. */
+interface Finishing {
   job: ClaimedJob;
   /** For the queue's claim extension (completeInClaim); null for none. */
   data: unknown;
+}
+
+/** A job whose handler succeeded, waiting for its completion to be recorded. */
+interface Finished extends Finishing {
   recorded(outcome: Recorded): void;
   failed(error: unknown): void;
 }
@@ -348,7 +352,7 @@ class QueueWorker {
   readonly #idleMs: number;
   readonly #backoff: BackoffOptions;
   /** Completions once the loop has stopped: the same statement, claiming nothing. */
-  readonly #completions: BatchedCalls<Finished, Recorded>;
+  readonly #completions: BatchedCalls<Finishing, Recorded>;
   readonly #extension: ClaimExtension | undefined;
 
   constructor(
@@ -415,7 +419,7 @@ class QueueWorker {
   }
 
   /** Records `finished` as succeeded and claims up to `limit` jobs: one statement (completeAndClaimJobs). */
-  async #completeAndClaim(finished: Finished[], limit: number) {
+  async #completeAndClaim(finished: readonly Finishing[], limit: number) {
     const result = await completeAndClaimJobs(
       this.db,
       finished.map((f) => f.job),
@@ -441,7 +445,7 @@ class QueueWorker {
    * lost its claim.
    */
   #complete(job: ClaimedJob, data: unknown = null): Promise<Recorded> {
-    if (this.#stopping) return this.#completions.call({ job, data, recorded: () => {}, failed: () => {} });
+    if (this.#stopping) return this.#completions.call({ job, data });
     return new Promise((recorded, failed) => {
       this.#finished.push({ job, data, recorded, failed });
       this.wake();
