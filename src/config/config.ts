@@ -127,6 +127,8 @@ const envSchema = z.object({
   EMBEDDING_BASE_URL: url(["http:", "https:"]).optional(),
   EMBEDDING_API_KEY: z.string().min(1).optional(),
   EMBEDDING_MODEL: z.string().min(1).optional(),
+  EMBEDDING_BACKFILL_BATCH: positiveInt.max(1000).default(32),
+  EMBEDDING_BACKFILL_PAUSE_MS: z.coerce.number().int().min(0).max(600_000).default(1_000),
   TRUST_PROXY: z
     .string()
     .regex(
@@ -240,6 +242,8 @@ export interface Config {
    * hashing embedder (platform/embeddings), which needs no setup.
    */
   embeddings: { baseUrl: string; apiKey: string | null; model: string; timeoutMs: number } | null;
+  /** A model change's re-embedding: resources per step, and the pause between steps. */
+  embeddingBackfill: { batchSize: number; pauseMs: number };
   database: DatabaseConfig;
   kv: KvConfig;
   blobs: BlobConfig;
@@ -346,6 +350,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
           timeoutMs: e.AI_TIMEOUT_MS,
         }
       : null,
+    embeddingBackfill: { batchSize: e.EMBEDDING_BACKFILL_BATCH, pauseMs: e.EMBEDDING_BACKFILL_PAUSE_MS },
     database: e.DATABASE_URL
       ? {
           driver: "postgres",

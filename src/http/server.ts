@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyBaseLogger } from "fastify";
 import { errors } from "../platform/errors/catalog.ts";
 import type { StrataModule } from "../runtime/module.ts";
+import { wireModules } from "../runtime/module-wiring.ts";
 import type { Platform } from "../runtime/platform.ts";
 import type { App } from "./app.ts";
 import { registerCors } from "./cors.ts";
@@ -19,6 +20,7 @@ import { registerBlobDownloadRoutes } from "./routes/blob-downloads.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
 import { registerMeRoutes } from "./routes/me.ts";
 import { registerOrganizationRoutes } from "./routes/organizations.ts";
+import { registerSearchRoutes } from "./routes/search.ts";
 import { registerSecurityHeaders } from "./security-headers.ts";
 import { lazySerializerFactory } from "./serialization.ts";
 import { registerTextInputChecks, registerUtf8JsonParser } from "./text-input.ts";
@@ -30,6 +32,8 @@ import { validatorCompiler } from "./validation.ts";
  * routes under /v1. Does not listen; the caller decides where.
  */
 export async function buildServer(platform: Platform, modules: readonly StrataModule[]): Promise<App> {
+  // The routes need the modules' hooks (search sources); wiring twice registers nothing twice.
+  wireModules(platform, modules);
   const { config, metrics } = platform;
   // A mutable copy (the config is frozen). The cast only picks Fastify's
   // HTTP/1 overload, which a union-typed option confuses.
@@ -100,6 +104,7 @@ export async function buildServer(platform: Platform, modules: readonly StrataMo
       registerMeRoutes(v1, platform);
       registerOrganizationRoutes(v1, platform);
       registerApiKeyRoutes(v1, platform);
+      registerSearchRoutes(v1, platform);
       for (const module of modules) await module.routes?.(v1, platform);
     },
     { prefix: "/v1" },

@@ -1,4 +1,5 @@
 import type { Database } from "../platform/database/database.ts";
+import { embeddingsMigrations } from "../platform/embeddings/migrations.ts";
 import { identityMigrations } from "../platform/identity/migrations.ts";
 import { jobsMigrations } from "../platform/jobs/migrations.ts";
 import type { Migration } from "../platform/migrations/migration.ts";
@@ -8,7 +9,13 @@ import type { StrataModule } from "./module.ts";
 
 /** The platform's migrations followed by every registered module's. */
 export function allMigrations(modules: readonly StrataModule[]): Migration[] {
-  return [...platformMigrations, ...identityMigrations, ...jobsMigrations, ...modules.flatMap((m) => m.migrations)];
+  return [
+    ...platformMigrations,
+    ...identityMigrations,
+    ...jobsMigrations,
+    ...embeddingsMigrations,
+    ...modules.flatMap((m) => m.migrations),
+  ];
 }
 
 export function createMigrator(database: Database, modules: readonly StrataModule[]): Migrator {

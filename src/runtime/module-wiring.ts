@@ -5,9 +5,9 @@ import type { Platform } from "./platform.ts";
 const wired = new WeakMap<Platform, Set<string>>();
 
 /**
- * Joins the modules' hooks to the platform's services: today the
+ * Joins the modules' hooks to the platform's services: the
  * ownership-transfer hooks, which registration and login run inside their
- * transaction. The runtime does this once per process (serve, worker), not
+ * transaction, and what each module makes searchable. The runtime does this once per process (serve, worker), not
  * the HTTP layer, so identity works the same whichever entry point opened
  * the platform.
  */
@@ -22,5 +22,7 @@ export function wireModules(platform: Platform, modules: readonly StrataModule[]
     names.add(module.name);
     const hook = module.ownershipTransfer;
     if (hook) platform.identity.transferHooks.register(module.name, (context) => hook.call(module, context, platform));
+    for (const source of module.search?.embeddings ?? []) platform.vectors.register(source);
+    for (const source of module.search?.sources ?? []) platform.search.register(source);
   }
 }

@@ -1,6 +1,8 @@
 import type { App } from "../http/app.ts";
+import type { EmbeddingSource } from "../platform/embeddings/embedding-sources.ts";
 import type { TransferContext } from "../platform/identity/ownership-transfer.ts";
 import type { Migration } from "../platform/migrations/migration.ts";
+import type { SearchSource } from "../platform/search/search-source.ts";
 import type { Platform } from "./platform.ts";
 
 /** How a process runs the modules' workers (`strata worker --concurrency N`). */
@@ -25,6 +27,11 @@ export interface StrataModule {
    * claims it, inside the registration or login transaction.
    */
   ownershipTransfer?(context: TransferContext, platform: Platform): Promise<void>;
+  /**
+   * What the module makes searchable: texts the platform embeds (kept in
+   * step through the outbox), and sources `GET /v1/search` fuses.
+   */
+  search?: { embeddings: EmbeddingSource[]; sources: SearchSource[] };
   /** Starts the module's background work; the returned function stops it. */
   startWorkers?(platform: Platform, options: ModuleWorkerOptions): Promise<() => Promise<void>> | (() => Promise<void>);
 }

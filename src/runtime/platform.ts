@@ -7,9 +7,9 @@ import { Caches } from "../platform/cache/cache.ts";
 import { type Clock, systemClock } from "../platform/clock.ts";
 import { ComputePool } from "../platform/compute/compute-pool.ts";
 import { type Database, openDatabase } from "../platform/database/database.ts";
-import { CachedEmbedder } from "../platform/embeddings/cached-embedder.ts";
 import type { Embedder } from "../platform/embeddings/embedder.ts";
-import { HashingEmbedder } from "../platform/embeddings/hashing-embedder.ts";
+import type { EmbedderRegistry } from "../platform/embeddings/embedder-registry.ts";
+import { VectorStore } from "../platform/embeddings/vector-store.ts";
 import { Identity } from "../platform/identity/identity.ts";
 import { registerJobMetrics } from "../platform/jobs/job-metrics.ts";
 import { JobService } from "../platform/jobs/jobs.ts";
@@ -22,9 +22,11 @@ import { dataDirLayout, registerDataDirGauge } from "../platform/metrics/data-di
 import { createMetrics, instrument, type Metrics } from "../platform/metrics/metrics.ts";
 import type { Migration } from "../platform/migrations/migration.ts";
 import { RateLimiter } from "../platform/rate-limit/rate-limiter.ts";
+import { HybridSearch } from "../platform/search/hybrid-search.ts";
 import { type DataDirLock, lockDataDir } from "./data-dir-lock.ts";
 import { type DatabaseOrigin, prepareDatabaseDir } from "./database-image.ts";
 import { DependencyStartError } from "./dependency-start-error.ts";
+import { openEmbedders } from "./embedders.ts";
 
 export { DependencyStartError };
 
@@ -63,6 +65,15 @@ export interface Platform {
    * setup (platform/embeddings).
    */
   embedder: Embedder;
+  /** Every embedder this process can use, by model class and by model name (platform/embeddings). */
+  embedders: EmbedderRegistry;
+  /**
+   * Vectors of every module's searchable resources in pgvector, kept in step
+   * by a transactional outbox (platform/embeddings/vector-store.ts).
+   */
+  vectors: VectorStore;
+  /** Full-text, trigram and vector search fused across the sources modules register (platform/search). */
+  search: HybridSearch;
   /** Durable background jobs in the database (platform/jobs); its workers start with startWorkers. */
   jobs: JobService;
   /** Worker threads for CPU-heavy pure tasks; threads start on demand. */
@@ -170,6 +181,8 @@ export async function openPlatform(config: Readonly<Config>, options: OpenPlatfo
     // Pushed last, so closed first: its running tasks finish before the stores go.
     const compute = new ComputePool({}, metrics);
     opened.push(compute);
+    const embedders = await openEmbedders(config, instrumentedKv, compute);
+    const vectors = new VectorStore(database.db, embedders, jobs, logger);
     return {
       config,
       logger,
@@ -183,13 +196,10 @@ export async function openPlatform(config: Readonly<Config>, options: OpenPlatfo
       identity: new Identity(database.db, instrumentedKv, caches, config.auth, signingSecret, logger, database.read),
       chat: config.ai ? (await import("../platform/ai/chat-client.ts")).createChatClient(config.ai) : null,
       aiBudget: config.ai ? new AiBudget(instrumentedKv, providerOf(config.ai.baseUrl), config.ai.limits) : null,
-      // A remote model's vectors are kept a day by text (seed 002); the offline one computes faster than that.
-      embedder: config.embeddings
-        ? new CachedEmbedder(
-            new (await import("../platform/embeddings/openai-embedder.ts")).OpenAiEmbedder(config.embeddings),
-            instrumentedKv,
-          )
-        : new HashingEmbedder(compute),
+      embedder: embedders.forClass("passage"),
+      embedders,
+      vectors,
+      search: new HybridSearch(database.read, vectors),
       jobs,
       compute,
       clock,

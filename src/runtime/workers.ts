@@ -1,4 +1,5 @@
 import { type StorageHygieneOptions, startStorageHygiene } from "../platform/database/storage-hygiene.ts";
+import { startEmbeddingWorkers } from "../platform/embeddings/embedding-workers.ts";
 import type { ModuleWorkerOptions, StrataModule } from "./module.ts";
 import type { Platform } from "./platform.ts";
 
@@ -30,6 +31,14 @@ export async function startWorkers(
     ),
     // Finished jobs go after their keeping time (jobs.ts), hourly, once across all processes.
     platform.jobs.recurring("jobs.prune", "17 * * * *", () => platform.jobs.prune()),
+    // Every module's searchable texts are embedded here, whichever module wrote them.
+    await startEmbeddingWorkers(
+      platform.vectors,
+      platform.database.db,
+      platform.jobs,
+      platform.logger,
+      platform.config.embeddingBackfill,
+    ),
   ];
   const started: string[] = [];
   for (const module of modules) {

@@ -206,6 +206,22 @@ export const errors = {
         cause,
       },
     ),
+  // embeddings
+  pgvectorNotInstalled: () =>
+    new AppError(
+      "pgvector_not_installed",
+      "vector search needs the pgvector extension, which this Postgres server does not have",
+      { extension: "vector" },
+      { retryAfterSeconds: 3600 },
+    ),
+
+  // journal
+  journalEntryNotFound: (entryId: string) =>
+    new AppError("journal_entry_not_found", "no such journal entry", { entryId }),
+  topicNotFound: (topicId: string) => new AppError("topic_not_found", "no such topic", { field: "topicId", topicId }),
+  topicNameTaken: (name: string, topicId: string) =>
+    new AppError("topic_name_taken", `a topic named "${name}" already exists`, { field: "name", topicId }),
+
   aiEmptyResponse: () => new AppError("ai_empty_response", "the AI provider answered with no text; nothing was stored"),
 } as const;
 

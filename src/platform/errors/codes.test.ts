@@ -52,6 +52,9 @@ const RELEASED: Record<string, number> = {
   pipeline_not_found: 404,
   context_not_found: 404,
   batch_not_found: 404,
+  journal_entry_not_found: 404,
+  topic_not_found: 404,
+  topic_name_taken: 409,
   restore_window_passed: 410,
   suggestion_already_decided: 409,
   template_key_taken: 409,
@@ -71,6 +74,7 @@ const RELEASED: Record<string, number> = {
   ai_provider_not_configured: 503,
   ai_provider_unavailable: 503,
   ai_provider_busy: 503,
+  pgvector_not_installed: 503,
   ai_empty_response: 502,
   internal_error: 500,
 };
@@ -97,6 +101,9 @@ const ARGUMENTS: Partial<Record<keyof typeof errors, unknown[]>> = {
   contextQuotaExceeded: [1000, 3600],
   aiProviderBusy: [20_000],
   contextNotCancellable: ["completed"],
+  journalEntryNotFound: ["6f1c0d6e-0000-7000-8000-000000000002"],
+  topicNotFound: ["6f1c0d6e-0000-7000-8000-000000000003"],
+  topicNameTaken: ["sleep", "6f1c0d6e-0000-7000-8000-000000000003"],
 };
 
 describe("error codes", () => {

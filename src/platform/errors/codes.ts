@@ -74,6 +74,8 @@ export const ERROR_CODES = {
   pipeline_not_found: { status: 404, description: "No such generation pipeline in the organization." },
   context_not_found: { status: 404, description: "No such generation context in the organization." },
   batch_not_found: { status: 404, description: "No such generation batch in the organization." },
+  journal_entry_not_found: { status: 404, description: "No such journal entry among the caller's." },
+  topic_not_found: { status: 404, description: "No such topic the caller may use (`details.topicId`)." },
 
   // Writing
   restore_window_passed: { status: 410, description: "The document was deleted too long ago to restore." },
@@ -114,6 +116,9 @@ export const ERROR_CODES = {
     description: "A recurring job's cron expression does not parse (`details.expression`).",
   },
 
+  // Journal
+  topic_name_taken: { status: 409, description: "The caller already has a topic with this name (`details.topicId`)." },
+
   // Blob download links
   signature_invalid: { status: 403, description: "The download link's signature does not match." },
   signature_expired: { status: 410, description: "The download link has expired." },
@@ -131,6 +136,11 @@ export const ERROR_CODES = {
   ai_provider_busy: {
     status: 503,
     description: "The AI provider is rate limiting Strata's calls; retry after `Retry-After` seconds.",
+  },
+  pgvector_not_installed: {
+    status: 503,
+    description:
+      "Vector search needs the pgvector extension, which this Postgres server lacks; everything else works (`/ready` says so).",
   },
   ai_empty_response: { status: 502, description: "The AI provider answered with no text; nothing was stored." },
 

@@ -1,0 +1,13 @@
+import { createHash } from "node:crypto";
+
+/** The embedding source of journal entries (platform/embeddings). */
+export const ENTRY_SOURCE = "journal.entries";
+
+/** What an entry's analysis and embedding read: the title and the content, as seed 002 combines them. */
+export function entryText(title: string | null, content: string): string {
+  return title ? `${title}\n\n${content}` : content;
+}
+
+export function entryTextSha256(title: string | null, content: string): string {
+  return createHash("sha256").update(entryText(title, content)).digest("hex");
+}
