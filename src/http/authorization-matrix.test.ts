@@ -6,6 +6,7 @@ import { openTestPlatform } from "../../test/support/embedded.ts";
 import { client } from "../../test/support/http.ts";
 import { type Operation, operationsOf, type Schema } from "../../test/support/openapi-operations.ts";
 import { generationModule } from "../modules/generation/index.ts";
+import { journalModule } from "../modules/journal/index.ts";
 import { writingModule } from "../modules/writing/index.ts";
 import { createMigrator } from "../runtime/migrations.ts";
 import type { App } from "./app.ts";
@@ -75,8 +76,8 @@ describe("authorization matrix", () => {
     ai = await startChatCompletionsServer();
     const opened = await openTestPlatform({ AI_BASE_URL: ai.baseUrl, AI_MODEL: "test-model" });
     dispose = opened.dispose;
-    await createMigrator(opened.platform.database, [writingModule, generationModule]).up();
-    app = await buildServer(opened.platform, [writingModule, generationModule]);
+    await createMigrator(opened.platform.database, [writingModule, generationModule, journalModule]).up();
+    app = await buildServer(opened.platform, [writingModule, generationModule, journalModule]);
     call = client(app);
     const ok = (res: { status: number; body: any }, status: number) => {
       assert.equal(res.status, status, JSON.stringify(res.body));
@@ -146,6 +147,14 @@ describe("authorization matrix", () => {
       }),
       201,
     );
+    // A's journal entry, and the analysis task its save queued.
+    const entry = ok(
+      await call("POST", "/v1/journal/entries", {
+        token: owner,
+        body: { title: "A's day", content: "Calm and rested." },
+      }),
+      201,
+    );
     // Y: another organization of A's, and a key with every scope made in it.
     const y = ok(await call("POST", "/v1/organizations", { token: owner, body: { name: "Y" } }), 201);
     const inY = ok(
@@ -179,6 +188,8 @@ describe("authorization matrix", () => {
       pipelineId: pipeline.id,
       contextId: context.id,
       batchId: batch.id,
+      entryId: entry.id,
+      taskId: entry.analysisTaskId,
     };
     // Bodies that name someone name B, who exists, so "no such user" is not the answer; a suggestion needs a prompt.
     bodyFill = { email: b.user.email, prompt: "Improve it.", from: 1, to: 2 };

@@ -7,6 +7,7 @@ import { openTestPlatform } from "../../test/support/embedded.ts";
 import { client } from "../../test/support/http.ts";
 import { operationsOf, type Schema } from "../../test/support/openapi-operations.ts";
 import { generationModule } from "../modules/generation/index.ts";
+import { journalModule } from "../modules/journal/index.ts";
 import { writingModule } from "../modules/writing/index.ts";
 import { createMigrator } from "../runtime/migrations.ts";
 import type { App } from "./app.ts";
@@ -148,8 +149,8 @@ describe("generated hostile input on every route", () => {
   before(async () => {
     const opened = await openTestPlatform();
     dispose = opened.dispose;
-    await createMigrator(opened.platform.database, [writingModule, generationModule]).up();
-    app = await buildServer(opened.platform, [writingModule, generationModule]);
+    await createMigrator(opened.platform.database, [writingModule, generationModule, journalModule]).up();
+    app = await buildServer(opened.platform, [writingModule, generationModule, journalModule]);
     const call = client(app);
     const register = async () => {
       const res = await call("POST", "/v1/auth/register", {
@@ -202,7 +203,13 @@ describe("generated hostile input on every route", () => {
       token: tokens.user,
       body: { name: "Fuzzed", pipelineId: pipeline.body.id, contexts: [{}, {}] },
     });
+    const entry = await call("POST", "/v1/journal/entries", {
+      token: tokens.user,
+      body: { title: "Fuzzed", content: "A calm day, a little tired." },
+    });
     ids = {
+      entryId: entry.body.id,
+      taskId: entry.body.analysisTaskId,
       templateId: template.body.id,
       componentId: component.body.id,
       pipelineId: pipeline.body.id,

@@ -67,6 +67,21 @@ const OPERATION_IDS: Record<string, string> = {
   "POST /v1/api-keys": "createApiKey",
   "DELETE /v1/api-keys/{keyId}": "revokeApiKey",
   "POST /v1/documents": "createDocument",
+  "GET /v1/search": "search",
+  "POST /v1/journal/entries": "createJournalEntry",
+  "GET /v1/journal/entries": "listJournalEntries",
+  "GET /v1/journal/entries/{entryId}": "getJournalEntry",
+  "PATCH /v1/journal/entries/{entryId}": "updateJournalEntry",
+  "DELETE /v1/journal/entries/{entryId}": "deleteJournalEntry",
+  "GET /v1/journal/entries/{entryId}/similar": "listSimilarJournalEntries",
+  "GET /v1/journal/search": "searchJournal",
+  "GET /v1/journal/topics": "listJournalTopics",
+  "POST /v1/journal/topics": "createJournalTopic",
+  "GET /v1/journal/topics/suggestions": "listJournalTopicSuggestions",
+  "GET /v1/journal/mood-trends": "getJournalMoodTrends",
+  "GET /v1/journal/insights": "getJournalInsights",
+  "GET /v1/journal/statistics": "getJournalStatistics",
+  "GET /v1/journal/tasks/{taskId}": "getJournalAnalysisTask",
   "GET /v1/documents": "listDocuments",
   "GET /v1/documents/{documentId}": "getDocument",
   "PATCH /v1/documents/{documentId}": "updateDocument",
@@ -279,7 +294,7 @@ describe("OpenAPI document", () => {
         if (parameter.name === "limit") lists++;
       }
     }
-    assert.equal(lists, 11, "every list route takes ?limit=");
+    assert.equal(lists, 15, "every list route takes ?limit=");
   });
 
   it("keeps enumerated values in responses instead of plain strings", () => {

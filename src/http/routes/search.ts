@@ -4,7 +4,7 @@ import { SearchResults } from "../../platform/search/schemas.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import type { App } from "../app.ts";
 import { errorResponses, NEEDS_CALLER, READ_ROUTE } from "../error-responses.ts";
-import { BEARER } from "../openapi.ts";
+import { BEARER, described } from "../openapi.ts";
 import { requirePrincipal } from "../principal.ts";
 
 /**
@@ -34,7 +34,10 @@ export function registerSearchRoutes(app: App, platform: Platform) {
           },
           { additionalProperties: false },
         ),
-        response: { 200: SearchResults, ...errorResponses(...READ_ROUTE, ...NEEDS_CALLER, "validation_failed") },
+        response: {
+          200: described(SearchResults, "The best results across modules."),
+          ...errorResponses(...READ_ROUTE, ...NEEDS_CALLER, "validation_failed"),
+        },
       },
     },
     async (request) => {

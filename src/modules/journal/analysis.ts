@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { type Kysely, sql } from "kysely";
 import type { Tables } from "../../platform/database/tables.ts";
+import { transaction } from "../../platform/database/transaction.ts";
 import type { JobContext } from "../../platform/jobs/jobs.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import { setTaskResults, setTaskStatus } from "./analysis-tasks.ts";
@@ -59,7 +60,7 @@ export async function analyzeEntry(platform: Platform, context: JobContext): Pro
   const ownerColumn = entry.user_id ? ("user_id" as const) : ("anonymous_session_id" as const);
   const ownerId = (entry.user_id ?? entry.anonymous_session_id) as string;
 
-  const result = await db.transaction().execute(async (trx): Promise<AnalysisResult | null> => {
+  const result = await transaction(db, async (trx): Promise<AnalysisResult | null> => {
     const current = await trx
       .selectFrom("journal_entries")
       .select(["title", "content", "mood_origin", "mood_score"])

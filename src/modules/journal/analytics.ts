@@ -1,4 +1,5 @@
 import { sql } from "kysely";
+import { transaction } from "../../platform/database/transaction.ts";
 import { ownerColumn } from "../../platform/identity/owner-scope.ts";
 import type { Principal } from "../../platform/identity/principal.ts";
 import type { Platform } from "../../runtime/platform.ts";
@@ -41,14 +42,21 @@ export async function moodTrends(platform: Platform, principal: Principal) {
 export async function statistics(platform: Platform, principal: Principal) {
   const row = await platform.database.read
     .selectFrom("user_statistics")
-    .selectAll()
+    .select([
+      "total_entries",
+      "avg_mood",
+      sql<string>`first_entry_date::text`.as("first_entry_date"),
+      sql<string>`last_entry_date::text`.as("last_entry_date"),
+      "active_months",
+      "refreshed_at",
+    ])
     .where("owner_id", "=", ownerIdOf(principal))
     .executeTakeFirst();
   return {
     totalEntries: Number(row?.total_entries ?? 0),
     avgMood: row?.avg_mood == null ? null : round(Number(row.avg_mood)),
-    firstEntryDate: row ? String(row.first_entry_date).slice(0, 10) : null,
-    lastEntryDate: row ? String(row.last_entry_date).slice(0, 10) : null,
+    firstEntryDate: row?.first_entry_date ?? null,
+    lastEntryDate: row?.last_entry_date ?? null,
     activeMonths: Number(row?.active_months ?? 0),
     refreshedAt: row ? new Date(row.refreshed_at).toISOString() : null,
   };
@@ -123,7 +131,7 @@ async function keepInsights(platform: Platform, principal: Principal, view: Insi
     { insight_type: "top_topics" as const, insight_data: view.topTopics },
     { insight_type: "streaks" as const, insight_data: view.streaks },
   ];
-  await platform.database.db.transaction().execute(async (trx) => {
+  await transaction(platform.database.db, async (trx) => {
     await trx
       .updateTable("psychology_insights")
       .set({ is_active: false })

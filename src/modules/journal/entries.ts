@@ -1,5 +1,6 @@
 import { type Kysely, sql } from "kysely";
 import type { Tables } from "../../platform/database/tables.ts";
+import { transaction } from "../../platform/database/transaction.ts";
 import { errors } from "../../platform/errors/catalog.ts";
 import { ownerColumn } from "../../platform/identity/owner-scope.ts";
 import { ownerOf, type Principal } from "../../platform/identity/principal.ts";
@@ -28,7 +29,7 @@ export async function createEntry(
   input: NewEntryInput,
 ): Promise<WrittenEntryView> {
   const owner = ownerOf(principal);
-  const { id, taskId } = await platform.database.db.transaction().execute(async (trx) => {
+  const { id, taskId } = await transaction(platform.database.db, async (trx) => {
     const row = await trx
       .insertInto("journal_entries")
       .values({
@@ -64,7 +65,7 @@ export async function updateEntry(
   entryId: string,
   patch: EntryPatchInput,
 ): Promise<WrittenEntryView> {
-  const taskId = await platform.database.db.transaction().execute(async (trx) => {
+  const taskId = await transaction(platform.database.db, async (trx) => {
     const current = await scoped(trx, principal)
       .select(["id", "title", "content"])
       .where("id", "=", entryId)
@@ -106,7 +107,7 @@ export async function updateEntry(
 
 /** Deletes an entry with its analyses, topic links and vectors; an analysis still running finds it gone and writes nothing. */
 export async function deleteEntry(platform: Platform, principal: Principal, entryId: string): Promise<void> {
-  await platform.database.db.transaction().execute(async (trx) => {
+  await transaction(platform.database.db, async (trx) => {
     const gone = await scoped(trx, principal).select("id").where("id", "=", entryId).forUpdate().executeTakeFirst();
     if (!gone) throw errors.journalEntryNotFound(entryId);
     await platform.vectors.forget(trx, ENTRY_SOURCE, [entryId]);

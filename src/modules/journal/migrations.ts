@@ -2,7 +2,7 @@ import { sql } from "kysely";
 import type { Migration } from "../../platform/migrations/migration.ts";
 
 /** Topics every journal starts with (seed 002's system topics), matched like a user's own. */
-export const SYSTEM_TOPICS = [
+const SYSTEM_TOPICS = [
   ["work", "Jobs, colleagues, projects and career"],
   ["family", "Parents, children, siblings and home life"],
   ["relationships", "Partners, dating, friendship and love"],
@@ -125,6 +125,10 @@ export const journalMigrations: Migration[] = [
         db,
       );
       await sql`create index idx_journal_entries_content_trgm on journal_entries using gin (content gin_trgm_ops)`.execute(
+        db,
+      );
+      // Strata's: fuzzy search matches titles too (search-sources.ts).
+      await sql`create index journal_entries_title_trgm_idx on journal_entries using gin (title gin_trgm_ops)`.execute(
         db,
       );
       await sql`create index idx_topics_name_trgm on topics using gin (name gin_trgm_ops)`.execute(db);

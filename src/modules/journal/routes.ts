@@ -15,16 +15,17 @@ import {
   Entry,
   EntryDate,
   EntryPatch,
+  FullTextResults,
   Insights,
   MoodScore,
-  MoodWeek,
+  MoodTrends,
   NewEntry,
   NewTopic,
-  SearchResult,
-  SimilarEntry,
+  SimilarEntries,
   Statistics,
   Topic,
-  TopicSuggestion,
+  TopicSuggestions,
+  Topics,
   WrittenEntry,
 } from "./schemas.ts";
 import { hybridSearchEntries, SIMILARITY_THRESHOLD, searchEntries, similarEntries } from "./search.ts";
@@ -92,7 +93,7 @@ export function registerJournalRoutes(app: App, platform: Platform) {
         security: BEARER,
         params: EntryParams,
         response: {
-          200: Entry,
+          200: described(Entry, "The entry."),
           ...errorResponses(...READ_ROUTE, ...NEEDS_CALLER, "validation_failed", "journal_entry_not_found"),
         },
       },
@@ -166,10 +167,7 @@ export function registerJournalRoutes(app: App, platform: Platform) {
           { additionalProperties: false },
         ),
         response: {
-          200: described(
-            Type.Object({ items: Type.Array(SimilarEntry), nextCursor: Type.Null() }),
-            "Similar entries, most similar first (empty while the entry's vector is being made).",
-          ),
+          200: SimilarEntries,
           ...errorResponses(
             ...READ_ROUTE,
             ...NEEDS_CALLER,
@@ -213,7 +211,10 @@ export function registerJournalRoutes(app: App, platform: Platform) {
           { additionalProperties: false },
         ),
         response: {
-          200: Type.Union([SearchResults, Type.Object({ items: Type.Array(SearchResult), nextCursor: Type.Null() })]),
+          200: described(
+            Type.Union([SearchResults, FullTextResults]),
+            "Hybrid results, or full-text results with `mode=fulltext`.",
+          ),
           ...errorResponses(...READ_ROUTE, ...NEEDS_CALLER, "validation_failed"),
         },
       },
@@ -240,7 +241,7 @@ export function registerJournalRoutes(app: App, platform: Platform) {
           { additionalProperties: false },
         ),
         response: {
-          200: Type.Object({ items: Type.Array(Topic), nextCursor: Type.Null() }),
+          200: Topics,
           ...errorResponses(...READ_ROUTE, ...NEEDS_CALLER, "validation_failed"),
         },
       },
@@ -261,7 +262,7 @@ export function registerJournalRoutes(app: App, platform: Platform) {
         security: BEARER,
         body: NewTopic,
         response: {
-          201: Topic,
+          201: described(Topic, "The new topic."),
           ...errorResponses(...WRITE_ROUTE, ...NEEDS_CALLER, "validation_failed", "topic_name_taken"),
         },
       },
@@ -279,7 +280,7 @@ export function registerJournalRoutes(app: App, platform: Platform) {
         summary: "Keywords of the caller's recent entries that are not topics yet",
         security: BEARER,
         response: {
-          200: Type.Object({ items: Type.Array(TopicSuggestion), nextCursor: Type.Null() }),
+          200: TopicSuggestions,
           ...errorResponses(...READ_ROUTE, ...NEEDS_CALLER),
         },
       },
@@ -296,7 +297,7 @@ export function registerJournalRoutes(app: App, platform: Platform) {
         summary: "Weekly mood over the last six months",
         security: BEARER,
         response: {
-          200: Type.Object({ items: Type.Array(MoodWeek), nextCursor: Type.Null() }),
+          200: MoodTrends,
           ...errorResponses(...READ_ROUTE, ...NEEDS_CALLER),
         },
       },
@@ -312,7 +313,10 @@ export function registerJournalRoutes(app: App, platform: Platform) {
         operationId: "getJournalInsights",
         summary: "Writing frequency, mood by weekday, top topics and streaks (cached six hours)",
         security: BEARER,
-        response: { 200: Insights, ...errorResponses(...READ_ROUTE, ...NEEDS_CALLER) },
+        response: {
+          200: described(Insights, "The caller's insights."),
+          ...errorResponses(...READ_ROUTE, ...NEEDS_CALLER),
+        },
       },
     },
     async (request) => insights(platform, requirePrincipal(request)),
@@ -326,7 +330,10 @@ export function registerJournalRoutes(app: App, platform: Platform) {
         operationId: "getJournalStatistics",
         summary: "Totals from the statistics view (refreshed daily)",
         security: BEARER,
-        response: { 200: Statistics, ...errorResponses(...READ_ROUTE, ...NEEDS_CALLER) },
+        response: {
+          200: described(Statistics, "The caller's statistics."),
+          ...errorResponses(...READ_ROUTE, ...NEEDS_CALLER),
+        },
       },
     },
     async (request) => statistics(platform, requirePrincipal(request)),
@@ -342,7 +349,7 @@ export function registerJournalRoutes(app: App, platform: Platform) {
         security: BEARER,
         params: Type.Object({ taskId: Uuid }),
         response: {
-          200: AnalysisTask,
+          200: described(AnalysisTask, "The task."),
           ...errorResponses(...READ_ROUTE, ...NEEDS_CALLER, "validation_failed", "journal_entry_not_found"),
         },
       },

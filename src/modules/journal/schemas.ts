@@ -170,3 +170,17 @@ export const AnalysisTask = Type.Object({
   updatedAt: Type.String(),
 });
 export type AnalysisTaskView = Static<typeof AnalysisTask>;
+
+// --- lists answered whole (`nextCursor` is always null: they are short, or ranked) ---------------
+
+const wholeList = <T extends Parameters<typeof Type.Array>[0]>(item: T, description: string) =>
+  Type.Object({ items: Type.Array(item), nextCursor: Type.Null() }, { description });
+
+export const SimilarEntries = wholeList(
+  SimilarEntry,
+  "Similar entries, most similar first (empty while the entry's vector is being made).",
+);
+export const FullTextResults = wholeList(SearchResult, "The best matches by weighted full text, with snippets.");
+export const Topics = wholeList(Topic, "Topics: the system's, then the caller's, by name; or the closest to `match`.");
+export const TopicSuggestions = wholeList(TopicSuggestion, "Suggested topics, most used first.");
+export const MoodTrends = wholeList(MoodWeek, "Weeks with entries, oldest first.");

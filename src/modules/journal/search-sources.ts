@@ -45,16 +45,21 @@ export function entryFullText(
     limit ${limit}`;
 }
 
+/** A content match counts this much of a title match, as full text weighs B against A. */
+const CONTENT_TRIGRAM_WEIGHT = 0.8;
+
 /**
- * Fuzzy matches by trigram word similarity of the query to the content
- * (`<%`, served by the seed's trigram index on content): finds misspelled
- * and partial words full text misses.
+ * Fuzzy matches by trigram word similarity of the query to the title or
+ * the content (`<%`, served by the trigram indexes on both): finds
+ * misspelled and partial words full text misses; a title match weighs more.
  */
 export function entryTrigram(principal: Principal, text: string, limit: number): RawBuilder<Candidate> {
   return sql<Candidate>`
-    select e.id, word_similarity(${text}, e.content)::float8 as score
+    select e.id, greatest(
+      coalesce(word_similarity(${text}, e.title), 0),
+      ${CONTENT_TRIGRAM_WEIGHT} * word_similarity(${text}, e.content))::float8 as score
     from journal_entries e
-    where ${ownedBy(principal)} and ${text} <% e.content
+    where ${ownedBy(principal)} and (${text} <% e.title or ${text} <% e.content)
     order by score desc, e.id
     limit ${limit}`;
 }

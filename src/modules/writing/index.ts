@@ -4,6 +4,7 @@ import { runWritingMaintenance } from "./maintenance.ts";
 import { writingMigrations } from "./migrations.ts";
 import { registerWritingRoutes } from "./routes.ts";
 import { reindexPendingSearch, SEARCH_SWEEP_SCHEDULE } from "./search-reindex.ts";
+import { documentSearch } from "./search-source.ts";
 import { transferDocuments } from "./transfer.ts";
 
 /**
@@ -16,6 +17,7 @@ export const writingModule: StrataModule = {
   migrations: writingMigrations,
   routes: registerWritingRoutes,
   ownershipTransfer: transferDocuments,
+  search: { embeddings: [], sources: [documentSearch] },
   async startWorkers(platform) {
     // Converts histories still in the earlier form, as one job; nothing once finished.
     // Started first: it reads the database, and a failure here leaves nothing running.

@@ -1,5 +1,6 @@
 import { type Kysely, sql } from "kysely";
 import type { Tables } from "../database/tables.ts";
+import { transaction } from "../database/transaction.ts";
 import type { JobContext } from "../jobs/jobs.ts";
 import type { Logger } from "../logging/logger.ts";
 import { settleDimensions, writeVectors } from "./embedding-writes.ts";
@@ -69,7 +70,7 @@ export async function embedQueued(
       );
       vectors.set(model, { dimensions: made[0]?.length ?? 0, literals: made.map(vectorLiteral) });
     }
-    await db.transaction().execute(async (trx) => {
+    await transaction(db, async (trx) => {
       for (const [model, made] of vectors) {
         const dimensions = await settleDimensions(trx, sourceName, model, made.dimensions);
         if (dimensions !== made.dimensions) {

@@ -1,5 +1,6 @@
 import { type Kysely, sql } from "kysely";
 import type { Tables } from "../database/tables.ts";
+import { transaction } from "../database/transaction.ts";
 import type { JobContext, JobService } from "../jobs/jobs.ts";
 import type { Logger } from "../logging/logger.ts";
 import { modelIndexName, settleDimensions, writeVectors } from "./embedding-writes.ts";
@@ -42,7 +43,7 @@ export async function reconcileModels(store: VectorStore, db: Db, jobs: JobServi
   if (!(await store.support()).available) return;
   for (const source of store.sources()) {
     const target = store.embedders.forClass(source.modelClass).model;
-    await db.transaction().execute(async (trx) => {
+    await transaction(db, async (trx) => {
       const rows = await trx
         .selectFrom("embedding_models")
         .select(["model", "state", "backfill_after", "started_at"])
@@ -128,7 +129,7 @@ export async function backfillStep(
         )
       : [];
   const last = ids.at(-1) as string;
-  await db.transaction().execute(async (trx) => {
+  await transaction(db, async (trx) => {
     // Fenced on the position this step read: a second copy of the step writes nothing twice.
     const moved = await trx
       .updateTable("embedding_models")
@@ -180,7 +181,7 @@ export async function retireStep(
       db,
     );
     if (Number(deleted.numAffectedRows ?? 0) > 0) continue;
-    await db.transaction().execute(async (trx) => {
+    await transaction(db, async (trx) => {
       const gone = await trx
         .deleteFrom("embedding_models")
         .where("source", "=", payload.source)
@@ -196,7 +197,7 @@ export async function retireStep(
 }
 
 async function activate(db: Db, jobs: JobService, source: string, model: string): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+  await transaction(db, async (trx) => {
     const previous = await trx
       .updateTable("embedding_models")
       .set({ state: "retiring" })

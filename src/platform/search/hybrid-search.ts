@@ -2,6 +2,7 @@ import { type Kysely, type RawBuilder, sql } from "kysely";
 import type { Tables } from "../database/tables.ts";
 import type { QueryVector, VectorStore } from "../embeddings/vector-store.ts";
 import type { Principal } from "../identity/principal.ts";
+import type { SearchKind } from "./schemas.ts";
 import type { SearchDisplay, SearchSource } from "./search-source.ts";
 
 /** Reciprocal rank fusion's constant (Cormack et al. 2009): a result's signal adds 1 / (RRF_K + its rank). */
@@ -17,7 +18,7 @@ export interface SignalScore {
 
 export interface SearchHit extends SearchDisplay {
   module: string;
-  kind: string;
+  kind: SearchKind;
   id: string;
   /** The fused score: the sum over signals of 1 / (RRF_K + rank). */
   score: number;

@@ -13,11 +13,19 @@ const Signal = Nullable(
   { description: "Null when this signal did not find the result." },
 );
 
+/**
+ * The kinds of resource search returns, one per source a module registers
+ * (HybridSearch.register refuses a kind not listed): the API document
+ * enumerates them, so clients can switch on them.
+ */
+export const SEARCH_KINDS = ["document", "journal_entry"] as const;
+export type SearchKind = (typeof SEARCH_KINDS)[number];
+
 export const VECTOR_SIGNAL_STATES = ["used", "no_model_yet", "pgvector_not_installed"] as const;
 
 export const SearchHit = Type.Object({
   module: Type.String({ description: "The module the result belongs to, e.g. `journal` or `writing`." }),
-  kind: Type.String({ description: "The kind of resource, e.g. `journal_entry` or `document`." }),
+  kind: StringEnum(SEARCH_KINDS, { description: "The kind of resource." }),
   id: Uuid,
   title: Nullable(Type.String()),
   snippet: Type.String({

@@ -2,6 +2,7 @@ import type { Expression, Kysely, RawBuilder } from "kysely";
 import type { Tables } from "../database/tables.ts";
 import type { EmbeddingSource } from "../embeddings/embedding-sources.ts";
 import type { Principal } from "../identity/principal.ts";
+import type { SearchKind } from "./schemas.ts";
 
 /** A candidate query's rows: the resource and its score for one signal. */
 export interface Candidate {
@@ -27,8 +28,8 @@ export interface SearchDisplay {
 export interface SearchSource {
   /** The module results name, e.g. "journal". */
   module: string;
-  /** The resource kind results name, e.g. "journal_entry"; unique across sources. */
-  kind: string;
+  /** The resource kind results name; unique across sources, and listed in SEARCH_KINDS. */
+  kind: SearchKind;
   /** Its vectors (platform/embeddings), or null for a source searched by words only. */
   embedding: EmbeddingSource | null;
   /** Resources the principal may see: a condition on a resource id expression (vector candidates use it). */
