@@ -70,17 +70,7 @@ export async function getTask(platform: Platform, principal: Principal, taskId: 
     .executeTakeFirst();
   // Once the entry is deleted, nothing proves whose the task was: it is not found.
   if (!owned) throw errors.journalEntryNotFound(entryId);
-  const fromJob: TaskStatus | null = job
-    ? job.status === "pending"
-      ? "queued"
-      : job.status === "running"
-        ? "running"
-        : job.status === "succeeded"
-          ? "succeeded"
-          : job.status === "failed"
-            ? "failed"
-            : "cancelled"
-    : null;
+  const fromJob: TaskStatus | null = job ? (job.status === "pending" ? "queued" : job.status) : null;
   const status = stored?.status ?? fromJob ?? "queued";
   return {
     id: taskId,

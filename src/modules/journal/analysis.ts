@@ -1,7 +1,7 @@
-import { createHash } from "node:crypto";
 import { type Kysely, sql } from "kysely";
 import type { Tables } from "../../platform/database/tables.ts";
 import { transaction } from "../../platform/database/transaction.ts";
+import { textSha256 } from "../../platform/embeddings/vector-store.ts";
 import type { JobContext } from "../../platform/jobs/jobs.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import { setTaskResults, setTaskStatus } from "./analysis-tasks.ts";
@@ -55,7 +55,7 @@ export async function analyzeEntry(platform: Platform, context: JobContext): Pro
   }
   await setTaskStatus(platform, job.id, entryId, "running");
   const text = entryText(entry.title, entry.content);
-  const digest = createHash("sha256").update(text).digest("hex");
+  const digest = textSha256(text);
   const analysis = await sentimentOf(platform, text, digest);
   const ownerColumn = entry.user_id ? ("user_id" as const) : ("anonymous_session_id" as const);
   const ownerId = (entry.user_id ?? entry.anonymous_session_id) as string;
@@ -133,7 +133,8 @@ export async function analyzeEntry(platform: Platform, context: JobContext): Pro
 
 /** VADER's reading of a text, from `models:sentiment:{text_hash}` when it was read in the last day. */
 async function sentimentOf(platform: Platform, text: string, digest: string): Promise<TextAnalysis> {
-  const key = sentimentKey(createHash("sha256").update(SENTIMENT_MODEL).update("\n").update(digest).digest("hex"));
+  // The hash covers the model as well, so another model's reading of the text is never taken for this one's.
+  const key = sentimentKey(textSha256(`${SENTIMENT_MODEL}\n${digest}`));
   const cached = await platform.kv.get(key).catch(() => null);
   if (cached) return JSON.parse(cached) as TextAnalysis;
   const analysis = await platform.compute.run(textAnalysisTask, text);

@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import { transaction } from "../../platform/database/transaction.ts";
-import { ownerColumn } from "../../platform/identity/owner-scope.ts";
+import { ownerColumn, ownerCondition } from "../../platform/identity/owner-scope.ts";
 import type { Principal } from "../../platform/identity/principal.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import { INSIGHTS_TTL_MS, insightsKey, ownerIdOf } from "./caches.ts";
@@ -11,11 +11,7 @@ export const STATISTICS_REFRESH_CRON = "0 2 * * *";
 
 const WEEKDAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 
-function ownerFilter(principal: Principal) {
-  const owner = ownerColumn(principal);
-  const org = owner.organizationId ? sql` and organization_id = ${owner.organizationId}` : sql``;
-  return sql`${sql.ref(owner.column)} = ${owner.value}${org}`;
-}
+const ownerFilter = (principal: Principal) => ownerCondition(principal);
 
 /** Seed 002's mood trends: per week over the last six months, average, count and spread of the caller's moods. */
 export async function moodTrends(platform: Platform, principal: Principal) {

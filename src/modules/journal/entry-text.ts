@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { textSha256 } from "../../platform/embeddings/vector-store.ts";
 
 /** The embedding source of journal entries (platform/embeddings). */
 export const ENTRY_SOURCE = "journal.entries";
@@ -9,5 +9,5 @@ export function entryText(title: string | null, content: string): string {
 }
 
 export function entryTextSha256(title: string | null, content: string): string {
-  return createHash("sha256").update(entryText(title, content)).digest("hex");
+  return textSha256(entryText(title, content));
 }

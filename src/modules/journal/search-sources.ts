@@ -1,6 +1,6 @@
 import { type Expression, type RawBuilder, sql } from "kysely";
 import type { EmbeddingSource } from "../../platform/embeddings/embedding-sources.ts";
-import { ownerColumn } from "../../platform/identity/owner-scope.ts";
+import { ownerCondition } from "../../platform/identity/owner-scope.ts";
 import type { Principal } from "../../platform/identity/principal.ts";
 import type { Candidate, SearchSource } from "../../platform/search/search-source.ts";
 import { ENTRY_SOURCE, entryText } from "./entry-text.ts";
@@ -26,9 +26,7 @@ export const entryEmbeddings: EmbeddingSource = {
 
 /** The caller's entries, as a condition on the `e` alias (`journal_entries e`). */
 function ownedBy(principal: Principal): RawBuilder<boolean> {
-  const owner = ownerColumn(principal);
-  const org = owner.organizationId ? sql` and e.organization_id = ${owner.organizationId}` : sql``;
-  return sql<boolean>`e.${sql.ref(owner.column)} = ${owner.value}${org}`;
+  return ownerCondition(principal, "e");
 }
 
 /** Seed 002's weighted full-text rank: ts_rank_cd over title (A) and content (B), the stored content_vector. */

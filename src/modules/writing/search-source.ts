@@ -1,13 +1,11 @@
 import { type Expression, type RawBuilder, sql } from "kysely";
-import { ownerColumn } from "../../platform/identity/owner-scope.ts";
+import { ownerCondition } from "../../platform/identity/owner-scope.ts";
 import type { Principal } from "../../platform/identity/principal.ts";
 import type { Candidate, SearchSource } from "../../platform/search/search-source.ts";
 
 /** The caller's live documents, as a condition on the `d` alias. */
 function ownedBy(principal: Principal): RawBuilder<boolean> {
-  const owner = ownerColumn(principal);
-  const org = owner.organizationId ? sql` and d.organization_id = ${owner.organizationId}` : sql``;
-  return sql<boolean>`d.${sql.ref(owner.column)} = ${owner.value} and d.deleted_at is null${org}`;
+  return sql<boolean>`${ownerCondition(principal, "d")} and d.deleted_at is null`;
 }
 
 /**

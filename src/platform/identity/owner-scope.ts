@@ -1,3 +1,4 @@
+import { type RawBuilder, sql } from "kysely";
 import type { Principal } from "./principal.ts";
 
 /**
@@ -18,4 +19,16 @@ export function ownerColumn(principal: Principal): {
         value: principal.userId,
         organizationId: principal.kind === "api_key" ? principal.organizationId : null,
       };
+}
+
+/**
+ * The same filter as a raw SQL condition, for queries written in SQL (search
+ * candidates, analytics): the owner's column on `alias` (the table's own
+ * name when absent), and the organization for an API key.
+ */
+export function ownerCondition(principal: Principal, alias?: string): RawBuilder<boolean> {
+  const owner = ownerColumn(principal);
+  const column = (name: string) => sql.ref(alias ? `${alias}.${name}` : name);
+  const org = owner.organizationId ? sql` and ${column("organization_id")} = ${owner.organizationId}` : sql``;
+  return sql<boolean>`${column(owner.column)} = ${owner.value}${org}`;
 }
