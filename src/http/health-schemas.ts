@@ -22,6 +22,19 @@ export const DependencyState = Type.Object({
 });
 export type DependencyStateView = Static<typeof DependencyState>;
 
+/**
+ * Whether vector features (similar entries, the vector signal of hybrid
+ * search) can run: a Postgres server without pgvector serves everything
+ * else, so this reports rather than decides readiness. `models` names the
+ * configured embedding models for passages and short texts.
+ */
+export const VectorFeature = Type.Object({
+  available: Type.Boolean(),
+  reason: Type.Optional(Type.String()),
+  models: Type.Object({ passage: Type.String(), short: Type.String() }),
+});
+export type VectorFeatureView = Static<typeof VectorFeature>;
+
 /** The readiness report, ready (200) or not (503): the same shape, its status fixed for each answer. */
 export const Readiness = <const S extends "ready" | "unavailable">(status: S, description: string) =>
   Type.Object(
@@ -29,6 +42,7 @@ export const Readiness = <const S extends "ready" | "unavailable">(status: S, de
       status: Type.Literal(status),
       profile: StringEnum(PROFILES),
       dependencies: Type.Object({ database: DependencyState, kv: DependencyState, blobs: DependencyState }),
+      features: Type.Object({ vectors: VectorFeature }),
     },
     { description },
   );

@@ -4,6 +4,7 @@ import { Type } from "typebox";
 import { openTestPlatform } from "../../test/support/embedded.ts";
 import { httpClient } from "../../test/support/http.ts";
 import { StrictObject } from "../platform/schemas.ts";
+import { createMigrator } from "../runtime/migrations.ts";
 import type { StrataModule } from "../runtime/module.ts";
 import type { Platform } from "../runtime/platform.ts";
 import type { App } from "./app.ts";
@@ -54,6 +55,7 @@ describe("HTTP server", () => {
     const opened = await openTestPlatform({ BODY_LIMIT_BYTES: "2048" });
     platform = opened.platform;
     dispose = opened.dispose;
+    await createMigrator(platform.database, []).up();
     app = await buildServer(platform, [probe]);
   });
   after(async () => {
@@ -94,6 +96,11 @@ describe("HTTP server", () => {
       assert.equal(dep.status, "up");
       assert.equal(typeof dep.latencyMs, "number");
     }
+    // PGlite carries pgvector; with no model configured, the offline hashing model embeds everything.
+    assert.deepEqual(body.features.vectors, {
+      available: true,
+      models: { passage: "strata-hashing-v1", short: "strata-hashing-v1" },
+    });
   });
 
   it("exposes Prometheus metrics: requests by route, latency histograms, pool and dependency figures", async () => {

@@ -1,7 +1,13 @@
 import { Type } from "typebox";
 import type { Platform } from "../../runtime/platform.ts";
 import type { App } from "../app.ts";
-import { type DependencyStateView, Liveness, type LivenessView, Readiness } from "../health-schemas.ts";
+import {
+  type DependencyStateView,
+  Liveness,
+  type LivenessView,
+  Readiness,
+  type VectorFeatureView,
+} from "../health-schemas.ts";
 import { PUBLIC } from "../openapi.ts";
 
 const CHECK_TIMEOUT_MS = 2_000;
@@ -49,10 +55,11 @@ export function registerHealthRoutes(app: App, platform: Platform) {
       },
     },
     async (_request, reply) => {
-      const [database, kv, blobs] = await Promise.all([
+      const [database, kv, blobs, vectors] = await Promise.all([
         check(platform.database.driver, () => platform.database.ping()),
         check(platform.kv.driver, () => platform.kv.ping()),
         check(platform.blobs.driver, () => platform.blobs.ping()),
+        vectorFeature(platform),
       ]);
       const dependencies = { database, kv, blobs };
       const ready = Object.values(dependencies).every((d) => d.status === "up");
@@ -61,6 +68,7 @@ export function registerHealthRoutes(app: App, platform: Platform) {
         status: ready ? ("ready" as const) : ("unavailable" as const),
         profile: platform.config.profile,
         dependencies,
+        features: { vectors },
       };
     },
   );
@@ -86,6 +94,20 @@ export function registerHealthRoutes(app: App, platform: Platform) {
       return platform.metrics.registry.metrics();
     },
   );
+}
+
+async function vectorFeature(platform: Platform): Promise<VectorFeatureView> {
+  const models = {
+    passage: platform.embedders.forClass("passage").model,
+    short: platform.embedders.forClass("short").model,
+  };
+  try {
+    const support = await platform.vectors.support();
+    return support.available ? { available: true, models } : { available: false, reason: support.reason, models };
+  } catch (error) {
+    // The database is down: its own check says so; vectors are unknown until it answers.
+    return { available: false, reason: `not known: ${(error as Error).message}`, models };
+  }
 }
 
 async function check(driver: string, ping: () => Promise<number>): Promise<DependencyStateView> {

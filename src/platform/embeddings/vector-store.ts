@@ -73,11 +73,13 @@ export class VectorStore {
    * on its own connection.
    */
   async support(db: Db = this.db): Promise<VectorSupport> {
-    if (!this.#support) {
-      this.#support = await detectVectorSupport(db);
-      if (!this.#support.available) this.logger.warn({ reason: this.#support.reason }, "vector search is unavailable");
+    if (this.#support) return this.#support;
+    const support = await detectVectorSupport(db);
+    if (support.available || support.final) {
+      this.#support = support;
+      if (!support.available) this.logger.warn({ reason: support.reason }, "vector search is unavailable");
     }
-    return this.#support;
+    return support;
   }
 
   /** Throws pgvector_not_installed when vectors cannot be stored here. */

@@ -2,7 +2,7 @@ import { type Kysely, sql } from "kysely";
 import type { Tables } from "../database/tables.ts";
 
 /** Whether this database can store and search vectors, and if not, why. */
-export type VectorSupport = { available: true } | { available: false; reason: string };
+export type VectorSupport = { available: true } | { available: false; reason: string; final: boolean };
 
 /**
  * Finds out whether pgvector is usable, and makes it so when it can: the
@@ -13,8 +13,9 @@ export type VectorSupport = { available: true } | { available: false; reason: st
  * installing pgvector and restarting is all it takes.
  */
 export async function detectVectorSupport(db: Kysely<Tables>): Promise<VectorSupport> {
-  const state = await sql<{ installed: boolean; available: boolean; has_column: boolean }>`
+  const state = await sql<{ installed: boolean; available: boolean; has_table: boolean; has_column: boolean }>`
     select
+      to_regclass('embeddings') is not null as has_table,
       exists (select 1 from pg_extension where extname = 'vector') as installed,
       exists (select 1 from pg_available_extensions where name = 'vector') as available,
       exists (
@@ -23,6 +24,8 @@ export async function detectVectorSupport(db: Kysely<Tables>): Promise<VectorSup
       ) as has_column`.execute(db);
   const row = state.rows[0];
   if (!row) return missing();
+  // Asked before migrations ran (a readiness probe at start-up): not an answer to remember.
+  if (!row.has_table) return { available: false, reason: "the embeddings table is not migrated yet", final: false };
   if (!row.installed && !row.available) return missing();
   try {
     if (!row.installed) await sql`create extension if not exists vector`.execute(db);
@@ -33,6 +36,7 @@ export async function detectVectorSupport(db: Kysely<Tables>): Promise<VectorSup
     return {
       available: false,
       reason: `pgvector is installed on the server but could not be enabled: ${(error as Error).message}`,
+      final: true,
     };
   }
   return { available: true };
@@ -42,5 +46,6 @@ function missing(): VectorSupport {
   return {
     available: false,
     reason: "the Postgres server does not have the pgvector extension (package postgresql-<version>-pgvector)",
+    final: true,
   };
 }
