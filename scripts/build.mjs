@@ -37,6 +37,7 @@ const EXTERNAL = [
   "ioredis",
   "pg",
   "openai",
+  "@huggingface/transformers",
   "esbuild",
   "tsx",
 ];

@@ -130,6 +130,35 @@ describe("config", () => {
     assert.equal(problemsOf({ EMBEDDING_BASE_URL: "localhost:11434" })[0]?.variable, "EMBEDDING_BASE_URL");
   });
 
+  it("reads local embedding models: the seed's two by default, under one directory, never with an endpoint", () => {
+    assert.equal(loadConfig({}).localEmbeddings, null);
+    assert.deepEqual(loadConfig({ EMBEDDING_MODEL_DIR: "/srv/models" }).localEmbeddings, {
+      modelDir: "/srv/models",
+      passageModel: "all-mpnet-base-v2",
+      shortModel: "all-MiniLM-L6-v2",
+    });
+    assert.equal(
+      loadConfig({ EMBEDDING_MODEL_DIR: "/srv/models", EMBEDDING_SHORT_MODEL: "bge-small-en-v1.5" }).localEmbeddings
+        ?.shortModel,
+      "bge-small-en-v1.5",
+    );
+    assert.deepEqual(
+      problemsOf({ EMBEDDING_MODEL_DIR: "/srv/models", EMBEDDING_BASE_URL: "http://localhost:11434/v1" }).map(
+        (p) => p.variable,
+      ),
+      ["EMBEDDING_MODEL_DIR"],
+    );
+    assert.deepEqual(
+      problemsOf({ EMBEDDING_PASSAGE_MODEL: "all-mpnet-base-v2" }).map((p) => [p.variable, p.reason]),
+      [["EMBEDDING_PASSAGE_MODEL", "needs EMBEDDING_MODEL_DIR to be set as well"]],
+    );
+    // A model's name is one directory: it never reaches outside the model directory.
+    assert.equal(
+      problemsOf({ EMBEDDING_MODEL_DIR: "/srv/models", EMBEDDING_PASSAGE_MODEL: "../etc" })[0]?.variable,
+      "EMBEDDING_PASSAGE_MODEL",
+    );
+  });
+
   it("reads the AI provider's limits: defaults, and per model limits that replace them", () => {
     const base = { AI_BASE_URL: "https://api.openai.com/v1" };
     assert.deepEqual(loadConfig(base).ai?.limits, { tokensPerMinute: null, requestsPerMinute: null, models: {} });

@@ -46,6 +46,19 @@ const originList = z.string().transform((value, context) => {
 });
 const flag = z.enum(["true", "false", "1", "0"]).transform((value) => value === "true" || value === "1");
 
+/**
+ * The local models seed 002 names: entries (passages) use the larger, topics
+ * and other short texts the smaller. Each is a directory under
+ * EMBEDDING_MODEL_DIR holding the model's ONNX export (as Xenova/<name>).
+ */
+export const DEFAULT_PASSAGE_MODEL = "all-mpnet-base-v2";
+export const DEFAULT_SHORT_MODEL = "all-MiniLM-L6-v2";
+
+/** A local model's directory name: one path segment, so a name never reaches outside EMBEDDING_MODEL_DIR. */
+const modelName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "a model directory's name: letters, digits, dot, dash, underscore");
+
 /** The embeddings model asked of an EMBEDDING_BASE_URL that names none. */
 export const DEFAULT_EMBEDDING_MODEL = "text-embedding-3-small";
 
@@ -127,6 +140,9 @@ const envSchema = z.object({
   EMBEDDING_BASE_URL: url(["http:", "https:"]).optional(),
   EMBEDDING_API_KEY: z.string().min(1).optional(),
   EMBEDDING_MODEL: z.string().min(1).optional(),
+  EMBEDDING_MODEL_DIR: z.string().min(1).optional(),
+  EMBEDDING_PASSAGE_MODEL: modelName.default(DEFAULT_PASSAGE_MODEL),
+  EMBEDDING_SHORT_MODEL: modelName.default(DEFAULT_SHORT_MODEL),
   EMBEDDING_BACKFILL_BATCH: positiveInt.max(1000).default(32),
   EMBEDDING_BACKFILL_PAUSE_MS: z.coerce.number().int().min(0).max(600_000).default(1_000),
   TRUST_PROXY: z
@@ -242,6 +258,12 @@ export interface Config {
    * hashing embedder (platform/embeddings), which needs no setup.
    */
   embeddings: { baseUrl: string; apiKey: string | null; model: string; timeoutMs: number } | null;
+  /**
+   * Local transformers.js models under one directory (EMBEDDING_MODEL_DIR),
+   * run on the compute pool's threads: `passageModel` embeds long texts
+   * (journal entries), `shortModel` short ones (topics). Null: none.
+   */
+  localEmbeddings: { modelDir: string; passageModel: string; shortModel: string } | null;
   /** A model change's re-embedding: resources per step, and the pause between steps. */
   embeddingBackfill: { batchSize: number; pauseMs: number };
   database: DatabaseConfig;
@@ -284,6 +306,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   for (const variable of ["AI_TOKENS_PER_MINUTE", "AI_REQUESTS_PER_MINUTE", "AI_MODEL_LIMITS"] as const) {
     if (e[variable] !== undefined && !e.AI_BASE_URL) {
       problems.push({ variable, reason: "needs AI_BASE_URL to be set as well" });
+    }
+  }
+  if (e.EMBEDDING_MODEL_DIR && e.EMBEDDING_BASE_URL) {
+    problems.push({
+      variable: "EMBEDDING_MODEL_DIR",
+      reason: "choose one embeddings provider: a local model directory or EMBEDDING_BASE_URL",
+    });
+  }
+  for (const variable of ["EMBEDDING_PASSAGE_MODEL", "EMBEDDING_SHORT_MODEL"] as const) {
+    if (present[variable] !== undefined && !e.EMBEDDING_MODEL_DIR) {
+      problems.push({ variable, reason: "needs EMBEDDING_MODEL_DIR to be set as well" });
     }
   }
   for (const variable of ["EMBEDDING_API_KEY", "EMBEDDING_MODEL"] as const) {
@@ -348,6 +381,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
           apiKey: e.EMBEDDING_API_KEY ?? e.AI_API_KEY ?? null,
           model: e.EMBEDDING_MODEL ?? DEFAULT_EMBEDDING_MODEL,
           timeoutMs: e.AI_TIMEOUT_MS,
+        }
+      : null,
+    localEmbeddings: e.EMBEDDING_MODEL_DIR
+      ? {
+          modelDir: path.resolve(e.EMBEDDING_MODEL_DIR),
+          passageModel: e.EMBEDDING_PASSAGE_MODEL,
+          shortModel: e.EMBEDDING_SHORT_MODEL,
         }
       : null,
     embeddingBackfill: { batchSize: e.EMBEDDING_BACKFILL_BATCH, pauseMs: e.EMBEDDING_BACKFILL_PAUSE_MS },

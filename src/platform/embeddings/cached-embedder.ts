@@ -21,8 +21,8 @@ export function embeddingCacheKey(model: string, text: string): string {
  * call. Vectors are stored as little-endian float32 in base64 (about 2 KB
  * for 384 dimensions: the precision pgvector keeps too), and fresh ones
  * are rounded to it as well.
- * For a remote model; the offline embedder computes faster than a store
- * answers.
+ * For a remote or a local transformer model; the offline hashing embedder
+ * computes faster than a store answers.
  */
 export class CachedEmbedder implements Embedder {
   constructor(

@@ -2,8 +2,10 @@
  * Text embeddings, as every module that searches by meaning uses them
  * (journal entries and topics, chat files, knowledge). One interface, several
  * providers: an OpenAI-compatible embeddings endpoint (OpenAI, Ollama, vLLM,
- * llama.cpp's server), and the offline default that needs no model files
- * (hashing-embedder.ts), so an embedded start works with no setup.
+ * llama.cpp's server; openai-embedder.ts), a transformers.js model from a
+ * local directory (local-model-embedder.ts), and the offline default that
+ * needs no model files (hashing-embedder.ts), so an embedded start works
+ * with no setup.
  *
  * Every vector is stored with the model that made it and its dimension:
  * vectors of different models are never compared (their spaces have nothing
