@@ -1,0 +1,120 @@
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { openTestPlatform } from "../../../test/support/embedded.ts";
+import { eventually } from "../../../test/support/eventually.ts";
+import { client } from "../../../test/support/http.ts";
+import { writeTinyEmbeddingModel } from "../../../test/support/tiny-embedding-model.ts";
+import { registerUser } from "../../../test/support/writing-fixtures.ts";
+import type { App } from "../../http/app.ts";
+import { buildServer } from "../../http/server.ts";
+import { createMigrator } from "../../runtime/migrations.ts";
+import type { Platform } from "../../runtime/platform.ts";
+import { startWorkers } from "../../runtime/workers.ts";
+import { writingModule } from "../writing/index.ts";
+import { journalModule } from "./index.ts";
+
+const modules = [writingModule, journalModule];
+
+/*
+ * A paraphrase shares no word with its query, so full text and trigram miss
+ * it, and only the vector signal can find it. The model is a configured
+ * local transformers.js model (EMBEDDING_MODEL_DIR), run through the same
+ * pipeline as all-mpnet-base-v2 would be: tokenizer, ONNX session, mean
+ * pooling over the attention mask, normalizing. Real sentence-transformer
+ * weights are not part of the repository, so by default the model is one
+ * the test writes, whose vocabulary knows these synonyms (and nothing
+ * else); with STRATA_TEST_MODEL_DIR naming a directory that holds the
+ * Xenova export of all-mpnet-base-v2, the same corpus and assertions run on
+ * the seed's real model.
+ */
+const REAL_MODEL_DIR = process.env.STRATA_TEST_MODEL_DIR;
+const hot = (i: number) => Array.from({ length: 8 }, (_, j) => (j === i ? 1 : 0));
+const SYNONYMS: Record<string, number[]> = {
+  anxious: hot(0),
+  nervous: hot(0),
+  worried: hot(0),
+  exam: hot(1),
+  test: hot(1),
+  chemistry: hot(1),
+  garden: hot(2),
+  tomatoes: hot(2),
+  basil: hot(2),
+  recipe: hot(3),
+  soup: hot(3),
+  cooked: hot(3),
+  run: hot(4),
+  park: hot(4),
+};
+
+describe("journal search finds a paraphrase by meaning (configured local model)", () => {
+  let dir: string;
+  let dispose: () => Promise<void>;
+  let platform: Platform;
+  let app: App;
+  let stopWorkers: () => Promise<void>;
+  let call: ReturnType<typeof client>;
+  let model: string;
+
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), "strata-paraphrase-"));
+    model = REAL_MODEL_DIR ? "all-mpnet-base-v2" : "tiny-synonyms";
+    if (!REAL_MODEL_DIR) await writeTinyEmbeddingModel(dir, model, { words: SYNONYMS });
+    const opened = await openTestPlatform({
+      EMBEDDING_MODEL_DIR: REAL_MODEL_DIR ?? dir,
+      EMBEDDING_PASSAGE_MODEL: model,
+      EMBEDDING_SHORT_MODEL: model,
+    });
+    dispose = opened.dispose;
+    platform = opened.platform;
+    await createMigrator(platform.database, modules).up();
+    app = await buildServer(platform, modules);
+    stopWorkers = await startWorkers(platform, modules);
+    call = client(app);
+  });
+  after(async () => {
+    await stopWorkers?.();
+    await app?.close();
+    await dispose?.();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("ranks the paraphrase first in hybrid search while full text finds nothing, and names the model", async () => {
+    const { token } = await registerUser(call, "Paraphraser");
+    const write = async (title: string, content: string) => {
+      const res = await call("POST", "/v1/journal/entries", { token, body: { title, content } });
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+      return res.body.id as string;
+    };
+    const target = await write("Before chemistry", "Worried and nervous before my chemistry test tomorrow.");
+    const others = [
+      await write("Garden", "Planted tomatoes and basil in the garden."),
+      await write("Dinner", "Cooked a new soup recipe tonight."),
+      await write("Morning", "A slow run around the park."),
+    ];
+    await eventually(
+      () => platform.database.db.selectFrom("embeddings").select("model").where("model", "=", model).execute(),
+      (rows) => rows.length === 1 + others.length,
+      60_000,
+    );
+
+    const lexical = await call("GET", "/v1/journal/search?q=anxious%20about%20the%20exam&mode=fulltext", { token });
+    assert.equal(lexical.status, 200);
+    assert.deepEqual(lexical.body.items, [], "no entry shares a word with the query");
+
+    const hybrid = await call("GET", "/v1/journal/search?q=anxious%20about%20the%20exam", { token });
+    assert.equal(hybrid.status, 200);
+    assert.equal(hybrid.body.vector, "used");
+    const [first] = hybrid.body.items;
+    assert.equal(first?.id, target, JSON.stringify(hybrid.body.items));
+    assert.equal(first.signals.fullText, null);
+    assert.equal(first.signals.vector.rank, 1);
+    assert.ok(first.signals.vector.score > 0.5, JSON.stringify(first.signals));
+
+    const similar = await call("GET", `/v1/journal/entries/${target}/similar?minSimilarity=0.3`, { token });
+    assert.equal(similar.status, 200);
+    for (const item of similar.body.items) assert.equal(item.model, model);
+  });
+});
