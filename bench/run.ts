@@ -9,6 +9,7 @@ import { runEventLoopBench } from "./event-loop.ts";
 import { runJobsBench } from "./jobs.ts";
 import { runRateLimitBench } from "./rate-limit.ts";
 import { runRequestPathBench } from "./request-path.ts";
+import { runSearchBench } from "./search.ts";
 import { runStartupBench } from "./startup.ts";
 import { runVersionsBench } from "./versions.ts";
 
@@ -20,6 +21,7 @@ const benches: Record<string, () => Promise<void>> = {
   "event-loop": runEventLoopBench,
   disk: runDiskBench,
   jobs: runJobsBench,
+  search: runSearchBench,
 };
 
 const chosen = process.argv.slice(2);

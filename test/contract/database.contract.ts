@@ -175,6 +175,12 @@ export function databaseContract(name: string, open: () => Promise<Database>) {
         const d = await sql<{ d: number }>`select '[1,2,3]'::vector <-> '[1,2,5]'::vector as d`.execute(db);
         assert.equal(Number(d.rows[0]?.d), 2);
       }
+      // Every connection carries the HNSW settings filtered and hybrid vector queries rely on.
+      const settings = await sql<{ ef: string; scan: string }>`
+        select current_setting('hnsw.ef_search', true) as ef, current_setting('hnsw.iterative_scan', true) as scan`.execute(
+        db,
+      );
+      assert.deepEqual(settings.rows[0], { ef: "100", scan: "relaxed_order" });
     });
 
     it("reports errors with their SQLSTATE", async () => {

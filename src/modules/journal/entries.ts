@@ -43,6 +43,7 @@ export async function createEntry(
       .returning("id")
       .executeTakeFirstOrThrow();
     if (input.topicIds) await linkTopics(trx, principal, row.id, input.topicIds);
+    await rememberLexemes(trx, row.id);
     await platform.vectors.queue(trx, ENTRY_SOURCE, [
       { id: row.id, text: entryText(input.title ?? null, input.content) },
     ]);
@@ -96,8 +97,10 @@ export async function updateEntry(
     }
     const moodCleared = patch.moodScore === null;
     if (!textChanged && !moodCleared) return null;
-    if (textChanged)
+    if (textChanged) {
+      await rememberLexemes(trx, entryId);
       await platform.vectors.queue(trx, ENTRY_SOURCE, [{ id: entryId, text: entryText(title, content) }]);
+    }
     return enqueueAnalysis(platform, trx, entryId);
   });
   await afterWrite(platform, principal, taskId, entryId);
@@ -159,4 +162,18 @@ async function linkTopics(trx: Db, principal: Principal, entryId: string, topicI
 async function afterWrite(platform: Platform, principal: Principal, taskId: string | null, entryId: string) {
   if (taskId) await markTaskQueued(platform, taskId, entryId);
   await forgetOwnerCaches(platform, principal);
+}
+
+/**
+ * Adds the entry's words (its content_vector's lexemes) to the vocabulary
+ * typo-tolerant search corrects against (journal_lexemes). Words are never
+ * taken out: one no entry holds any more corrects to nothing found.
+ */
+async function rememberLexemes(trx: Kysely<Tables>, entryId: string): Promise<void> {
+  await sql`
+    insert into journal_lexemes (lexeme)
+    select distinct u.lexeme from journal_entries e, unnest(e.content_vector) u where e.id = ${entryId}
+    -- In one order for every writer, so two entries adding the same new words never deadlock.
+    order by u.lexeme
+    on conflict do nothing`.execute(trx);
 }

@@ -2,7 +2,7 @@ import { sql } from "kysely";
 import type { Static } from "typebox";
 import { errors } from "../../platform/errors/catalog.ts";
 import type { Principal } from "../../platform/identity/principal.ts";
-import { type SearchResult as HybridResult, hasSearchableWords } from "../../platform/search/hybrid-search.ts";
+import type { SearchResult as HybridResult } from "../../platform/search/hybrid-search.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import { scoped } from "./entries.ts";
 import { ENTRY_SOURCE } from "./entry-text.ts";
@@ -27,7 +27,8 @@ export async function searchEntries(
   limit: number,
 ): Promise<SearchResultView[]> {
   const db = platform.database.read;
-  if (!(await hasSearchableWords(db, q))) return [];
+  // A query of only stop words or punctuation matches nothing (entryFullText checks numnode in the query
+  // itself, so the search costs one round trip).
   const tsquery = sql`websearch_to_tsquery('english', ${q})`;
   const rows = await sql<{ id: string; title: string | null; entry_date: string; rank: number; snippet: string }>`
     select e.id, e.title, e.entry_date::text as entry_date, c.score as rank,

@@ -96,6 +96,17 @@ export interface UserStatisticsView {
   refreshed_at: Date;
 }
 
+/**
+ * Every lexeme (stemmed word) any entry's content_vector has held, with no
+ * owner: the vocabulary typo-tolerant search corrects a query's words
+ * against by trigram similarity (search-sources.ts), the pattern pg_trgm's
+ * documentation gives for text search. Owner-free, so it never moves on
+ * registration; the corrected words only ever search the caller's entries.
+ */
+export interface JournalLexemesTable {
+  lexeme: string;
+}
+
 declare module "../../platform/database/tables.ts" {
   interface Tables {
     journal_entries: JournalEntriesTable;
@@ -103,6 +114,7 @@ declare module "../../platform/database/tables.ts" {
     topics: TopicsTable;
     entry_topics: EntryTopicsTable;
     psychology_insights: PsychologyInsightsTable;
+    journal_lexemes: JournalLexemesTable;
     user_statistics: UserStatisticsView;
   }
 }
