@@ -10,6 +10,7 @@ import { runJobsBench } from "./jobs.ts";
 import { runRateLimitBench } from "./rate-limit.ts";
 import { runRequestPathBench } from "./request-path.ts";
 import { runSearchBench } from "./search.ts";
+import { runSearchHealthBench } from "./search-health.ts";
 import { runStartupBench } from "./startup.ts";
 import { runVersionsBench } from "./versions.ts";
 
@@ -22,6 +23,7 @@ const benches: Record<string, () => Promise<void>> = {
   disk: runDiskBench,
   jobs: runJobsBench,
   search: runSearchBench,
+  "search-health": runSearchHealthBench,
 };
 
 const chosen = process.argv.slice(2);
