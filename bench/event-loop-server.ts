@@ -11,7 +11,6 @@
  * of the way, then serves until SIGTERM.
  */
 import { cleanupSemantic, DIFF_DELETE, DIFF_INSERT, makeDiff } from "@sanity/diff-match-patch";
-import { sql } from "kysely";
 import { loadConfig } from "../src/config/config.ts";
 import { buildServer } from "../src/http/server.ts";
 import { modules } from "../src/modules/index.ts";
@@ -19,6 +18,7 @@ import { findVersion, readVersionContent } from "../src/modules/writing/version-
 import { createLogger } from "../src/platform/logging/logger.ts";
 import { createMigrator } from "../src/runtime/migrations.ts";
 import { openPlatform } from "../src/runtime/platform.ts";
+import { listenForBench } from "./bench-server.ts";
 
 const dataDir = process.argv[2];
 if (!dataDir) throw new Error("usage: event-loop-server.ts <data dir>");
@@ -49,19 +49,7 @@ app.get<{ Params: { documentId: string }; Querystring: { from: string; to: strin
   },
 );
 
-const registered = await app.inject({
-  method: "POST",
-  url: "/v1/auth/register",
-  payload: { email: "bench@example.com", password: "correct horse battery staple", name: "Bench" },
-});
-const { accessToken, user } = registered.json() as { accessToken: string; user: { id: string } };
-await sql`update organizations set settings = jsonb_set(settings, '{rate_limits}', '{"api": 1000000}')
-  where id = (select personal_organization_id from users where id = ${user.id})`.execute(platform.database.db);
-
-await app.listen({ host: "127.0.0.1", port: 0 });
-const address = app.server.address();
-const port = typeof address === "object" && address ? address.port : 0;
-process.stdout.write(`${JSON.stringify({ port, token: accessToken })}\n`);
+await listenForBench(app, platform);
 
 process.once("SIGTERM", async () => {
   await app.close();

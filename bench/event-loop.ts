@@ -22,17 +22,15 @@
  * their p99; and the server's own event-loop delay (its /metrics window).
  * Goal: /health p99 <= 20 ms under the strata load.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createInterface } from "node:readline";
 import { Worker } from "node:worker_threads";
 import { httpClient } from "../test/support/http.ts";
 import { readRealHistory } from "../test/support/real-histories.ts";
+import { startBenchServer } from "./bench-server.ts";
 
-const ROOT = path.resolve(import.meta.dirname, "..");
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const VERSIONS = Number(process.env.BENCH_VERSIONS ?? 30);
 const DIFF_CLIENTS = Number(process.env.BENCH_DIFF_CLIENTS ?? 3);
@@ -67,31 +65,6 @@ function revisions(count: number): string[] {
   return Array.from({ length: count }, (_, i) => all[Math.round(first + i * step)] as string);
 }
 
-async function startServer(dataDir: string): Promise<{ child: ChildProcess; url: string; token: string }> {
-  const child = spawn(
-    process.execPath,
-    [
-      ...(process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean),
-      "--import",
-      "tsx",
-      path.join(ROOT, "bench/event-loop-server.ts"),
-      dataDir,
-    ],
-    {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "inherit"],
-    },
-  );
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
-  for await (const line of lines) {
-    clearTimeout(timer);
-    const { port, token } = JSON.parse(line) as { port: number; token: string };
-    return { child, url: `http://127.0.0.1:${port}`, token };
-  }
-  throw new Error("the benchmark server exited before it listened");
-}
-
 function percentile(samples: number[], p: number): number {
   if (samples.length === 0) return Number.NaN;
   const sorted = [...samples].sort((a, b) => a - b);
@@ -100,7 +73,11 @@ function percentile(samples: number[], p: number): number {
 
 export async function runEventLoopBench() {
   const dir = await mkdtemp(path.join(tmpdir(), "strata-bench-event-loop-"));
-  const server = await startServer(path.join(dir, "data"));
+  const server = await startBenchServer(
+    "bench/event-loop-server.ts",
+    path.join(dir, "data"),
+    (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean),
+  );
   const call = httpClient(server.url, { token: server.token, timeoutMs: REQUEST_TIMEOUT_MS });
   try {
     const texts = revisions(VERSIONS);

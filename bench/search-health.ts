@@ -16,37 +16,20 @@
  * work behind them took. Goal: /health p99 <= 20 ms while entries are
  * analyzed and embedded (the compute pool takes large texts off the loop).
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createInterface } from "node:readline";
 import { Worker } from "node:worker_threads";
 import { httpClient } from "../test/support/http.ts";
 import { readRealHistory } from "../test/support/real-histories.ts";
+import { startBenchServer } from "./bench-server.ts";
 import { generator, percentile } from "./search-corpus.ts";
 
-const ROOT = path.resolve(import.meta.dirname, "..");
 const ENTRIES = Number(process.env.BENCH_ENTRIES_LOAD ?? 200);
 const ENTRY_KB = Number(process.env.BENCH_ENTRY_KB ?? 8);
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 5);
 const PROBE_EVERY_MS = 20;
 const REQUEST_TIMEOUT_MS = 60_000;
-
-async function startServer(dataDir: string): Promise<{ child: ChildProcess; url: string; token: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "bench/journal-load-server.ts"), dataDir], {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
-  for await (const line of lines) {
-    clearTimeout(timer);
-    const { port, token } = JSON.parse(line) as { port: number; token: string };
-    return { child, url: `http://127.0.0.1:${port}`, token };
-  }
-  throw new Error("the benchmark server exited before it listened");
-}
 
 /** A probe in its own thread for `seconds`; the latencies it saw. */
 function probe(url: string, seconds: number): Promise<number[]> {
@@ -84,7 +67,7 @@ function line(phase: string, latencies: number[], extra = "") {
 
 export async function runSearchHealthBench() {
   const dir = await mkdtemp(path.join(tmpdir(), "strata-bench-journal-load-"));
-  const server = await startServer(path.join(dir, "data"));
+  const server = await startBenchServer("bench/journal-load-server.ts", path.join(dir, "data"));
   const call = httpClient(server.url, { token: server.token, timeoutMs: REQUEST_TIMEOUT_MS });
   try {
     const bodies = texts(ENTRIES, ENTRY_KB);

@@ -12,6 +12,7 @@ import { startWorkers } from "../../src/runtime/workers.ts";
 import { openTestPlatform } from "../support/embedded.ts";
 import { eventually } from "../support/eventually.ts";
 import { client } from "../support/http.ts";
+import { assertJournalSchema } from "../support/journal-schema.ts";
 import { createScratchDatabase } from "../support/postgres.ts";
 import { services, TEST_SIGNING_SECRET } from "../support/services.ts";
 import { registerUser } from "../support/writing-fixtures.ts";
@@ -59,6 +60,16 @@ describe("journal module on the Postgres server", () => {
     await app?.close();
     await dispose?.();
     await scratch?.drop();
+  });
+
+  it("holds seed 002's schema: its indexes, generated columns, checks, unique rules and cascades", async () => {
+    const { id: userId } = await registerUser(call, "Schemer");
+    const { personal_organization_id: organizationId } = await platform.database.db
+      .selectFrom("users")
+      .select("personal_organization_id")
+      .where("id", "=", userId)
+      .executeTakeFirstOrThrow();
+    await assertJournalSchema(platform.database.db, { userId, organizationId });
   });
 
   it("journals, analyzes and searches by words; vector features follow the server's pgvector", async () => {

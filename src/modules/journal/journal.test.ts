@@ -4,6 +4,7 @@ import { sql } from "kysely";
 import { openTestPlatform } from "../../../test/support/embedded.ts";
 import { eventually } from "../../../test/support/eventually.ts";
 import { client } from "../../../test/support/http.ts";
+import { assertJournalSchema } from "../../../test/support/journal-schema.ts";
 import { registerUser } from "../../../test/support/writing-fixtures.ts";
 import type { App } from "../../http/app.ts";
 import { buildServer } from "../../http/server.ts";
@@ -301,6 +302,16 @@ describe("journal module (embedded)", () => {
     const stats = await call("GET", "/v1/journal/statistics", { token: own });
     assert.equal(stats.body.totalEntries, 3);
     assert.equal(stats.body.lastEntryDate, today);
+  });
+
+  it("holds seed 002's schema: its indexes, generated columns, checks, unique rules and cascades", async () => {
+    const { id: userId } = await registerUser(call, "Schemer");
+    const { personal_organization_id: organizationId } = await platform.database.db
+      .selectFrom("users")
+      .select("personal_organization_id")
+      .where("id", "=", userId)
+      .executeTakeFirstOrThrow();
+    await assertJournalSchema(platform.database.db, { userId, organizationId });
   });
 
   it("moves an anonymous session's entries and topics to the account it registers", async () => {
