@@ -4,10 +4,11 @@
  * An embedded Strata server with its job workers, as `npm start` runs it,
  * in its own process (bench/journal-load-server.ts). Phases:
  *   idle      nothing but the probe, BENCH_IDLE_SECONDS (default 5): the floor;
- *   writing   one client writes BENCH_ENTRIES journal entries (default 200)
- *             of BENCH_ENTRY_KB (default 8) KB of real prose each, back to
- *             back, and each entry's analysis (sentiment, emotions, keywords,
- *             topics) and embedding run as jobs behind it;
+ *   writing   one client writes BENCH_ENTRIES_LOAD journal entries (default
+ *             200) of BENCH_ENTRY_KB (default 8) KB of real prose each, back
+ *             to back (or BENCH_WRITE_EVERY_MS apart), and each entry's
+ *             analysis (sentiment, emotions, keywords, topics) and embedding
+ *             run as jobs behind it;
  *   draining  after the last write, until every analysis task has succeeded
  *             and the last entry has its vector.
  * Throughout, a probe calls GET /health every 20 ms from a worker thread of
@@ -15,6 +16,8 @@
  * /health p50, p99 and max; entries written per second and the time the
  * work behind them took. Goal: /health p99 <= 20 ms while entries are
  * analyzed and embedded (the compute pool takes large texts off the loop).
+ * The embedded profile's database (PGlite) runs SQL on the event loop
+ * itself, so the writes' own statements count against it too.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -28,6 +31,8 @@ import { generator, percentile } from "./search-corpus.ts";
 const ENTRIES = Number(process.env.BENCH_ENTRIES_LOAD ?? 200);
 const ENTRY_KB = Number(process.env.BENCH_ENTRY_KB ?? 8);
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 5);
+/** A pause between writes (0: back to back, the heaviest load one writer makes). */
+const WRITE_EVERY_MS = Number(process.env.BENCH_WRITE_EVERY_MS ?? 0);
 const PROBE_EVERY_MS = 20;
 const REQUEST_TIMEOUT_MS = 60_000;
 
@@ -67,7 +72,11 @@ function line(phase: string, latencies: number[], extra = "") {
 
 export async function runSearchHealthBench() {
   const dir = await mkdtemp(path.join(tmpdir(), "strata-bench-journal-load-"));
-  const server = await startBenchServer("bench/journal-load-server.ts", path.join(dir, "data"));
+  const server = await startBenchServer(
+    "bench/journal-load-server.ts",
+    path.join(dir, "data"),
+    (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean),
+  );
   const call = httpClient(server.url, { token: server.token, timeoutMs: REQUEST_TIMEOUT_MS });
   try {
     const bodies = texts(ENTRIES, ENTRY_KB);
@@ -98,6 +107,7 @@ export async function runSearchHealthBench() {
       if (res.status !== 201) throw new Error(`write: ${res.status} ${JSON.stringify(res.body)}`);
       tasks.push(res.body.analysisTaskId);
       lastId = res.body.id;
+      if (WRITE_EVERY_MS > 0) await new Promise((resolve) => setTimeout(resolve, WRITE_EVERY_MS));
     }
     const written = now();
     for (;;) {
