@@ -9,6 +9,7 @@ import { forgetCachesOf, SENTIMENT_TTL_MS, sentimentKey } from "./caches.ts";
 import { textAnalysisTask } from "./compute-tasks.ts";
 import { entryText } from "./entry-text.ts";
 import { SENTIMENT_MODEL, type TextAnalysis } from "./text-analysis.ts";
+import { TOPIC_SOURCE, topicsByMeaning, topicText } from "./topic-embeddings.ts";
 
 type Db = Kysely<Tables>;
 
@@ -18,6 +19,9 @@ export const TOPIC_MATCH_THRESHOLD = 0.3;
 const NEW_TOPIC_MIN_COUNT = 2;
 /** Topics one analysis links at most. */
 const MAX_TOPICS = 5;
+
+/** Keywords (most frequent first) looked up by meaning when trigrams find no topic. */
+const KEYWORDS_CONSIDERED = 10;
 
 /** What a finished analysis reports (`tasks:results:{task_id}`). */
 export interface AnalysisResult {
@@ -59,6 +63,13 @@ export async function analyzeEntry(platform: Platform, context: JobContext): Pro
   const analysis = await sentimentOf(platform, text, digest);
   const ownerColumn = entry.user_id ? ("user_id" as const) : ("anonymous_session_id" as const);
   const ownerId = (entry.user_id ?? entry.anonymous_session_id) as string;
+  // Outside the transaction: embedding the keywords may take a model's time.
+  const byMeaning = await topicsByMeaning(
+    platform,
+    db,
+    { column: ownerColumn, id: ownerId },
+    analysis.keywords.slice(0, KEYWORDS_CONSIDERED).map((k) => k.word),
+  );
 
   const result = await transaction(db, async (trx): Promise<AnalysisResult | null> => {
     const current = await trx
@@ -94,7 +105,7 @@ export async function analyzeEntry(platform: Platform, context: JobContext): Pro
         })),
       )
       .execute();
-    const topics = await linkKeywordTopics(trx, entryId, ownerColumn, ownerId, analysis.keywords);
+    const topics = await linkKeywordTopics(platform, trx, entryId, ownerColumn, ownerId, analysis.keywords, byMeaning);
     const setMood = current.mood_origin !== "user";
     if (setMood) {
       await trx
@@ -145,15 +156,19 @@ async function sentimentOf(platform: Platform, text: string, digest: string): Pr
 /**
  * Replaces the analysis's topic links of the entry (the writer's own stay):
  * each keyword goes to the closest of the owner's and the system's topics
- * when one is similar enough, or becomes a new topic of the owner's when it
- * recurs in the entry; relevance is the keyword's count over the top one's.
+ * when one is similar enough by trigrams, else to the one closest by
+ * meaning (`byMeaning`, the topics' vectors), or becomes a new topic of the
+ * owner's when it recurs in the entry (queued for its own vector);
+ * relevance is the keyword's count over the top one's.
  */
 async function linkKeywordTopics(
+  platform: Platform,
   trx: Db,
   entryId: string,
   ownerColumn: "user_id" | "anonymous_session_id",
   ownerId: string,
   keywords: TextAnalysis["keywords"],
+  byMeaning: ReadonlyMap<string, { id: string; name: string }>,
 ): Promise<AnalysisResult["topics"]> {
   await trx.deleteFrom("entry_topics").where("entry_id", "=", entryId).where("added_by", "=", "analysis").execute();
   const top = keywords[0]?.count ?? 1;
@@ -170,9 +185,12 @@ async function linkKeywordTopics(
       .orderBy("sim", "desc")
       .limit(1)
       .executeTakeFirst();
+    const meant = byMeaning.get(word);
     let topic: { id: string; name: string; created: boolean } | null = match
       ? { id: match.id, name: match.name, created: false }
-      : null;
+      : meant
+        ? { ...meant, created: false }
+        : null;
     if (!topic && count >= NEW_TOPIC_MIN_COUNT) {
       const made = await trx
         .insertInto("topics")
@@ -181,6 +199,7 @@ async function linkKeywordTopics(
         .returning(["id", "name"])
         .executeTakeFirst();
       topic = made ? { ...made, created: true } : null;
+      if (made) await platform.vectors.queue(trx, TOPIC_SOURCE, [{ id: made.id, text: topicText(made.name, null) }]);
     }
     if (!topic || linked.has(topic.id)) continue;
     const relevance = Math.max(0.01, Math.round((count / top) * 100) / 100);

@@ -5,6 +5,7 @@ import { refreshStatistics, STATISTICS_REFRESH_CRON } from "./analytics.ts";
 import { journalMigrations } from "./migrations.ts";
 import { registerJournalRoutes } from "./routes.ts";
 import { entryEmbeddings, entrySearch } from "./search-sources.ts";
+import { topicEmbeddings } from "./topic-embeddings.ts";
 import { transferJournal } from "./transfer.ts";
 
 /** Entries one process analyzes at once. */
@@ -22,7 +23,7 @@ export const journalModule: StrataModule = {
   migrations: journalMigrations,
   routes: registerJournalRoutes,
   ownershipTransfer: transferJournal,
-  search: { embeddings: [entryEmbeddings], sources: [entrySearch] },
+  search: { embeddings: [entryEmbeddings, topicEmbeddings], sources: [entrySearch] },
   startWorkers(platform) {
     const stops = [
       platform.jobs.work(ANALYSIS_QUEUE, (context) => analyzeEntry(platform, context), {

@@ -15,6 +15,7 @@ import type { Platform } from "../../runtime/platform.ts";
 import { startWorkers } from "../../runtime/workers.ts";
 import { writingModule } from "../writing/index.ts";
 import { journalModule } from "./index.ts";
+import { TOPIC_SOURCE } from "./topic-embeddings.ts";
 
 const modules = [writingModule, journalModule];
 
@@ -47,6 +48,10 @@ const SYNONYMS: Record<string, number[]> = {
   cooked: hot(3),
   run: hot(4),
   park: hot(4),
+  lectures: hot(5),
+  school: hot(5),
+  learning: hot(5),
+  courses: hot(5),
 };
 
 describe("journal search finds a paraphrase by meaning (configured local model)", () => {
@@ -116,5 +121,48 @@ describe("journal search finds a paraphrase by meaning (configured local model)"
     const similar = await call("GET", `/v1/journal/entries/${target}/similar?minSimilarity=0.3`, { token });
     assert.equal(similar.status, 200);
     for (const item of similar.body.items) assert.equal(item.model, model);
+  });
+
+  it("links a keyword to the topic it means when no topic's name is near it, topics embedded by the short model", async () => {
+    const { token } = await registerUser(call, "Student");
+    // The system topics are embedded by the walk a source's first model makes.
+    await eventually(
+      () =>
+        platform.database.db
+          .selectFrom("embedding_models")
+          .select(["model", "state"])
+          .where("source", "=", TOPIC_SOURCE)
+          .execute(),
+      (rows) => rows.length === 1 && rows[0]?.state === "active" && rows[0]?.model === model,
+      60_000,
+    );
+    const res = await call("POST", "/v1/journal/entries", {
+      token,
+      body: { content: "Lectures again tonight. So many lectures, and the lectures never end." },
+    });
+    assert.equal(res.status, 201);
+    const analyzed = await eventually(
+      async () => (await call("GET", `/v1/journal/entries/${res.body.id}`, { token })).body,
+      (entry) => entry.sentiment.length > 0,
+      30_000,
+    );
+    const names = analyzed.topics.map((t: { name: string }) => t.name);
+    // "lectures" is nowhere near a topic by trigrams; the model puts it beside "study" ("school, learning, courses").
+    assert.ok(names.includes("study"), JSON.stringify(analyzed.topics));
+    assert.ok(!names.includes("lectures"), "no new topic where an existing one is meant");
+    // A topic the writer creates is embedded too.
+    const created = await call("POST", "/v1/journal/topics", { token, body: { name: "Garden club" } });
+    assert.equal(created.status, 201);
+    await eventually(
+      () =>
+        platform.database.db
+          .selectFrom("embeddings")
+          .select("model")
+          .where("source", "=", TOPIC_SOURCE)
+          .where("resource_id", "=", created.body.id)
+          .executeTakeFirst(),
+      (row) => row?.model === model,
+      30_000,
+    );
   });
 });

@@ -1,6 +1,7 @@
 import { CompiledQuery, sql } from "kysely";
 import { preparedStatement } from "../../platform/database/prepared-statements.ts";
 import { sqlState } from "../../platform/database/sqlstate.ts";
+import { transaction } from "../../platform/database/transaction.ts";
 import { errors } from "../../platform/errors/catalog.ts";
 import { ownerColumn } from "../../platform/identity/owner-scope.ts";
 import type { Principal } from "../../platform/identity/principal.ts";
@@ -10,6 +11,7 @@ import { ownerIdOf, TOPIC_SUGGESTIONS_TTL_MS, topicSuggestionsKey } from "./cach
 import { textAnalysisTask } from "./compute-tasks.ts";
 import { scoped } from "./entries.ts";
 import type { TopicSuggestionView, TopicView } from "./schemas.ts";
+import { TOPIC_SOURCE, topicText } from "./topic-embeddings.ts";
 
 /** Entries the suggestions read: the caller's latest. */
 const SUGGESTION_ENTRIES = 30;
@@ -118,11 +120,15 @@ export async function createTopic(
     .executeTakeFirst();
   if (existing) throw errors.topicNameTaken(name, existing.id);
   try {
-    const row = await db
-      .insertInto("topics")
-      .values({ name, description: input.description ?? null, [owner.column]: owner.value })
-      .returning(["id", "name", "description", "is_system_topic", "created_at"])
-      .executeTakeFirstOrThrow();
+    const row = await transaction(db, async (trx) => {
+      const made = await trx
+        .insertInto("topics")
+        .values({ name, description: input.description ?? null, [owner.column]: owner.value })
+        .returning(["id", "name", "description", "is_system_topic", "created_at"])
+        .executeTakeFirstOrThrow();
+      await platform.vectors.queue(trx, TOPIC_SOURCE, [{ id: made.id, text: topicText(made.name, made.description) }]);
+      return made;
+    });
     await platform.kv.del(topicSuggestionsKey(ownerIdOf(principal))).catch(() => 0);
     return {
       id: row.id,

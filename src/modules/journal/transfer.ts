@@ -2,14 +2,15 @@ import { sql } from "kysely";
 import type { TransferContext } from "../../platform/identity/ownership-transfer.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import { forgetCachesOf } from "./caches.ts";
+import { TOPIC_SOURCE } from "./topic-embeddings.ts";
 
 /**
  * An anonymous session's journal moves to the account that claims it,
  * inside the registration (or login) transaction, as documents do: entries
  * change owner and tenant; the session's topics become the user's, except
  * where the user already has a topic of that name, whose links the entries
- * take over; insights follow. Vectors and analyses hang off the entries and
- * need nothing.
+ * take over (its vector goes with it); insights follow. Entries' vectors
+ * and analyses hang off the entries and need nothing.
  */
 export async function transferJournal(
   { trx, anonymousSessionId, userId, toOrganizationId, afterCommit }: TransferContext,
@@ -30,11 +31,17 @@ export async function transferJournal(
     join entry_topics et on et.topic_id = theirs.id
     where theirs.anonymous_session_id = ${anonymousSessionId}
     on conflict (entry_id, topic_id) do nothing`.execute(trx);
-  await sql`
+  const merged = await sql<{ id: string }>`
     delete from topics theirs
     using topics mine
     where theirs.anonymous_session_id = ${anonymousSessionId}
-      and mine.user_id = ${userId} and lower(mine.name) = lower(theirs.name)`.execute(trx);
+      and mine.user_id = ${userId} and lower(mine.name) = lower(theirs.name)
+    returning theirs.id`.execute(trx);
+  await platform.vectors.forget(
+    trx,
+    TOPIC_SOURCE,
+    merged.rows.map((r) => r.id),
+  );
   await trx
     .updateTable("topics")
     .set({ user_id: userId, anonymous_session_id: null })

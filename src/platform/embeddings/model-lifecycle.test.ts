@@ -98,7 +98,11 @@ describe("embedding model lifecycle (embedded, across a restart)", () => {
     });
     assert.equal(late.status, 201);
     ids.push(late.body.id);
-    const waiting = await first.platform.database.db.selectFrom("embedding_outbox").select("resource_id").execute();
+    const waiting = await first.platform.database.db
+      .selectFrom("embedding_outbox")
+      .select("resource_id")
+      .where("source", "=", SOURCE)
+      .execute();
     assert.deepEqual(
       waiting.map((w) => w.resource_id),
       [late.body.id],
