@@ -31,9 +31,16 @@ async function failure(run: () => Promise<unknown>): Promise<string | null> {
 /**
  * Seed 002's schema as the database holds it, on whichever profile `db`
  * is: the indexes, the generated columns, the checks, the unique rules and
- * the cascades. `owner` is a registered user and their organization.
+ * the cascades, writing as `userId` (a registered user) in their own
+ * organization.
  */
-export async function assertJournalSchema(db: Kysely<any>, owner: { userId: string; organizationId: string }) {
+export async function assertJournalSchema(db: Kysely<any>, userId: string) {
+  const { personal_organization_id: organizationId } = await db
+    .selectFrom("users")
+    .select("personal_organization_id")
+    .where("id", "=", userId)
+    .executeTakeFirstOrThrow();
+  const owner = { userId, organizationId };
   const { rows: indexes } = await sql<{ indexname: string; indexdef: string }>`
     select indexname, indexdef from pg_indexes where schemaname = current_schema()`.execute(db);
   const byName = new Map(indexes.map((i) => [i.indexname, i.indexdef]));
