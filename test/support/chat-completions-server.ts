@@ -6,7 +6,8 @@ import type { AddressInfo } from "node:net";
  * (JSON and server-sent-event streaming), for testing Strata's real client.
  * Its "model" is a plain text transformation: it upper-cases the first letter
  * of each sentence in the last user message and tidies spaces, so tests can
- * predict the reply. `failNext` makes the next requests answer an HTTP error;
+ * predict the reply; `answerWith` swaps in another "model" (one that answers
+ * JSON, say). `failNext` makes the next requests answer an HTTP error;
  * `busyNext` makes them answer 429 with the given Retry-After headers, as a
  * provider's rate limit does. A streamed reply ends with a usage chunk when
  * the request asks for one (`stream_options.include_usage`).
@@ -18,6 +19,7 @@ export async function startChatCompletionsServer() {
   let delayMs = 0;
   let busy = 0;
   let busyHeaders: Record<string, string> = {};
+  let answer: ((messages: { role: string; content: string }[]) => string) | null = null;
 
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     if (req.method !== "POST" || !req.url?.endsWith("/chat/completions")) {
@@ -48,7 +50,7 @@ export async function startChatCompletionsServer() {
       return;
     }
     const last = [...body.messages].reverse().find((m: { role: string }) => m.role === "user");
-    const reply = transform(String(last?.content ?? ""));
+    const reply = answer ? answer(body.messages) : transform(String(last?.content ?? ""));
     const id = `chatcmpl-${requests.length}`;
     const created = Math.floor(Date.now() / 1000);
     if (body.stream) {
@@ -104,6 +106,10 @@ export async function startChatCompletionsServer() {
   return {
     baseUrl: `http://127.0.0.1:${port}/v1`,
     requests,
+    /** Replies with what `respond` makes of the request's messages instead of the default transformation (null: back to it). */
+    answerWith(respond: ((messages: { role: string; content: string }[]) => string) | null) {
+      answer = respond;
+    },
     /** Every later reply waits this long first, as a real model's would. */
     setDelay(ms: number) {
       delayMs = ms;

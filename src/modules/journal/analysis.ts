@@ -8,6 +8,7 @@ import { setTaskResults, setTaskStatus } from "./analysis-tasks.ts";
 import { forgetCachesOf, SENTIMENT_TTL_MS, sentimentKey } from "./caches.ts";
 import { textAnalysisTask } from "./compute-tasks.ts";
 import { entryText } from "./entry-text.ts";
+import { llmSentimentOf } from "./llm-sentiment.ts";
 import { SENTIMENT_MODEL, type TextAnalysis } from "./text-analysis.ts";
 import { TOPIC_SOURCE, topicsByMeaning, topicText } from "./topic-embeddings.ts";
 
@@ -31,6 +32,8 @@ export interface AnalysisResult {
   topics: { id: string; name: string; relevance: number; created: boolean }[];
   moodScore: number | null;
   moodSetByAnalysis: boolean;
+  /** The configured language model's second opinion, when one is configured and answered. */
+  secondOpinion: { model: string; label: string; confidence: number; score: number } | null;
 }
 
 /**
@@ -42,7 +45,9 @@ export interface AnalysisResult {
  * written in one that locks the entry and checks it still has that text: an
  * entry edited meanwhile keeps its newer job's results, and an entry deleted
  * meanwhile gets nothing (not even the topics the analysis would create).
- * The entry's embedding is the outbox's, queued by the same save.
+ * The entry's embedding is the outbox's, queued by the same save. With a
+ * language model configured (AI_BASE_URL), its reading is a second
+ * sentiment row under its model's name (llm-sentiment.ts).
  */
 export async function analyzeEntry(platform: Platform, context: JobContext): Promise<void> {
   const { job } = context;
@@ -61,6 +66,7 @@ export async function analyzeEntry(platform: Platform, context: JobContext): Pro
   const text = entryText(entry.title, entry.content);
   const digest = textSha256(text);
   const analysis = await sentimentOf(platform, text, digest);
+  const llm = await llmSentimentOf(platform, text, digest, context.signal);
   const ownerColumn = entry.user_id ? ("user_id" as const) : ("anonymous_session_id" as const);
   const ownerId = (entry.user_id ?? entry.anonymous_session_id) as string;
   // Outside the transaction: embedding the keywords may take a model's time.
@@ -105,6 +111,30 @@ export async function analyzeEntry(platform: Platform, context: JobContext): Pro
         })),
       )
       .execute();
+    if (llm) {
+      await trx
+        .insertInto("sentiment_analysis")
+        .values({
+          entry_id: entryId,
+          model_name: llm.model,
+          sentiment_label: llm.label,
+          confidence_score: llm.confidence,
+          compound_score: llm.score,
+          emotions: JSON.stringify(llm.emotions),
+          text_sha256: digest,
+        })
+        .onConflict((oc) =>
+          oc.columns(["entry_id", "model_name"]).doUpdateSet((eb) => ({
+            sentiment_label: eb.ref("excluded.sentiment_label"),
+            confidence_score: eb.ref("excluded.confidence_score"),
+            compound_score: eb.ref("excluded.compound_score"),
+            emotions: eb.ref("excluded.emotions"),
+            text_sha256: eb.ref("excluded.text_sha256"),
+            analyzed_at: sql`now()`,
+          })),
+        )
+        .execute();
+    }
     const topics = await linkKeywordTopics(platform, trx, entryId, ownerColumn, ownerId, analysis.keywords, byMeaning);
     const setMood = current.mood_origin !== "user";
     if (setMood) {
@@ -131,6 +161,7 @@ export async function analyzeEntry(platform: Platform, context: JobContext): Pro
           ? null
           : Number(current.mood_score),
       moodSetByAnalysis: setMood,
+      secondOpinion: llm ? { model: llm.model, label: llm.label, confidence: llm.confidence, score: llm.score } : null,
     };
   });
   if (!result) {
