@@ -47,9 +47,10 @@ export async function topicsByMeaning(
 ): Promise<Map<string, { id: string; name: string }>> {
   const found = new Map<string, { id: string; name: string }>();
   if (keywords.length === 0 || !(await platform.vectors.support()).available) return found;
-  for (const keyword of keywords) {
-    const query = await platform.vectors.queryVector(TOPIC_SOURCE, keyword);
-    if (!query) return found;
+  const queries = await platform.vectors.queryVectors(TOPIC_SOURCE, keywords);
+  for (const [i, keyword] of keywords.entries()) {
+    const query = queries[i];
+    if (!query) continue;
     const nearest = platform.vectors.nearestQuery(
       TOPIC_SOURCE,
       query,

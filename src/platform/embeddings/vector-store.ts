@@ -136,14 +136,24 @@ export class VectorStore {
    * without the extension.
    */
   async queryVector(sourceName: string, text: string, signal?: AbortSignal): Promise<QueryVector | null> {
+    return (await this.queryVectors(sourceName, [text], signal))[0] ?? null;
+  }
+
+  /** queryVector for several texts, embedded in one call; each null as queryVector's would be. */
+  async queryVectors(
+    sourceName: string,
+    texts: readonly string[],
+    signal?: AbortSignal,
+  ): Promise<(QueryVector | null)[]> {
     await this.requireSupport();
     const active = await this.activeModel(sourceName);
-    if (!active) return null;
-    const embedder = this.embedders.forModel(active.model);
-    if (!embedder) return null;
-    const [vector] = await embedder.embed([text], { signal });
-    if (!vector || vector.length !== active.dimensions) return null;
-    return { ...active, literal: vectorLiteral(vector) };
+    const embedder = active ? this.embedders.forModel(active.model) : null;
+    if (!active || !embedder || texts.length === 0) return texts.map(() => null);
+    const vectors = await embedder.embed(texts, { signal });
+    return texts.map((_, i) => {
+      const vector = vectors[i];
+      return vector && vector.length === active.dimensions ? { ...active, literal: vectorLiteral(vector) } : null;
+    });
   }
 
   /** The stored vector of one resource under the source's active model, as a query vector (similar items). */
