@@ -48,20 +48,28 @@ export async function topicsByMeaning(
   const found = new Map<string, { id: string; name: string }>();
   if (keywords.length === 0 || !(await platform.vectors.support()).available) return found;
   const queries = await platform.vectors.queryVectors(TOPIC_SOURCE, keywords);
-  for (const [i, keyword] of keywords.entries()) {
+  const asked = keywords.flatMap((keyword, i) => {
     const query = queries[i];
-    if (!query) continue;
-    const nearest = platform.vectors.nearestQuery(
-      TOPIC_SOURCE,
-      query,
-      (id) =>
-        sql<boolean>`${id} in (select t.id from topics t where t.is_system_topic or ${sql.ref(`t.${owner.column}`)} = ${owner.id})`,
-      1,
-    );
-    const row = await sql<{ id: string; name: string; similarity: number }>`
-      select t.id, t.name, n.similarity from (${nearest}) n join topics t on t.id = n.resource_id`.execute(db);
-    const best = row.rows[0];
-    if (best && Number(best.similarity) >= TOPIC_VECTOR_THRESHOLD) found.set(keyword, { id: best.id, name: best.name });
+    return query ? [{ keyword, query }] : [];
+  });
+  const first = asked[0]?.query;
+  if (!first) return found;
+  // One statement for every keyword (each its own nearest-neighbour scan), not one per keyword.
+  const dims = sql.lit(first.dimensions);
+  const rows = await sql<{ keyword: string; id: string; name: string; similarity: number }>`
+    select k.keyword, n.id, n.name, n.similarity
+    from unnest(${sql.val(asked.map((a) => a.keyword))}::text[], ${sql.val(asked.map((a) => a.query.literal))}::text[])
+      as k (keyword, literal)
+    cross join lateral (
+      select t.id, t.name, 1 - (e.embedding::vector(${dims}) <=> k.literal::vector(${dims})) as similarity
+      from embeddings e join topics t on t.id = e.resource_id
+      where e.source = ${sql.lit(TOPIC_SOURCE)} and e.model = ${sql.lit(first.model)}
+        and (t.is_system_topic or ${sql.ref(`t.${owner.column}`)} = ${owner.id})
+      order by e.embedding::vector(${dims}) <=> k.literal::vector(${dims})
+      limit 1
+    ) n`.execute(db);
+  for (const row of rows.rows) {
+    if (Number(row.similarity) >= TOPIC_VECTOR_THRESHOLD) found.set(row.keyword, { id: row.id, name: row.name });
   }
   return found;
 }
