@@ -5,6 +5,7 @@ import { startChatCompletionsServer } from "../../test/support/chat-completions-
 import { openTestPlatform } from "../../test/support/embedded.ts";
 import { client } from "../../test/support/http.ts";
 import { type Operation, operationsOf, type Schema } from "../../test/support/openapi-operations.ts";
+import { chatModule } from "../modules/chat/index.ts";
 import { generationModule } from "../modules/generation/index.ts";
 import { journalModule } from "../modules/journal/index.ts";
 import { writingModule } from "../modules/writing/index.ts";
@@ -76,8 +77,8 @@ describe("authorization matrix", () => {
     ai = await startChatCompletionsServer();
     const opened = await openTestPlatform({ AI_BASE_URL: ai.baseUrl, AI_MODEL: "test-model" });
     dispose = opened.dispose;
-    await createMigrator(opened.platform.database, [writingModule, generationModule, journalModule]).up();
-    app = await buildServer(opened.platform, [writingModule, generationModule, journalModule]);
+    await createMigrator(opened.platform.database, [writingModule, generationModule, journalModule, chatModule]).up();
+    app = await buildServer(opened.platform, [writingModule, generationModule, journalModule, chatModule]);
     call = client(app);
     const ok = (res: { status: number; body: any }, status: number) => {
       assert.equal(res.status, status, JSON.stringify(res.body));
@@ -155,6 +156,8 @@ describe("authorization matrix", () => {
       }),
       201,
     );
+    // A's chat.
+    const chat = ok(await call("POST", "/v1/chats", { token: owner, body: { title: "A's chat" } }), 201);
     // Y: another organization of A's, and a key with every scope made in it.
     const y = ok(await call("POST", "/v1/organizations", { token: owner, body: { name: "Y" } }), 201);
     const inY = ok(
@@ -190,9 +193,10 @@ describe("authorization matrix", () => {
       batchId: batch.id,
       entryId: entry.id,
       taskId: entry.analysisTaskId,
+      chatId: chat.id,
     };
     // Bodies that name someone name B, who exists, so "no such user" is not the answer; a suggestion needs a prompt.
-    bodyFill = { email: b.user.email, prompt: "Improve it.", from: 1, to: 2 };
+    bodyFill = { email: b.user.email, prompt: "Improve it.", from: 1, to: 2, content: "Hello." };
     outsiders = [
       ["another user", b.accessToken],
       ["an anonymous session", anonymous.accessToken],

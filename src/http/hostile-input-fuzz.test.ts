@@ -6,6 +6,7 @@ import { sql } from "kysely";
 import { openTestPlatform } from "../../test/support/embedded.ts";
 import { client } from "../../test/support/http.ts";
 import { operationsOf, type Schema } from "../../test/support/openapi-operations.ts";
+import { chatModule } from "../modules/chat/index.ts";
 import { generationModule } from "../modules/generation/index.ts";
 import { journalModule } from "../modules/journal/index.ts";
 import { writingModule } from "../modules/writing/index.ts";
@@ -149,8 +150,8 @@ describe("generated hostile input on every route", () => {
   before(async () => {
     const opened = await openTestPlatform();
     dispose = opened.dispose;
-    await createMigrator(opened.platform.database, [writingModule, generationModule, journalModule]).up();
-    app = await buildServer(opened.platform, [writingModule, generationModule, journalModule]);
+    await createMigrator(opened.platform.database, [writingModule, generationModule, journalModule, chatModule]).up();
+    app = await buildServer(opened.platform, [writingModule, generationModule, journalModule, chatModule]);
     const call = client(app);
     const register = async () => {
       const res = await call("POST", "/v1/auth/register", {
@@ -207,7 +208,9 @@ describe("generated hostile input on every route", () => {
       token: tokens.user,
       body: { title: "Fuzzed", content: "A calm day, a little tired." },
     });
+    const chat = await call("POST", "/v1/chats", { token: tokens.user, body: { title: "Fuzzed" } });
     ids = {
+      chatId: chat.body.id,
       entryId: entry.body.id,
       taskId: entry.body.analysisTaskId,
       templateId: template.body.id,

@@ -82,6 +82,14 @@ const OPERATION_IDS: Record<string, string> = {
   "GET /v1/journal/insights": "getJournalInsights",
   "GET /v1/journal/statistics": "getJournalStatistics",
   "GET /v1/journal/tasks/{taskId}": "getJournalAnalysisTask",
+  "POST /v1/chats": "createChat",
+  "GET /v1/chats": "listChats",
+  "GET /v1/chats/{chatId}": "getChat",
+  "PATCH /v1/chats/{chatId}": "renameChat",
+  "DELETE /v1/chats/{chatId}": "deleteChat",
+  "GET /v1/chats/{chatId}/messages": "listChatMessages",
+  "POST /v1/chats/{chatId}/messages": "sendChatMessage",
+  "POST /v1/chats/{chatId}/regenerate": "regenerateChatReply",
   "GET /v1/documents": "listDocuments",
   "GET /v1/documents/{documentId}": "getDocument",
   "PATCH /v1/documents/{documentId}": "updateDocument",
@@ -294,7 +302,7 @@ describe("OpenAPI document", () => {
         if (parameter.name === "limit") lists++;
       }
     }
-    assert.equal(lists, 15, "every list route takes ?limit=");
+    assert.equal(lists, 17, "every list route takes ?limit=");
   });
 
   it("keeps enumerated values in responses instead of plain strings", () => {

@@ -17,6 +17,7 @@ export async function startChatCompletionsServer() {
   let failures = 0;
   let failStatus = 500;
   let delayMs = 0;
+  let chunkDelayMs = 0;
   let busy = 0;
   let busyHeaders: Record<string, string> = {};
   let answer: ((messages: { role: string; content: string }[]) => string) | null = null;
@@ -57,6 +58,8 @@ export async function startChatCompletionsServer() {
       res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
       const pieces = reply.match(/.{1,16}/gs) ?? [""];
       for (const piece of pieces) {
+        if (chunkDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, chunkDelayMs));
+        if (res.destroyed) return;
         const chunk = {
           id,
           object: "chat.completion.chunk",
@@ -109,6 +112,10 @@ export async function startChatCompletionsServer() {
     /** Replies with what `respond` makes of the request's messages instead of the default transformation (null: back to it). */
     answerWith(respond: ((messages: { role: string; content: string }[]) => string) | null) {
       answer = respond;
+    },
+    /** Streamed replies wait this long before each piece, so a client can leave halfway. */
+    setChunkDelay(ms: number) {
+      chunkDelayMs = ms;
     },
     /** Every later reply waits this long first, as a real model's would. */
     setDelay(ms: number) {

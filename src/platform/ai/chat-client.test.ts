@@ -108,6 +108,29 @@ describe("OpenAI-compatible chat client", () => {
     );
   });
 
+  it("rejects a stream aborted halfway with the caller's reason, never as a whole reply", async () => {
+    server.setChunkDelay(30);
+    try {
+      const controller = new AbortController();
+      const reason = new Error("the client left");
+      const stream = client()!.stream({
+        messages: [{ role: "user", content: "a reply long enough to come in several pieces, one after another." }],
+        signal: controller.signal,
+      });
+      const first = await stream.next();
+      assert.equal(first.done, false);
+      controller.abort(reason);
+      await assert.rejects(
+        (async () => {
+          for (let next = await stream.next(); !next.done; next = await stream.next()) {}
+        })(),
+        (e: unknown) => e === reason,
+      );
+    } finally {
+      server.setChunkDelay(0);
+    }
+  });
+
   it("reports provider errors and unreachable providers as AiProviderError", async () => {
     server.failNext(1, 503);
     await assert.rejects(client()!.complete({ messages: [{ role: "user", content: "x" }] }), (e: unknown) => {

@@ -114,6 +114,8 @@ class OpenAiChatClient implements ChatClient {
           yield piece;
         }
       }
+      // The SDK ends an aborted stream quietly, as if the reply were whole; it was not.
+      request.signal?.throwIfAborted();
     } catch (error) {
       throw toProviderError(error, request.signal);
     }

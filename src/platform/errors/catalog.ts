@@ -222,6 +222,22 @@ export const errors = {
   topicNameTaken: (name: string, topicId: string) =>
     new AppError("topic_name_taken", `a topic named "${name}" already exists`, { field: "name", topicId }),
 
+  // chat
+  chatNotFound: (chatId: string) => new AppError("chat_not_found", "no such chat", { chatId }),
+  chatReplyInProgress: (chatId: string) =>
+    new AppError("chat_reply_in_progress", "this chat's previous reply is still being written", { chatId }),
+  nothingToRegenerate: (chatId: string) =>
+    new AppError("nothing_to_regenerate", "this chat has no message of yours to answer again", { chatId }),
+
+  /** The same error with more details (a chat reply's stored state beside the provider failure that cut it short). */
+  withDetails: (error: AppError, extra: Record<string, unknown>) =>
+    new AppError(
+      error.code,
+      error.message,
+      { ...error.details, ...extra },
+      { retryAfterSeconds: error.retryAfterSeconds, cause: error },
+    ),
+
   aiEmptyResponse: () => new AppError("ai_empty_response", "the AI provider answered with no text; nothing was stored"),
 } as const;
 

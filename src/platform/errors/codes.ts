@@ -76,6 +76,7 @@ export const ERROR_CODES = {
   batch_not_found: { status: 404, description: "No such generation batch in the organization." },
   journal_entry_not_found: { status: 404, description: "No such journal entry among the caller's." },
   topic_not_found: { status: 404, description: "No such topic the caller may use (`details.topicId`)." },
+  chat_not_found: { status: 404, description: "No such chat among the caller's." },
 
   // Writing
   restore_window_passed: { status: 410, description: "The document was deleted too long ago to restore." },
@@ -115,6 +116,13 @@ export const ERROR_CODES = {
     status: 400,
     description: "A recurring job's cron expression does not parse (`details.expression`).",
   },
+
+  // Chat
+  chat_reply_in_progress: {
+    status: 409,
+    description: "The chat's previous reply is still being written; send again once it has ended.",
+  },
+  nothing_to_regenerate: { status: 409, description: "The chat has no message of the user's to answer again." },
 
   // Journal
   topic_name_taken: { status: 409, description: "The caller already has a topic with this name (`details.topicId`)." },

@@ -1,0 +1,58 @@
+import { type Static, Type } from "typebox";
+import { Label, Nullable, StrictObject, StringEnum, Uuid } from "../../platform/schemas.ts";
+import { MESSAGE_ROLES, MESSAGE_STATUSES } from "./tables.ts";
+
+/**
+ * The chat module's resources as the API shows them, declared once: the
+ * routes answer with these, the OpenAPI document is made from them, and the
+ * services' view types derive from them.
+ */
+
+/** A message a person writes: not blank, at most 32,000 characters. */
+export const MessageContent = Type.String({ minLength: 1, maxLength: 32_000, pattern: "\\S" });
+export const ChatTitle = Label(255);
+
+export const Chat = Type.Object({
+  id: Uuid,
+  title: Nullable(Type.String(), { description: "Set from the first exchange unless the owner gives one." }),
+  replying: Type.Boolean({ description: "True while a reply is being written; a new message then answers 409." }),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+});
+export type ChatView = Static<typeof Chat>;
+
+export const NewChat = StrictObject({ title: Type.Optional(ChatTitle) });
+export const ChatPatch = StrictObject({ title: ChatTitle });
+
+export const Message = Type.Object({
+  id: Uuid,
+  chatId: Uuid,
+  role: StringEnum(MESSAGE_ROLES),
+  content: Type.String(),
+  status: StringEnum(MESSAGE_STATUSES, {
+    description:
+      "`complete`; `partial`: a reply cut short (the provider failed or the client went away mid-stream), its text " +
+      "what was written by then; `failed`: a reply the provider never began.",
+  }),
+  model: Nullable(Type.String(), { description: "The model that wrote an assistant message." }),
+  promptTokens: Nullable(Type.Integer()),
+  completionTokens: Nullable(Type.Integer()),
+  errorCode: Nullable(Type.String(), { description: "Why a reply is partial or failed." }),
+  replyTo: Nullable(Uuid, { description: "The user message an assistant message answers." }),
+  createdAt: Type.String(),
+});
+export type MessageView = Static<typeof Message>;
+
+export const NewMessage = StrictObject({
+  content: MessageContent,
+  stream: Type.Optional(
+    Type.Boolean({ description: "true (the default): the reply as server-sent events; false: one JSON answer." }),
+  ),
+});
+export const Regenerate = StrictObject({ stream: Type.Optional(Type.Boolean()) });
+
+export const Exchange = Type.Object(
+  { message: Nullable(Message), reply: Message },
+  { description: "The user's message (null for a regeneration) and the reply stored for it." },
+);
+export type ExchangeView = Static<typeof Exchange>;
