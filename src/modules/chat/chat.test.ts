@@ -257,6 +257,36 @@ describe("chat module (embedded, loopback AI provider)", () => {
     assert.deepEqual(gone, [], "a chat's messages go with it");
   });
 
+  it("keeps the first page of chats and of a chat's messages under seed 003's cache:* keys, dropped by every write", async () => {
+    const { token: own, id: userId } = await registerUser(call, "Cached");
+    const chatId = await newChat(own, "Cached chat");
+    const listKey = `cache:chats:${userId}:all`;
+    const messagesKey = `cache:messages:${chatId}:recent`;
+    assert.equal((await call("GET", "/v1/chats", { token: own })).body.items.length, 1);
+    assert.equal((await call("GET", `/v1/chats/${chatId}/messages`, { token: own })).body.items.length, 0);
+    assert.ok(await platform.kv.get(listKey), "the chat list is cached");
+    assert.ok(await platform.kv.get(messagesKey), "the recent messages are cached");
+    // Another page size or a cursor is read from the database, and not cached.
+    await call("GET", `/v1/chats/${chatId}/messages?limit=2`, { token: own });
+
+    assert.equal((await send(chatId, "a new message", own)).status, 201);
+    const messages = await call("GET", `/v1/chats/${chatId}/messages`, { token: own });
+    assert.equal(messages.body.items.length, 2, "the send dropped the cached messages");
+    const second = await newChat(own, "Second");
+    const list = await call("GET", "/v1/chats", { token: own });
+    assert.deepEqual(
+      list.body.items.map((c: { id: string }) => c.id),
+      [second, chatId],
+      "a new chat dropped the cached list",
+    );
+    await call("PATCH", `/v1/chats/${chatId}`, { token: own, body: { title: "Renamed" } });
+    assert.equal(await platform.kv.get(listKey), null, "a rename drops the list");
+    await call("GET", "/v1/chats", { token: own });
+    await call("DELETE", `/v1/chats/${chatId}`, { token: own });
+    assert.equal(await platform.kv.get(listKey), null, "a delete drops the list");
+    assert.equal(await platform.kv.get(messagesKey), null, "and the chat's messages");
+  });
+
   it("lets an anonymous session chat, and moves its chats to the account it registers", async () => {
     const anon = (await call("POST", "/v1/auth/anonymous")).body.accessToken;
     const chatId = await newChat(anon);

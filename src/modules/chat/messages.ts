@@ -4,6 +4,7 @@ import type { Tables } from "../../platform/database/tables.ts";
 import type { Principal } from "../../platform/identity/principal.ts";
 import { newestFirstPage, type Page } from "../../platform/pagination.ts";
 import type { Platform } from "../../runtime/platform.ts";
+import { isFirstPage, recentMessagesKey } from "./caches.ts";
 import { getChat } from "./chats.ts";
 import type { MessageView } from "./schemas.ts";
 import type { MessagesTable } from "./tables.ts";
@@ -57,8 +58,14 @@ export async function listMessages(
   options: { limit: number; cursor?: string | undefined },
 ): Promise<Page<MessageView>> {
   const chat = await getChat(platform, principal, chatId, platform.database.read);
+  const cache = platform.caches.ns("cache");
+  const key = isFirstPage(options) ? recentMessagesKey(chat.id) : null;
+  const cached = key ? await cache.get<Page<MessageView>>(key) : undefined;
+  if (cached) return cached;
   const query = platform.database.read.selectFrom("messages").select(MESSAGE_COLUMNS).where("chat_id", "=", chat.id);
-  return newestFirstPage(query, options, messageView);
+  const page = await newestFirstPage(query, options, messageView);
+  if (key) await cache.set(key, page);
+  return page;
 }
 
 /**

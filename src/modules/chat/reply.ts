@@ -1,14 +1,15 @@
 import { countTokens } from "gpt-tokenizer/encoding/o200k_base";
 import { type Kysely, sql } from "kysely";
 import { estimateChatTokens } from "../../platform/ai/budgeted-completion.ts";
-import type { ChatClient, ChatResult } from "../../platform/ai/chat-client.ts";
+import type { ChatResult } from "../../platform/ai/chat-client.ts";
 import { AiNotConfiguredError, AiProviderBusyError, AiProviderError } from "../../platform/ai/errors.ts";
 import type { Tables } from "../../platform/database/tables.ts";
 import { transaction } from "../../platform/database/transaction.ts";
 import { errors } from "../../platform/errors/catalog.ts";
 import type { Principal } from "../../platform/identity/principal.ts";
 import type { Platform } from "../../runtime/platform.ts";
-import { getChat } from "./chats.ts";
+import { forgetChatCaches } from "./caches.ts";
+import { cacheOwner, getChat } from "./chats.ts";
 import { promptWithin, titleFrom } from "./history.ts";
 import { historyUpTo, MESSAGE_COLUMNS, messageView } from "./messages.ts";
 import type { ExchangeView, MessageView } from "./schemas.ts";
@@ -37,7 +38,7 @@ export interface ReplyOutcome {
 export async function checkChatRequest(platform: Platform, principal: Principal, chatId: string) {
   const chat = await getChat(platform, principal, chatId);
   if (!platform.chat) throw errors.aiNotConfigured();
-  return { chatId: chat.id, client: platform.chat };
+  return { chatId: chat.id, client: platform.chat, caches: cacheOwner(chat) };
 }
 
 /**
@@ -67,6 +68,7 @@ export async function sendMessage(
     await trx.updateTable("chats").set({ updated_at: sql`now()` }).where("id", "=", checked.chatId).execute();
     return row;
   });
+  await forgetChatCaches(platform, checked.caches);
   const view = messageView(message);
   sink.onMessage?.(view);
   const reply = await answer(platform, checked, message, sink);
@@ -100,7 +102,7 @@ export async function regenerate(
 
 async function answer(
   platform: Platform,
-  checked: { chatId: string; client: ChatClient },
+  checked: Awaited<ReturnType<typeof checkChatRequest>>,
   question: { id: string; content: string; created_at: Date },
   sink: ReplySink,
 ): Promise<{ view: MessageView; failure: unknown }> {
@@ -168,6 +170,7 @@ async function answer(
         .execute();
       return row;
     });
+    await forgetChatCaches(platform, checked.caches);
     return { view: messageView(stored), failure: sink.signal?.aborted ? null : failure };
   } finally {
     clearInterval(extender);

@@ -2,6 +2,7 @@
  * Every cache namespace Strata uses, with its key prefix and time to live,
  * as the seeds lay them out. Seed 000 (writing platform): doc, ai, user,
  * template. Seed 002 (journaling): the auth, api, models and tasks families.
+ * Seed 003 (chat): its `cache:{key}` (chat lists and recent messages).
  * A namespace's keys are `<prefix><key>` in the key-value store.
  */
 export const CACHE_NAMESPACES = {
@@ -21,6 +22,8 @@ export const CACHE_NAMESPACES = {
   "models.topics": { prefix: "models:topics:", ttlSeconds: 2 * 3600 },
   "tasks.status": { prefix: "tasks:status:", ttlSeconds: 3600 },
   "tasks.results": { prefix: "tasks:results:", ttlSeconds: 24 * 3600 },
+  // seed 003
+  cache: { prefix: "cache:", ttlSeconds: 300 },
 } as const satisfies Record<string, { prefix: string; ttlSeconds: number }>;
 
 export type CacheNamespace = keyof typeof CACHE_NAMESPACES;
