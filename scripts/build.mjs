@@ -38,6 +38,7 @@ const EXTERNAL = [
   "pg",
   "openai",
   "@huggingface/transformers",
+  "pdfjs-dist",
   "esbuild",
   "tsx",
 ];
