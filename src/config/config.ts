@@ -141,6 +141,7 @@ const envSchema = z.object({
   EMBEDDING_API_KEY: z.string().min(1).optional(),
   EMBEDDING_MODEL: z.string().min(1).optional(),
   CHAT_HISTORY_TOKENS: positiveInt.max(1_000_000).default(8_000),
+  FILE_MAX_BYTES: positiveInt.max(2 ** 40).default(25 * 1024 * 1024),
   EMBEDDING_MODEL_DIR: z.string().min(1).optional(),
   EMBEDDING_PASSAGE_MODEL: modelName.default(DEFAULT_PASSAGE_MODEL),
   EMBEDDING_SHORT_MODEL: modelName.default(DEFAULT_SHORT_MODEL),
@@ -259,8 +260,11 @@ export interface Config {
    * hashing embedder (platform/embeddings), which needs no setup.
    */
   embeddings: { baseUrl: string; apiKey: string | null; model: string; timeoutMs: number } | null;
-  /** Chats: the most tokens of a chat's history a prompt carries (the oldest messages drop out first). */
-  chat: { historyTokens: number };
+  /**
+   * Chats: the most tokens of a chat's history a prompt carries (the oldest
+   * messages drop out first), and the largest file an upload may be.
+   */
+  chat: { historyTokens: number; fileMaxBytes: number };
   /**
    * Local transformers.js models under one directory (EMBEDDING_MODEL_DIR),
    * run on the compute pool's threads: `passageModel` embeds long texts
@@ -386,7 +390,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
           timeoutMs: e.AI_TIMEOUT_MS,
         }
       : null,
-    chat: { historyTokens: e.CHAT_HISTORY_TOKENS },
+    chat: { historyTokens: e.CHAT_HISTORY_TOKENS, fileMaxBytes: e.FILE_MAX_BYTES },
     localEmbeddings: e.EMBEDDING_MODEL_DIR
       ? {
           modelDir: path.resolve(e.EMBEDDING_MODEL_DIR),

@@ -4,6 +4,7 @@ import { after, before, describe, it } from "node:test";
 import { startChatCompletionsServer } from "../../test/support/chat-completions-server.ts";
 import { openTestPlatform } from "../../test/support/embedded.ts";
 import { client } from "../../test/support/http.ts";
+import { multipartFile } from "../../test/support/multipart.ts";
 import { type Operation, operationsOf, type Schema } from "../../test/support/openapi-operations.ts";
 import { chatModule } from "../modules/chat/index.ts";
 import { generationModule } from "../modules/generation/index.ts";
@@ -156,8 +157,16 @@ describe("authorization matrix", () => {
       }),
       201,
     );
-    // A's chat.
+    // A's chat, and a file of A's.
     const chat = ok(await call("POST", "/v1/chats", { token: owner, body: { title: "A's chat" } }), 201);
+    const upload = multipartFile({ filename: "a.txt", content: "A's notes." });
+    const uploaded = await app.inject({
+      method: "POST",
+      url: "/v1/files",
+      payload: upload.payload,
+      headers: { ...upload.headers, authorization: `Bearer ${owner}` },
+    });
+    assert.equal(uploaded.statusCode, 201, uploaded.body);
     // Y: another organization of A's, and a key with every scope made in it.
     const y = ok(await call("POST", "/v1/organizations", { token: owner, body: { name: "Y" } }), 201);
     const inY = ok(
@@ -194,6 +203,7 @@ describe("authorization matrix", () => {
       entryId: entry.id,
       taskId: entry.analysisTaskId,
       chatId: chat.id,
+      fileId: uploaded.json().file.id,
     };
     // Bodies that name someone name B, who exists, so "no such user" is not the answer; a suggestion needs a prompt.
     bodyFill = { email: b.user.email, prompt: "Improve it.", from: 1, to: 2, content: "Hello." };

@@ -90,6 +90,11 @@ const OPERATION_IDS: Record<string, string> = {
   "GET /v1/chats/{chatId}/messages": "listChatMessages",
   "POST /v1/chats/{chatId}/messages": "sendChatMessage",
   "POST /v1/chats/{chatId}/regenerate": "regenerateChatReply",
+  "POST /v1/files": "uploadFile",
+  "GET /v1/files": "listFiles",
+  "GET /v1/files/search": "searchFiles",
+  "GET /v1/files/{fileId}": "getFile",
+  "DELETE /v1/files/{fileId}": "deleteFile",
   "GET /v1/documents": "listDocuments",
   "GET /v1/documents/{documentId}": "getDocument",
   "PATCH /v1/documents/{documentId}": "updateDocument",
@@ -302,7 +307,7 @@ describe("OpenAPI document", () => {
         if (parameter.name === "limit") lists++;
       }
     }
-    assert.equal(lists, 17, "every list route takes ?limit=");
+    assert.equal(lists, 19, "every list route takes ?limit=");
   });
 
   it("keeps enumerated values in responses instead of plain strings", () => {

@@ -58,4 +58,56 @@ export const chatMigrations: Migration[] = [
       await sql`drop table chats`.execute(db);
     },
   },
+  {
+    version: 401,
+    name: "chat_files",
+    async up(db) {
+      // Seed 003's files, owned like chats; its Weaviate Document class becomes file_chunks, whose vectors the
+      // platform keeps in pgvector (source chat.file_chunks). A file's content hash makes an owner's second upload
+      // of the same bytes the first one.
+      await sql`
+        create table files (
+          id uuid primary key default gen_random_uuid(),
+          user_id uuid references users (id) on delete cascade,
+          anonymous_session_id uuid references anonymous_sessions (id) on delete cascade,
+          organization_id uuid not null references organizations (id),
+          filename varchar(255) not null,
+          file_path varchar(500) not null,
+          file_size bigint not null check (file_size >= 0),
+          mime_type varchar(100) not null,
+          content_sha256 text not null,
+          status text not null default 'pending' check (status in ('pending', 'processing', 'ready', 'failed')),
+          failure_reason text,
+          chunk_count integer not null default 0,
+          created_at timestamptz(3) not null default now(),
+          processed_at timestamptz(3),
+          constraint files_one_owner check ((user_id is null) != (anonymous_session_id is null)),
+          constraint files_failed_reason check ((status = 'failed') = (failure_reason is not null))
+        )`.execute(db);
+      await sql`create unique index files_owner_content_idx on files (coalesce(user_id, anonymous_session_id), content_sha256)`.execute(
+        db,
+      );
+      await sql`create index files_user_created_idx on files (user_id, created_at desc, id desc)`.execute(db);
+      await sql`create index files_session_created_idx on files (anonymous_session_id, created_at desc, id desc)
+        where anonymous_session_id is not null`.execute(db);
+      await sql`create index files_filename_trgm_idx on files using gin (filename gin_trgm_ops)`.execute(db);
+      await sql`
+        create table file_chunks (
+          id uuid primary key default gen_random_uuid(),
+          file_id uuid not null references files (id) on delete cascade,
+          chunk_index integer not null,
+          content text not null,
+          start_offset integer not null,
+          end_offset integer not null,
+          content_vector tsvector generated always as (to_tsvector('english', content)) stored,
+          unique (file_id, chunk_index),
+          check (start_offset >= 0 and end_offset >= start_offset)
+        )`.execute(db);
+      await sql`create index file_chunks_content_gin on file_chunks using gin (content_vector)`.execute(db);
+    },
+    async down(db) {
+      await sql`drop table file_chunks`.execute(db);
+      await sql`drop table files`.execute(db);
+    },
+  },
 ];

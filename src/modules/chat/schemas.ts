@@ -1,6 +1,6 @@
 import { type Static, Type } from "typebox";
 import { Label, Nullable, StrictObject, StringEnum, Uuid } from "../../platform/schemas.ts";
-import { MESSAGE_ROLES, MESSAGE_STATUSES } from "./tables.ts";
+import { FILE_STATUSES, MESSAGE_ROLES, MESSAGE_STATUSES } from "./tables.ts";
 
 /**
  * The chat module's resources as the API shows them, declared once: the
@@ -56,3 +56,26 @@ export const Exchange = Type.Object(
   { description: "The user's message (null for a regeneration) and the reply stored for it." },
 );
 export type ExchangeView = Static<typeof Exchange>;
+
+export const ChatFile = Type.Object({
+  id: Uuid,
+  filename: Type.String(),
+  size: Type.Integer({ description: "Bytes." }),
+  mimeType: Type.String({ description: "The type its content showed, whatever it was sent as." }),
+  sha256: Type.String({
+    description: "The content's SHA-256: an owner's second upload of the same bytes is this file.",
+  }),
+  status: StringEnum(FILE_STATUSES, {
+    description: "`pending` (stored), `processing` (its text being read, chunked and embedded), `ready`, `failed`.",
+  }),
+  failureReason: Nullable(Type.String()),
+  chunkCount: Type.Integer(),
+  createdAt: Type.String(),
+  processedAt: Nullable(Type.String()),
+});
+export type ChatFileView = Static<typeof ChatFile>;
+
+export const UploadedFile = Type.Object({
+  file: ChatFile,
+  duplicate: Type.Boolean({ description: "True when the caller already had these bytes: the file is that one." }),
+});

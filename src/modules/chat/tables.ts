@@ -43,9 +43,45 @@ export interface MessagesTable {
   created_at: Timestamp;
 }
 
+/** Where a file is in its processing: stored, then its text extracted, chunked and embedded (or not, and why). */
+export const FILE_STATUSES = ["pending", "processing", "ready", "failed"] as const;
+export type FileStatus = (typeof FILE_STATUSES)[number];
+
+export interface FilesTable {
+  id: Generated<string>;
+  user_id: string | null;
+  anonymous_session_id: string | null;
+  organization_id: string;
+  filename: string;
+  /** The blob's key in the blob store. */
+  file_path: string;
+  file_size: ColumnType<string, number | string, number | string>;
+  mime_type: string;
+  content_sha256: string;
+  status: ColumnType<FileStatus, FileStatus | undefined, FileStatus>;
+  failure_reason: string | null;
+  chunk_count: ColumnType<number, number | undefined, number>;
+  created_at: Timestamp;
+  processed_at: NullableTimestamp;
+}
+
+export interface FileChunksTable {
+  id: Generated<string>;
+  file_id: string;
+  chunk_index: number;
+  content: string;
+  /** Offsets of the chunk in the file's extracted text (UTF-16 code units), for citations. */
+  start_offset: number;
+  end_offset: number;
+  /** Generated: the chunk's words, for full-text search. */
+  content_vector: ColumnType<string, never, never>;
+}
+
 declare module "../../platform/database/tables.ts" {
   interface Tables {
     chats: ChatsTable;
     messages: MessagesTable;
+    files: FilesTable;
+    file_chunks: FileChunksTable;
   }
 }

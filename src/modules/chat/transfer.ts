@@ -1,11 +1,12 @@
 import type { TransferContext } from "../../platform/identity/ownership-transfer.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import { forgetChatCaches } from "./caches.ts";
+import { FILE_CHUNK_SOURCE } from "./files.ts";
 
 /**
- * An anonymous session's chats move to the account that claims it, inside
- * the registration (or login) transaction, as documents and journals do;
- * their messages hang off the chats and need nothing.
+ * An anonymous session's chats and files move to the account that claims
+ * it, inside the registration (or login) transaction, as documents and
+ * journals do; messages and chunks hang off them and need nothing.
  */
 export async function transferChats(
   { trx, anonymousSessionId, userId, toOrganizationId, afterCommit }: TransferContext,
@@ -17,4 +18,43 @@ export async function transferChats(
     .set({ user_id: userId, anonymous_session_id: null, organization_id: toOrganizationId })
     .where("anonymous_session_id", "=", anonymousSessionId)
     .execute();
+  // Files too. A file's blob key names no owner, so the blobs stay where they are. The session's copy of
+  // bytes the user already has gives way to the user's (one row per owner and content).
+  const doubles = trx
+    .selectFrom("files")
+    .select("id")
+    .where("anonymous_session_id", "=", anonymousSessionId)
+    .where((eb) =>
+      eb(
+        "content_sha256",
+        "in",
+        eb.selectFrom("files as f").select("f.content_sha256").where("f.user_id", "=", userId),
+      ),
+    );
+  const chunks = await trx.selectFrom("file_chunks").select("id").where("file_id", "in", doubles).execute();
+  await platform.vectors.forget(
+    trx,
+    FILE_CHUNK_SOURCE,
+    chunks.map((c) => c.id),
+  );
+  const mine = await trx
+    .deleteFrom("files")
+    .where("anonymous_session_id", "=", anonymousSessionId)
+    .where((eb) =>
+      eb(
+        "content_sha256",
+        "in",
+        eb.selectFrom("files as f").select("f.content_sha256").where("f.user_id", "=", userId),
+      ),
+    )
+    .returning("file_path")
+    .execute();
+  await trx
+    .updateTable("files")
+    .set({ user_id: userId, anonymous_session_id: null, organization_id: toOrganizationId })
+    .where("anonymous_session_id", "=", anonymousSessionId)
+    .execute();
+  afterCommit(async () => {
+    for (const file of mine) await platform.blobs.delete(file.file_path).catch(() => {});
+  });
 }

@@ -224,6 +224,15 @@ export const errors = {
 
   // chat
   chatNotFound: (chatId: string) => new AppError("chat_not_found", "no such chat", { chatId }),
+  fileNotFound: (fileId: string) => new AppError("file_not_found", "no such file", { fileId }),
+  fileTypeNotAccepted: (reason: "unsupported" | "mismatch", detected: string | null, declared: string | null) =>
+    new AppError(
+      "file_type_not_accepted",
+      reason === "mismatch"
+        ? `the file's content (${detected}) is not the type it was sent as (${declared})`
+        : "the file is not text, Markdown, HTML or PDF",
+      { field: "file", reason, detected, declared },
+    ),
   chatReplyInProgress: (chatId: string) =>
     new AppError("chat_reply_in_progress", "this chat's previous reply is still being written", { chatId }),
   nothingToRegenerate: (chatId: string) =>

@@ -77,6 +77,7 @@ export const ERROR_CODES = {
   journal_entry_not_found: { status: 404, description: "No such journal entry among the caller's." },
   topic_not_found: { status: 404, description: "No such topic the caller may use (`details.topicId`)." },
   chat_not_found: { status: 404, description: "No such chat among the caller's." },
+  file_not_found: { status: 404, description: "No such file among the caller's." },
 
   // Writing
   restore_window_passed: { status: 410, description: "The document was deleted too long ago to restore." },
@@ -121,6 +122,12 @@ export const ERROR_CODES = {
   chat_reply_in_progress: {
     status: 409,
     description: "The chat's previous reply is still being written; send again once it has ended.",
+  },
+  file_type_not_accepted: {
+    status: 415,
+    description:
+      "The file's content is not a type chat files take (text, Markdown, HTML, PDF), or contradicts the type it was " +
+      "sent as (`details.detected`, `details.declared`).",
   },
   nothing_to_regenerate: { status: 409, description: "The chat has no message of the user's to answer again." },
 
