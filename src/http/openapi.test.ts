@@ -85,7 +85,7 @@ const OPERATION_IDS: Record<string, string> = {
   "POST /v1/chats": "createChat",
   "GET /v1/chats": "listChats",
   "GET /v1/chats/{chatId}": "getChat",
-  "PATCH /v1/chats/{chatId}": "renameChat",
+  "PATCH /v1/chats/{chatId}": "updateChat",
   "DELETE /v1/chats/{chatId}": "deleteChat",
   "GET /v1/chats/{chatId}/messages": "listChatMessages",
   "POST /v1/chats/{chatId}/messages": "sendChatMessage",

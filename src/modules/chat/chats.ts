@@ -1,5 +1,6 @@
 import { type Kysely, sql } from "kysely";
 import type { Tables } from "../../platform/database/tables.ts";
+import { transaction } from "../../platform/database/transaction.ts";
 import { errors } from "../../platform/errors/catalog.ts";
 import { ownerColumn } from "../../platform/identity/owner-scope.ts";
 import { ownerOf, type Principal } from "../../platform/identity/principal.ts";
@@ -7,11 +8,12 @@ import { decodeCursor, type Page, toPage } from "../../platform/pagination.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import { chatListKey, forgetChatCaches, isFirstPage, listOwnerOf } from "./caches.ts";
 import type { ChatView } from "./schemas.ts";
-import type { ChatsTable } from "./tables.ts";
+import type { ChatsTable, RetrievalScope } from "./tables.ts";
 
 type Db = Kysely<Tables>;
 type ChatRow = Pick<ChatsTable, "title" | "user_id" | "anonymous_session_id" | "organization_id"> & {
   id: string;
+  retrieval: RetrievalScope;
   replying_until: Date | null;
   created_at: Date;
   updated_at: Date;
@@ -20,6 +22,7 @@ type ChatRow = Pick<ChatsTable, "title" | "user_id" | "anonymous_session_id" | "
 const CHAT_COLUMNS = [
   "id",
   "title",
+  "retrieval",
   "user_id",
   "anonymous_session_id",
   "organization_id",
@@ -45,24 +48,74 @@ export function scopedChats(db: Db, principal: Principal) {
   return query;
 }
 
-export function chatView(row: ChatRow): ChatView {
+export function chatView(row: ChatRow, fileIds: readonly string[]): ChatView {
   return {
     id: row.id,
     title: row.title,
+    retrieval: row.retrieval,
+    fileIds: [...fileIds],
     replying: row.replying_until !== null && new Date(row.replying_until).getTime() > Date.now(),
     createdAt: new Date(row.created_at).toISOString(),
     updatedAt: new Date(row.updated_at).toISOString(),
   };
 }
 
-export async function createChat(platform: Platform, principal: Principal, input: { title?: string }) {
-  const row = await platform.database.db
-    .insertInto("chats")
-    .values({ ...ownerOf(principal), title: input.title?.trim() ?? null })
-    .returning(CHAT_COLUMNS)
-    .executeTakeFirstOrThrow();
+/** The files attached to each of these chats, in the order they were attached. */
+export async function attachedFiles(db: Db, chatIds: readonly string[]): Promise<Map<string, string[]>> {
+  const byChat = new Map<string, string[]>(chatIds.map((id) => [id, []]));
+  if (chatIds.length === 0) return byChat;
+  const rows = await db
+    .selectFrom("chat_files")
+    .select(["chat_id", "file_id"])
+    .where("chat_id", "in", chatIds)
+    .orderBy("attached_at")
+    .orderBy("file_id")
+    .execute();
+  for (const row of rows) byChat.get(row.chat_id)?.push(row.file_id);
+  return byChat;
+}
+
+/** Attaches exactly these files to the chat; each must be the caller's (404 file_not_found names the first not). */
+async function attach(db: Db, principal: Principal, chatId: string, fileIds: readonly string[]): Promise<void> {
+  if (fileIds.length > 0) {
+    const owner = ownerColumn(principal);
+    const found = await db
+      .selectFrom("files")
+      .select("id")
+      .where("id", "in", fileIds)
+      .where(owner.column, "=", owner.value)
+      .execute();
+    const known = new Set(found.map((f) => f.id));
+    const missing = fileIds.find((id) => !known.has(id));
+    if (missing) throw errors.fileNotFound(missing);
+  }
+  await db.deleteFrom("chat_files").where("chat_id", "=", chatId).execute();
+  if (fileIds.length > 0) {
+    await db
+      .insertInto("chat_files")
+      .values(fileIds.map((fileId) => ({ chat_id: chatId, file_id: fileId })))
+      .execute();
+  }
+}
+
+export interface ChatSettings {
+  title?: string;
+  retrieval?: RetrievalScope;
+  fileIds?: string[];
+}
+
+export async function createChat(platform: Platform, principal: Principal, input: ChatSettings) {
+  const row = await transaction(platform.database.db, async (trx) => {
+    const made = await trx
+      .insertInto("chats")
+      .values({ ...ownerOf(principal), title: input.title?.trim() ?? null, retrieval: input.retrieval ?? "off" })
+      .returning(CHAT_COLUMNS)
+      .executeTakeFirstOrThrow();
+    if (input.fileIds) await attach(trx, principal, made.id, input.fileIds);
+    return made;
+  });
   await forgetChatCaches(platform, cacheOwner(row));
-  return chatView(row);
+  return chatView(row, input.fileIds ?? []);
 }
 
 /** One of the caller's chats, or 404 chat_not_found. */
@@ -72,19 +125,33 @@ export async function getChat(platform: Platform, principal: Principal, chatId: 
   return row;
 }
 
-export async function renameChat(platform: Platform, principal: Principal, chatId: string, title: string) {
-  const owned = await getChat(platform, principal, chatId);
-  const row = await platform.database.db
-    .updateTable("chats")
-    .set({ title: title.trim(), updated_at: sql`now()` })
-    .where("id", "=", owned.id)
-    .returning(CHAT_COLUMNS)
-    .executeTakeFirstOrThrow();
-  await forgetChatCaches(platform, cacheOwner(row));
-  return chatView(row);
+export async function getChatView(platform: Platform, principal: Principal, chatId: string): Promise<ChatView> {
+  const row = await getChat(platform, principal, chatId, platform.database.read);
+  return chatView(row, (await attachedFiles(platform.database.read, [row.id])).get(row.id) ?? []);
 }
 
-/** Deletes a chat with its messages (the cascade). */
+/** Changes a chat's title, retrieval or attached files. */
+export async function updateChat(platform: Platform, principal: Principal, chatId: string, input: ChatSettings) {
+  const owned = await getChat(platform, principal, chatId);
+  const row = await transaction(platform.database.db, async (trx) => {
+    const updated = await trx
+      .updateTable("chats")
+      .set({
+        ...(input.title !== undefined ? { title: input.title.trim() } : {}),
+        ...(input.retrieval !== undefined ? { retrieval: input.retrieval } : {}),
+        updated_at: sql`now()`,
+      })
+      .where("id", "=", owned.id)
+      .returning(CHAT_COLUMNS)
+      .executeTakeFirstOrThrow();
+    if (input.fileIds) await attach(trx, principal, owned.id, input.fileIds);
+    return updated;
+  });
+  await forgetChatCaches(platform, cacheOwner(row));
+  return chatView(row, (await attachedFiles(platform.database.db, [row.id])).get(row.id) ?? []);
+}
+
+/** Deletes a chat with its messages and attachments (the cascade); the files stay. */
 export async function deleteChat(platform: Platform, principal: Principal, chatId: string): Promise<void> {
   const owned = await getChat(platform, principal, chatId);
   await platform.database.db.deleteFrom("chats").where("id", "=", owned.id).execute();
@@ -112,7 +179,16 @@ export async function listChats(
     .orderBy("id", "desc")
     .limit(options.limit + 1)
     .execute();
-  const page = toPage(rows, options.limit, (r) => ({ at: new Date(r.updated_at), id: r.id }), chatView);
+  const files = await attachedFiles(
+    platform.database.read,
+    rows.map((r) => r.id),
+  );
+  const page = toPage(
+    rows,
+    options.limit,
+    (r) => ({ at: new Date(r.updated_at), id: r.id }),
+    (r) => chatView(r, files.get(r.id) ?? []),
+  );
   if (key) await cache.set(key, page);
   return page;
 }

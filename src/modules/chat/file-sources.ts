@@ -20,9 +20,13 @@ export const fileChunkEmbeddings: EmbeddingSource = {
   },
 };
 
-/** The caller's ready files' chunks, as a condition on `c` (file_chunks) joined to `f` (files). */
-function chunksOf(principal: Principal): RawBuilder<boolean> {
-  return sql<boolean>`${ownerCondition(principal, "f")} and f.status = 'ready'`;
+/**
+ * The caller's ready files' chunks, as a condition on `f` (files): all of
+ * them, or only those of `fileIds` (a chat's attached files).
+ */
+function chunksOf(principal: Principal, fileIds: readonly string[] | null): RawBuilder<boolean> {
+  const within = fileIds ? sql` and f.id = any(${sql.val([...fileIds])}::uuid[])` : sql``;
+  return sql<boolean>`${ownerCondition(principal, "f")} and f.status = 'ready'${within}`;
 }
 
 /**
@@ -31,37 +35,42 @@ function chunksOf(principal: Principal): RawBuilder<boolean> {
  * file's name (a chunk's content is too long to measure cheaply), and the
  * chunks' vectors. Only the caller's files, and only once processed.
  */
-export const fileChunkSearch: SearchSource = {
-  module: "chat",
-  kind: "file_chunk",
-  embedding: fileChunkEmbeddings,
-  visible(principal: Principal, id: RawBuilder<string>): Expression<boolean> {
-    return sql<boolean>`${id} in (select c.id from file_chunks c join files f on f.id = c.file_id where ${chunksOf(principal)})`;
-  },
-  fullText(principal, tsquery, limit) {
-    return sql<Candidate>`
+export const fileChunkSearch: SearchSource = fileChunkSearchWithin(null);
+
+/** File chunk search within some of the caller's files only (null: all of them). */
+export function fileChunkSearchWithin(fileIds: readonly string[] | null): SearchSource {
+  return {
+    module: "chat",
+    kind: "file_chunk",
+    embedding: fileChunkEmbeddings,
+    visible(principal: Principal, id: RawBuilder<string>): Expression<boolean> {
+      return sql<boolean>`${id} in (select c.id from file_chunks c join files f on f.id = c.file_id where ${chunksOf(principal, fileIds)})`;
+    },
+    fullText(principal, tsquery, limit) {
+      return sql<Candidate>`
       select c.id, ts_rank_cd(c.content_vector, ${tsquery})::float8 as score
       from file_chunks c join files f on f.id = c.file_id
-      where ${chunksOf(principal)} and numnode(${tsquery}) > 0 and c.content_vector @@ ${tsquery}
+      where ${chunksOf(principal, fileIds)} and numnode(${tsquery}) > 0 and c.content_vector @@ ${tsquery}
       order by score desc, c.id
       limit ${limit}`;
-  },
-  trigram(principal, text, limit) {
-    return sql<Candidate>`
+    },
+    trigram(principal, text, limit) {
+      return sql<Candidate>`
       select c.id, word_similarity(${text}, f.filename)::float8 as score
       from files f join file_chunks c on c.file_id = f.id and c.chunk_index = 0
-      where ${chunksOf(principal)} and ${text} <% f.filename
+      where ${chunksOf(principal, fileIds)} and ${text} <% f.filename
       order by score desc, c.id
       limit ${limit}`;
-  },
-  async describe(db, ids, tsquery) {
-    const rows = await sql<{ id: string; file_id: string; filename: string; snippet: string }>`
+    },
+    async describe(db, ids, tsquery) {
+      const rows = await sql<{ id: string; file_id: string; filename: string; snippet: string }>`
       select c.id, c.file_id, f.filename,
         ts_headline('english', c.content, ${tsquery}, 'StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "') as snippet
       from file_chunks c join files f on f.id = c.file_id
       where c.id = any(${sql.val([...ids])}::uuid[])`.execute(db);
-    return new Map(
-      rows.rows.map((r) => [r.id, { title: r.filename, snippet: r.snippet, url: `/v1/files/${r.file_id}` }]),
-    );
-  },
-};
+      return new Map(
+        rows.rows.map((r) => [r.id, { title: r.filename, snippet: r.snippet, url: `/v1/files/${r.file_id}` }]),
+      );
+    },
+  };
+}

@@ -7,7 +7,7 @@ import type { Platform } from "../../runtime/platform.ts";
 import { isFirstPage, recentMessagesKey } from "./caches.ts";
 import { getChat } from "./chats.ts";
 import type { MessageView } from "./schemas.ts";
-import type { MessagesTable } from "./tables.ts";
+import type { Citation, MessagesTable } from "./tables.ts";
 
 type Db = Kysely<Tables>;
 
@@ -22,10 +22,12 @@ export const MESSAGE_COLUMNS = [
   "completion_tokens",
   "error_code",
   "reply_to",
+  "citations",
   "created_at",
 ] as const;
 
-type MessageRow = Omit<MessagesTable, "id" | "status" | "created_at"> & {
+type MessageRow = Omit<MessagesTable, "id" | "status" | "created_at" | "citations"> & {
+  citations: Citation[];
   id: string;
   status: MessageView["status"];
   created_at: Date;
@@ -46,6 +48,7 @@ export function messageView(row: MessageRow): MessageView {
     completionTokens: row.completion_tokens,
     errorCode: row.error_code,
     replyTo: row.reply_to,
+    citations: row.citations ?? [],
     createdAt: new Date(row.created_at).toISOString(),
   };
 }

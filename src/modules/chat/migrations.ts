@@ -110,4 +110,28 @@ export const chatMigrations: Migration[] = [
       await sql`drop table files`.execute(db);
     },
   },
+  {
+    version: 402,
+    name: "chat_retrieval",
+    async up(db) {
+      // What a chat's replies may draw on: nothing, the files attached to it, or all of the owner's files; and the
+      // chunks each reply drew on (its citations).
+      await sql`alter table chats add column retrieval text not null default 'off'
+        check (retrieval in ('off', 'attached', 'all'))`.execute(db);
+      await sql`
+        create table chat_files (
+          chat_id uuid not null references chats (id) on delete cascade,
+          file_id uuid not null references files (id) on delete cascade,
+          attached_at timestamptz(3) not null default now(),
+          primary key (chat_id, file_id)
+        )`.execute(db);
+      await sql`create index chat_files_file_idx on chat_files (file_id)`.execute(db);
+      await sql`alter table messages add column citations jsonb not null default '[]'`.execute(db);
+    },
+    async down(db) {
+      await sql`alter table messages drop column citations`.execute(db);
+      await sql`drop table chat_files`.execute(db);
+      await sql`alter table chats drop column retrieval`.execute(db);
+    },
+  },
 ];

@@ -1,7 +1,7 @@
 import { countTokens } from "gpt-tokenizer/encoding/o200k_base";
 import { type Kysely, sql } from "kysely";
 import { estimateChatTokens } from "../../platform/ai/budgeted-completion.ts";
-import type { ChatResult } from "../../platform/ai/chat-client.ts";
+import type { ChatMessage, ChatResult } from "../../platform/ai/chat-client.ts";
 import { AiNotConfiguredError, AiProviderBusyError, AiProviderError } from "../../platform/ai/errors.ts";
 import type { Tables } from "../../platform/database/tables.ts";
 import { transaction } from "../../platform/database/transaction.ts";
@@ -12,6 +12,7 @@ import { forgetChatCaches } from "./caches.ts";
 import { cacheOwner, getChat } from "./chats.ts";
 import { promptWithin, titleFrom } from "./history.ts";
 import { historyUpTo, MESSAGE_COLUMNS, messageView } from "./messages.ts";
+import { RETRIEVAL_SHARE, retrieveFor } from "./retrieval.ts";
 import type { ExchangeView, MessageView } from "./schemas.ts";
 
 type Db = Kysely<Tables>;
@@ -38,7 +39,7 @@ export interface ReplyOutcome {
 export async function checkChatRequest(platform: Platform, principal: Principal, chatId: string) {
   const chat = await getChat(platform, principal, chatId);
   if (!platform.chat) throw errors.aiNotConfigured();
-  return { chatId: chat.id, client: platform.chat, caches: cacheOwner(chat) };
+  return { chatId: chat.id, client: platform.chat, caches: cacheOwner(chat), principal };
 }
 
 /**
@@ -113,7 +114,21 @@ async function answer(
   }, EXTEND_EVERY_MS);
   try {
     const history = await historyUpTo(db, chatId, question);
-    const prompt = promptWithin(history, platform.config.chat.historyTokens);
+    const budget = platform.config.chat.historyTokens;
+    const chat = await db
+      .selectFrom("chats")
+      .select(["id", "retrieval"])
+      .where("id", "=", chatId)
+      .executeTakeFirstOrThrow();
+    const retrieved = await retrieveFor(platform, checked.principal, chat, question.content, budget * RETRIEVAL_SHARE);
+    const trimmed = promptWithin(history, budget - retrieved.tokens);
+    // The excerpts follow the system prompt, before the conversation.
+    const prompt = {
+      messages: retrieved.message
+        ? [trimmed.messages[0] as ChatMessage, retrieved.message, ...trimmed.messages.slice(1)]
+        : trimmed.messages,
+      tokens: trimmed.tokens + retrieved.tokens,
+    };
     let text = "";
     let result: ChatResult | null = null;
     let failure: unknown = null;
@@ -156,6 +171,7 @@ async function answer(
           completion_tokens: completionTokens,
           error_code: errorCode,
           reply_to: question.id,
+          citations: JSON.stringify(retrieved.citations),
         })
         .returning(MESSAGE_COLUMNS)
         .executeTakeFirstOrThrow();

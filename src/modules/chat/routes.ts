@@ -8,7 +8,7 @@ import { requirePrincipal } from "../../http/principal.ts";
 import { errors } from "../../platform/errors/catalog.ts";
 import { ListQuery, pageOf, Uuid } from "../../platform/schemas.ts";
 import type { Platform } from "../../runtime/platform.ts";
-import { chatView, createChat, deleteChat, getChat, listChats, renameChat } from "./chats.ts";
+import { createChat, deleteChat, getChatView, listChats, updateChat } from "./chats.ts";
 import { listMessages } from "./messages.ts";
 import { checkChatRequest, type ReplyOutcome, type ReplySink, regenerate, sendMessage } from "./reply.ts";
 import { Chat, ChatPatch, Exchange, Message, NewChat, NewMessage, Regenerate } from "./schemas.ts";
@@ -46,7 +46,7 @@ export function registerChatRoutes(app: App, platform: Platform) {
         body: NewChat,
         response: {
           201: described(Chat, "The chat."),
-          ...errorResponses(...WRITE_ROUTE, ...NEEDS_CALLER, "validation_failed"),
+          ...errorResponses(...WRITE_ROUTE, ...NEEDS_CALLER, "validation_failed", "file_not_found"),
         },
       },
     },
@@ -87,7 +87,7 @@ export function registerChatRoutes(app: App, platform: Platform) {
         },
       },
     },
-    async (request) => chatView(await getChat(platform, requirePrincipal(request), request.params.chatId)),
+    async (request) => getChatView(platform, requirePrincipal(request), request.params.chatId),
   );
 
   app.patch(
@@ -95,18 +95,18 @@ export function registerChatRoutes(app: App, platform: Platform) {
     {
       schema: {
         tags,
-        operationId: "renameChat",
-        summary: "Give a chat its title",
+        operationId: "updateChat",
+        summary: "Change a chat's title, what its replies may draw on, or its attached files",
         security: BEARER,
         params: ChatParams,
         body: ChatPatch,
         response: {
           200: described(Chat, "The chat."),
-          ...errorResponses(...WRITE_ROUTE, ...NEEDS_CALLER, "validation_failed", "chat_not_found"),
+          ...errorResponses(...WRITE_ROUTE, ...NEEDS_CALLER, "validation_failed", "chat_not_found", "file_not_found"),
         },
       },
     },
-    async (request) => renameChat(platform, requirePrincipal(request), request.params.chatId, request.body.title),
+    async (request) => updateChat(platform, requirePrincipal(request), request.params.chatId, request.body),
   );
 
   app.delete(

@@ -1,6 +1,6 @@
 import { type Static, Type } from "typebox";
 import { Label, Nullable, StrictObject, StringEnum, Uuid } from "../../platform/schemas.ts";
-import { FILE_STATUSES, MESSAGE_ROLES, MESSAGE_STATUSES } from "./tables.ts";
+import { FILE_STATUSES, MESSAGE_ROLES, MESSAGE_STATUSES, RETRIEVAL_SCOPES } from "./tables.ts";
 
 /**
  * The chat module's resources as the API shows them, declared once: the
@@ -12,17 +12,37 @@ import { FILE_STATUSES, MESSAGE_ROLES, MESSAGE_STATUSES } from "./tables.ts";
 export const MessageContent = Type.String({ minLength: 1, maxLength: 32_000, pattern: "\\S" });
 export const ChatTitle = Label(255);
 
+const Retrieval = StringEnum(RETRIEVAL_SCOPES, {
+  description:
+    "What replies may draw on: `off`, the files attached to the chat (`attached`), or all of the caller's files (`all`).",
+});
+const FileIds = Type.Array(Uuid, {
+  maxItems: 100,
+  uniqueItems: true,
+  description: "The caller's files attached to the chat (replaces the list).",
+});
+
 export const Chat = Type.Object({
   id: Uuid,
   title: Nullable(Type.String(), { description: "Set from the first exchange unless the owner gives one." }),
+  retrieval: Retrieval,
+  fileIds: Type.Array(Uuid, { description: "The files attached to the chat." }),
   replying: Type.Boolean({ description: "True while a reply is being written; a new message then answers 409." }),
   createdAt: Type.String(),
   updatedAt: Type.String(),
 });
 export type ChatView = Static<typeof Chat>;
 
-export const NewChat = StrictObject({ title: Type.Optional(ChatTitle) });
-export const ChatPatch = StrictObject({ title: ChatTitle });
+export const NewChat = StrictObject({
+  title: Type.Optional(ChatTitle),
+  retrieval: Type.Optional(Retrieval),
+  fileIds: Type.Optional(FileIds),
+});
+export const ChatPatch = StrictObject({
+  title: Type.Optional(ChatTitle),
+  retrieval: Type.Optional(Retrieval),
+  fileIds: Type.Optional(FileIds),
+});
 
 export const Message = Type.Object({
   id: Uuid,
@@ -39,6 +59,18 @@ export const Message = Type.Object({
   completionTokens: Nullable(Type.Integer()),
   errorCode: Nullable(Type.String(), { description: "Why a reply is partial or failed." }),
   replyTo: Nullable(Uuid, { description: "The user message an assistant message answers." }),
+  citations: Type.Array(
+    Type.Object({
+      n: Type.Integer({ description: "The number the reply cites it by: [1], [2], ..." }),
+      fileId: Uuid,
+      filename: Type.String(),
+      chunkId: Uuid,
+      chunkIndex: Type.Integer(),
+      start: Type.Integer({ description: "Offset of the chunk in the file's extracted text." }),
+      end: Type.Integer(),
+    }),
+    { description: "The file chunks a reply drew on (empty for user messages and replies without retrieval)." },
+  ),
   createdAt: Type.String(),
 });
 export type MessageView = Static<typeof Message>;

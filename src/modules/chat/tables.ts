@@ -14,12 +14,30 @@ export type MessageRole = (typeof MESSAGE_ROLES)[number];
 export const MESSAGE_STATUSES = ["complete", "partial", "failed"] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
+/** What a chat's replies may draw on: nothing, the files attached to it, or all of the owner's files. */
+export const RETRIEVAL_SCOPES = ["off", "attached", "all"] as const;
+export type RetrievalScope = (typeof RETRIEVAL_SCOPES)[number];
+
+/** A chunk a reply drew on, as its citation shows it. */
+export interface Citation {
+  /** The number the reply's text may cite it by ([1], [2], ...). */
+  n: number;
+  fileId: string;
+  filename: string;
+  chunkId: string;
+  chunkIndex: number;
+  /** Offsets of the chunk in the file's extracted text. */
+  start: number;
+  end: number;
+}
+
 export interface ChatsTable {
   id: Generated<string>;
   user_id: string | null;
   anonymous_session_id: string | null;
   organization_id: string;
   title: string | null;
+  retrieval: ColumnType<RetrievalScope, RetrievalScope | undefined, RetrievalScope>;
   /** While a reply is being written: until when the chat is held (a crashed writer's hold runs out). */
   replying_until: NullableTimestamp;
   created_at: Timestamp;
@@ -40,6 +58,8 @@ export interface MessagesTable {
   error_code: string | null;
   /** The user message an assistant message answers. */
   reply_to: string | null;
+  /** The file chunks a reply drew on. */
+  citations: ColumnType<Citation[], string | undefined, string>;
   created_at: Timestamp;
 }
 
@@ -77,11 +97,18 @@ export interface FileChunksTable {
   content_vector: ColumnType<string, never, never>;
 }
 
+export interface ChatFilesTable {
+  chat_id: string;
+  file_id: string;
+  attached_at: Timestamp;
+}
+
 declare module "../../platform/database/tables.ts" {
   interface Tables {
     chats: ChatsTable;
     messages: MessagesTable;
     files: FilesTable;
     file_chunks: FileChunksTable;
+    chat_files: ChatFilesTable;
   }
 }

@@ -64,12 +64,27 @@ export class HybridSearch {
    * when absent). A query with no searchable words (only stop words or
    * punctuation) matches nothing.
    */
-  async search(
+  search(
     principal: Principal,
     text: string,
     options: { kinds?: readonly string[]; limit: number; signal?: AbortSignal },
   ): Promise<SearchResult> {
     const sources = [...this.#sources.values()].filter((s) => !options.kinds || options.kinds.includes(s.kind));
+    return this.searchWith(principal, text, sources, options);
+  }
+
+  /**
+   * The same search over sources the caller gives rather than the
+   * registered ones: a module's narrower view of its own resources (a
+   * chat's retrieval within the files attached to it), ranked and fused the
+   * same way. Each source still scopes to the caller.
+   */
+  async searchWith(
+    principal: Principal,
+    text: string,
+    sources: readonly SearchSource[],
+    options: { limit: number; signal?: AbortSignal },
+  ): Promise<SearchResult> {
     const tsquery = sql`websearch_to_tsquery('english', ${text})`;
     if (sources.length === 0 || !(await hasSearchableWords(this.db, text))) {
       return { items: [], vector: "used" };
@@ -141,7 +156,7 @@ export class HybridSearch {
     }
     const items: SearchHit[] = [];
     for (const row of rows.rows) {
-      const source = this.#sources.get(row.kind) as SearchSource;
+      const source = sources.find((s) => s.kind === row.kind) as SearchSource;
       const display = displays.get(row.kind)?.get(row.id);
       if (!display) continue; // deleted between the two statements
       items.push({
