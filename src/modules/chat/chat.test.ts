@@ -301,6 +301,28 @@ describe("chat module (embedded, loopback AI provider)", () => {
     assert.equal(mine.body.items.length, 2);
   });
 
+  it("puts message sends on the AI rate-limit tier (seed 003's rate_limit:{user_id}:{endpoint})", async () => {
+    // An anonymous session's AI tier allows ten a minute.
+    const anon = (await call("POST", "/v1/auth/anonymous", { ip: "203.0.113.9" })).body.accessToken;
+    const chatId = await newChat(anon);
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) {
+      const res = await call("POST", `/v1/chats/${chatId}/messages`, {
+        token: anon,
+        ip: "203.0.113.9",
+        body: { content: `message ${i}`, stream: false },
+      });
+      statuses.push(res.status);
+      if (res.status === 429) {
+        assert.equal(res.body.error.code, "rate_limited");
+        assert.equal(res.body.error.details.limitClass, "ai");
+      }
+    }
+    assert.deepEqual(statuses, [...Array(10).fill(201), 429]);
+    // Reading the chat is on the ordinary API tier, still open.
+    assert.equal((await call("GET", `/v1/chats/${chatId}/messages`, { token: anon, ip: "203.0.113.9" })).status, 200);
+  });
+
   it("refuses empty, blank and oversized messages with 400 naming the field", async () => {
     const chatId = await newChat();
     for (const content of ["", "   \n\t", "x".repeat(32_001)]) {
