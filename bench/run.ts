@@ -4,6 +4,7 @@
  * machine. They are measurements, not tests: nothing here fails on a number.
  */
 
+import { runChatFilesBench } from "./chat-files.ts";
 import { runDiskBench } from "./disk.ts";
 import { runEventLoopBench } from "./event-loop.ts";
 import { runJobsBench } from "./jobs.ts";
@@ -24,6 +25,7 @@ const benches: Record<string, () => Promise<void>> = {
   jobs: runJobsBench,
   search: runSearchBench,
   "search-health": runSearchHealthBench,
+  "chat-files": runChatFilesBench,
 };
 
 const chosen = process.argv.slice(2);

@@ -45,6 +45,7 @@ import { textSha256, vectorLiteral } from "../src/platform/embeddings/vector-sto
 import type { Principal } from "../src/platform/identity/principal.ts";
 import { createLogger } from "../src/platform/logging/logger.ts";
 import { createMigrator } from "../src/runtime/migrations.ts";
+import type { StrataModule } from "../src/runtime/module.ts";
 import { openPlatform, type Platform } from "../src/runtime/platform.ts";
 import { client } from "../test/support/http.ts";
 import { createScratchDatabase } from "../test/support/postgres.ts";
@@ -58,14 +59,18 @@ const VECTOR_QUERIES = Number(process.env.BENCH_VECTOR_QUERIES ?? 100);
 const WARMUP = 10;
 const modules = [writingModule, journalModule];
 
-interface Backend {
+export interface Backend {
   name: "postgres" | "pglite";
   platform: Platform;
   principal: Principal;
   dispose(): Promise<void>;
 }
 
-export async function openBackend(name: Backend["name"]): Promise<Backend> {
+export async function openBackend(
+  name: Backend["name"],
+  using: readonly StrataModule[] = modules,
+  env: Record<string, string> = {},
+): Promise<Backend> {
   const dir = await mkdtemp(path.join(tmpdir(), "strata-bench-search-"));
   const scratch = name === "postgres" ? await createScratchDatabase() : null;
   const config = loadConfig({
@@ -73,10 +78,11 @@ export async function openBackend(name: Backend["name"]): Promise<Backend> {
     LOG_LEVEL: "silent",
     DATABASE_STATEMENT_TIMEOUT_MS: "600000",
     ...(scratch ? { DATABASE_URL: scratch.url, STRATA_SIGNING_SECRET: "bench-signing-secret-for-strata-search" } : {}),
+    ...env,
   });
   const platform = await openPlatform(config, { logger: createLogger("silent") });
-  await createMigrator(platform.database, modules).up();
-  const app = await buildServer(platform, modules);
+  await createMigrator(platform.database, using).up();
+  const app = await buildServer(platform, using);
   const { id: userId } = await registerUser(client(app), "Bencher");
   await app.close();
   const user = await platform.database.db
