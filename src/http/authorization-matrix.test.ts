@@ -4,7 +4,7 @@ import { after, before, describe, it } from "node:test";
 import { startChatCompletionsServer } from "../../test/support/chat-completions-server.ts";
 import { openTestPlatform } from "../../test/support/embedded.ts";
 import { client } from "../../test/support/http.ts";
-import { multipartFile } from "../../test/support/multipart.ts";
+import { uploadFile } from "../../test/support/multipart.ts";
 import { type Operation, operationsOf, type Schema } from "../../test/support/openapi-operations.ts";
 import { chatModule } from "../modules/chat/index.ts";
 import { generationModule } from "../modules/generation/index.ts";
@@ -159,14 +159,8 @@ describe("authorization matrix", () => {
     );
     // A's chat, and a file of A's.
     const chat = ok(await call("POST", "/v1/chats", { token: owner, body: { title: "A's chat" } }), 201);
-    const upload = multipartFile({ filename: "a.txt", content: "A's notes." });
-    const uploaded = await app.inject({
-      method: "POST",
-      url: "/v1/files",
-      payload: upload.payload,
-      headers: { ...upload.headers, authorization: `Bearer ${owner}` },
-    });
-    assert.equal(uploaded.statusCode, 201, uploaded.body);
+    const uploaded = await uploadFile(app, owner, { filename: "a.txt", content: "A's notes." });
+    assert.equal(uploaded.status, 201, JSON.stringify(uploaded.body));
     // Y: another organization of A's, and a key with every scope made in it.
     const y = ok(await call("POST", "/v1/organizations", { token: owner, body: { name: "Y" } }), 201);
     const inY = ok(
@@ -203,7 +197,7 @@ describe("authorization matrix", () => {
       entryId: entry.id,
       taskId: entry.analysisTaskId,
       chatId: chat.id,
-      fileId: uploaded.json().file.id,
+      fileId: uploaded.body.file.id,
     };
     // Bodies that name someone name B, who exists, so "no such user" is not the answer; a suggestion needs a prompt.
     bodyFill = { email: b.user.email, prompt: "Improve it.", from: 1, to: 2, content: "Hello." };

@@ -5,7 +5,7 @@ import fc from "fast-check";
 import { sql } from "kysely";
 import { openTestPlatform } from "../../test/support/embedded.ts";
 import { client } from "../../test/support/http.ts";
-import { multipartFile } from "../../test/support/multipart.ts";
+import { uploadFile } from "../../test/support/multipart.ts";
 import { operationsOf, type Schema } from "../../test/support/openapi-operations.ts";
 import { chatModule } from "../modules/chat/index.ts";
 import { generationModule } from "../modules/generation/index.ts";
@@ -210,16 +210,10 @@ describe("generated hostile input on every route", () => {
       body: { title: "Fuzzed", content: "A calm day, a little tired." },
     });
     const chat = await call("POST", "/v1/chats", { token: tokens.user, body: { title: "Fuzzed" } });
-    const upload = multipartFile({ filename: "fuzzed.txt", content: "Fuzzed notes." });
-    const uploaded = await app.inject({
-      method: "POST",
-      url: "/v1/files",
-      payload: upload.payload,
-      headers: { ...upload.headers, authorization: `Bearer ${tokens.user}` },
-    });
+    const uploaded = await uploadFile(app, tokens.user, { filename: "fuzzed.txt", content: "Fuzzed notes." });
     ids = {
       chatId: chat.body.id,
-      fileId: uploaded.json().file.id,
+      fileId: uploaded.body.file.id,
       entryId: entry.body.id,
       taskId: entry.body.analysisTaskId,
       templateId: template.body.id,

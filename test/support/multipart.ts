@@ -14,3 +14,19 @@ export function multipartFile(
   const payload = Buffer.concat([Buffer.from(head), Buffer.from(file.content), Buffer.from(`\r\n--${boundary}--\r\n`)]);
   return { payload, headers: { "content-type": `multipart/form-data; boundary=${boundary}` } };
 }
+
+/** Uploads one file to /v1/files as `token` through the app, as multipart; the status and the parsed body. */
+export async function uploadFile(
+  app: { inject: (options: any) => Promise<{ statusCode: number; json: () => any; body: string }> },
+  token: string,
+  file: { filename: string; contentType?: string; content: Uint8Array | string },
+): Promise<{ status: number; body: any }> {
+  const { payload, headers } = multipartFile(file);
+  const res = await app.inject({
+    method: "POST",
+    url: "/v1/files",
+    payload,
+    headers: { ...headers, authorization: `Bearer ${token}` },
+  });
+  return { status: res.statusCode, body: res.json() };
+}

@@ -3,7 +3,7 @@ import { after, before, describe, it } from "node:test";
 import { openTestPlatform } from "../../../test/support/embedded.ts";
 import { eventually } from "../../../test/support/eventually.ts";
 import { client } from "../../../test/support/http.ts";
-import { multipartFile } from "../../../test/support/multipart.ts";
+import { uploadFile } from "../../../test/support/multipart.ts";
 import { pdfWithPages } from "../../../test/support/pdf-fixtures.ts";
 import { registerUser } from "../../../test/support/writing-fixtures.ts";
 import type { App } from "../../http/app.ts";
@@ -41,16 +41,8 @@ describe("chat files (embedded)", () => {
     await dispose?.();
   });
 
-  const upload = async (file: { filename: string; contentType?: string; content: Uint8Array | string }, as = token) => {
-    const { payload, headers } = multipartFile(file);
-    const res = await app.inject({
-      method: "POST",
-      url: "/v1/files",
-      payload,
-      headers: { ...headers, authorization: `Bearer ${as}` },
-    });
-    return { status: res.statusCode, body: res.json() };
-  };
+  const upload = (file: { filename: string; contentType?: string; content: Uint8Array | string }, as = token) =>
+    uploadFile(app, as, file);
   const processed = (fileId: string, as = token) =>
     eventually(
       async () => (await call("GET", `/v1/files/${fileId}`, { token: as })).body,

@@ -4,7 +4,7 @@ import { startChatCompletionsServer } from "../../../test/support/chat-completio
 import { openTestPlatform } from "../../../test/support/embedded.ts";
 import { eventually } from "../../../test/support/eventually.ts";
 import { client } from "../../../test/support/http.ts";
-import { multipartFile } from "../../../test/support/multipart.ts";
+import { uploadFile } from "../../../test/support/multipart.ts";
 import { pdfWithPages } from "../../../test/support/pdf-fixtures.ts";
 import { registerUser } from "../../../test/support/writing-fixtures.ts";
 import type { App } from "../../http/app.ts";
@@ -45,15 +45,9 @@ describe("chat replies drawing on the caller's files (retrieval with citations)"
     call = client(app);
     ({ token } = await registerUser(call, "Reader"));
     const upload = async (filename: string, content: Uint8Array | string, contentType?: string) => {
-      const { payload, headers } = multipartFile({ filename, content, ...(contentType ? { contentType } : {}) });
-      const res = await app.inject({
-        method: "POST",
-        url: "/v1/files",
-        payload,
-        headers: { ...headers, authorization: `Bearer ${token}` },
-      });
-      assert.equal(res.statusCode, 201, res.body);
-      return res.json().file.id as string;
+      const res = await uploadFile(app, token, { filename, content, ...(contentType ? { contentType } : {}) });
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+      return res.body.file.id as string;
     };
     guide = await upload(
       "island-guide.pdf",

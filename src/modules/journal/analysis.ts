@@ -9,6 +9,7 @@ import { forgetCachesOf, SENTIMENT_TTL_MS, sentimentKey } from "./caches.ts";
 import { textAnalysisTask } from "./compute-tasks.ts";
 import { entryText } from "./entry-text.ts";
 import { llmSentimentOf } from "./llm-sentiment.ts";
+import type { Emotion, SentimentLabel } from "./tables.ts";
 import { SENTIMENT_MODEL, type TextAnalysis } from "./text-analysis.ts";
 import { TOPIC_SOURCE, topicsByMeaning, topicText } from "./topic-embeddings.ts";
 
@@ -89,52 +90,14 @@ export async function analyzeEntry(platform: Platform, context: JobContext): Pro
       await context.complete(trx);
       return null;
     }
-    await trx
-      .insertInto("sentiment_analysis")
-      .values({
-        entry_id: entryId,
-        model_name: SENTIMENT_MODEL,
-        sentiment_label: analysis.label,
-        confidence_score: analysis.confidence,
-        compound_score: analysis.compound,
-        emotions: JSON.stringify(analysis.emotions),
-        text_sha256: digest,
-      })
-      .onConflict((oc) =>
-        oc.columns(["entry_id", "model_name"]).doUpdateSet((eb) => ({
-          sentiment_label: eb.ref("excluded.sentiment_label"),
-          confidence_score: eb.ref("excluded.confidence_score"),
-          compound_score: eb.ref("excluded.compound_score"),
-          emotions: eb.ref("excluded.emotions"),
-          text_sha256: eb.ref("excluded.text_sha256"),
-          analyzed_at: sql`now()`,
-        })),
-      )
-      .execute();
-    if (llm) {
-      await trx
-        .insertInto("sentiment_analysis")
-        .values({
-          entry_id: entryId,
-          model_name: llm.model,
-          sentiment_label: llm.label,
-          confidence_score: llm.confidence,
-          compound_score: llm.score,
-          emotions: JSON.stringify(llm.emotions),
-          text_sha256: digest,
-        })
-        .onConflict((oc) =>
-          oc.columns(["entry_id", "model_name"]).doUpdateSet((eb) => ({
-            sentiment_label: eb.ref("excluded.sentiment_label"),
-            confidence_score: eb.ref("excluded.confidence_score"),
-            compound_score: eb.ref("excluded.compound_score"),
-            emotions: eb.ref("excluded.emotions"),
-            text_sha256: eb.ref("excluded.text_sha256"),
-            analyzed_at: sql`now()`,
-          })),
-        )
-        .execute();
-    }
+    await writeSentiment(trx, entryId, digest, {
+      model: SENTIMENT_MODEL,
+      label: analysis.label,
+      confidence: analysis.confidence,
+      score: analysis.compound,
+      emotions: analysis.emotions,
+    });
+    if (llm) await writeSentiment(trx, entryId, digest, llm);
     const topics = await linkKeywordTopics(platform, trx, entryId, ownerColumn, ownerId, analysis.keywords, byMeaning);
     const setMood = current.mood_origin !== "user";
     if (setMood) {
@@ -171,6 +134,43 @@ export async function analyzeEntry(platform: Platform, context: JobContext): Pro
   await setTaskResults(platform, job.id, result);
   await setTaskStatus(platform, job.id, entryId, "succeeded");
   await forgetCachesOf(platform, ownerId);
+}
+
+/** One model's reading of the entry's text: its row, replacing the model's reading of an older text. */
+async function writeSentiment(
+  trx: Db,
+  entryId: string,
+  digest: string,
+  reading: {
+    model: string;
+    label: SentimentLabel;
+    confidence: number;
+    score: number;
+    emotions: Record<Emotion, number>;
+  },
+) {
+  await trx
+    .insertInto("sentiment_analysis")
+    .values({
+      entry_id: entryId,
+      model_name: reading.model,
+      sentiment_label: reading.label,
+      confidence_score: reading.confidence,
+      compound_score: reading.score,
+      emotions: JSON.stringify(reading.emotions),
+      text_sha256: digest,
+    })
+    .onConflict((oc) =>
+      oc.columns(["entry_id", "model_name"]).doUpdateSet((eb) => ({
+        sentiment_label: eb.ref("excluded.sentiment_label"),
+        confidence_score: eb.ref("excluded.confidence_score"),
+        compound_score: eb.ref("excluded.compound_score"),
+        emotions: eb.ref("excluded.emotions"),
+        text_sha256: eb.ref("excluded.text_sha256"),
+        analyzed_at: sql`now()`,
+      })),
+    )
+    .execute();
 }
 
 /** VADER's reading of a text, from `models:sentiment:{text_hash}` when it was read in the last day. */
