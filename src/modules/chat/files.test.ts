@@ -1,16 +1,12 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { openTestPlatform } from "../../../test/support/embedded.ts";
 import { eventually } from "../../../test/support/eventually.ts";
-import { client } from "../../../test/support/http.ts";
+import { openModuleHarness } from "../../../test/support/module-harness.ts";
 import { uploadFile } from "../../../test/support/multipart.ts";
 import { pdfWithPages } from "../../../test/support/pdf-fixtures.ts";
 import { registerUser } from "../../../test/support/writing-fixtures.ts";
 import type { App } from "../../http/app.ts";
-import { buildServer } from "../../http/server.ts";
-import { createMigrator } from "../../runtime/migrations.ts";
 import type { Platform } from "../../runtime/platform.ts";
-import { startWorkers } from "../../runtime/workers.ts";
 import { FILE_CHUNK_SOURCE } from "./files.ts";
 import { chatModule } from "./index.ts";
 
@@ -18,27 +14,19 @@ const modules = [chatModule];
 const MAX_BYTES = 64 * 1024;
 
 describe("chat files (embedded)", () => {
-  let dispose: () => Promise<void>;
+  let harness: Awaited<ReturnType<typeof openModuleHarness>>;
   let platform: Platform;
   let app: App;
-  let stopWorkers: () => Promise<void>;
-  let call: ReturnType<typeof client>;
+  let call: Awaited<ReturnType<typeof openModuleHarness>>["call"];
   let token: string;
 
   before(async () => {
-    const opened = await openTestPlatform({ FILE_MAX_BYTES: String(MAX_BYTES) });
-    dispose = opened.dispose;
-    platform = opened.platform;
-    await createMigrator(platform.database, modules).up();
-    app = await buildServer(platform, modules);
-    stopWorkers = await startWorkers(platform, modules);
-    call = client(app);
+    harness = await openModuleHarness(modules, { FILE_MAX_BYTES: String(MAX_BYTES) });
+    ({ platform, app, call } = harness);
     ({ token } = await registerUser(call, "Uploader"));
   });
   after(async () => {
-    await stopWorkers?.();
-    await app?.close();
-    await dispose?.();
+    await harness?.close();
   });
 
   const upload = (file: { filename: string; contentType?: string; content: Uint8Array | string }, as = token) =>

@@ -1,17 +1,13 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { startChatCompletionsServer } from "../../../test/support/chat-completions-server.ts";
-import { openTestPlatform } from "../../../test/support/embedded.ts";
 import { eventually } from "../../../test/support/eventually.ts";
-import { client } from "../../../test/support/http.ts";
+import { openModuleHarness } from "../../../test/support/module-harness.ts";
 import { uploadFile } from "../../../test/support/multipart.ts";
 import { pdfWithPages } from "../../../test/support/pdf-fixtures.ts";
 import { registerUser } from "../../../test/support/writing-fixtures.ts";
 import type { App } from "../../http/app.ts";
-import { buildServer } from "../../http/server.ts";
-import { createMigrator } from "../../runtime/migrations.ts";
 import type { Platform } from "../../runtime/platform.ts";
-import { startWorkers } from "../../runtime/workers.ts";
 import { FILE_CHUNK_SOURCE } from "./files.ts";
 import { chatModule } from "./index.ts";
 
@@ -19,11 +15,10 @@ const modules = [chatModule];
 
 describe("chat replies drawing on the caller's files (retrieval with citations)", () => {
   let ai: Awaited<ReturnType<typeof startChatCompletionsServer>>;
-  let dispose: () => Promise<void>;
+  let harness: Awaited<ReturnType<typeof openModuleHarness>>;
   let platform: Platform;
   let app: App;
-  let stopWorkers: () => Promise<void>;
-  let call: ReturnType<typeof client>;
+  let call: Awaited<ReturnType<typeof openModuleHarness>>["call"];
   let token: string;
   let guide: string;
   let recipes: string;
@@ -36,13 +31,8 @@ describe("chat replies drawing on the caller's files (retrieval with citations)"
       const first = excerpts?.content.split(/\n\n(?=\[\d+\] )/)[1];
       return first ? `From your files: ${first.split("\n").slice(1).join(" ")} [1]` : "I have nothing to go on.";
     });
-    const opened = await openTestPlatform({ AI_BASE_URL: ai.baseUrl, AI_MODEL: "test-model" });
-    dispose = opened.dispose;
-    platform = opened.platform;
-    await createMigrator(platform.database, modules).up();
-    app = await buildServer(platform, modules);
-    stopWorkers = await startWorkers(platform, modules);
-    call = client(app);
+    harness = await openModuleHarness(modules, { AI_BASE_URL: ai.baseUrl, AI_MODEL: "test-model" });
+    ({ platform, app, call } = harness);
     ({ token } = await registerUser(call, "Reader"));
     const upload = async (filename: string, content: Uint8Array | string, contentType?: string) => {
       const res = await uploadFile(app, token, { filename, content, ...(contentType ? { contentType } : {}) });
@@ -78,9 +68,7 @@ describe("chat replies drawing on the caller's files (retrieval with citations)"
     );
   });
   after(async () => {
-    await stopWorkers?.();
-    await app?.close();
-    await dispose?.();
+    await harness?.close();
     await ai?.stop();
   });
 

@@ -1,14 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { startChatCompletionsServer } from "../../../test/support/chat-completions-server.ts";
-import { openTestPlatform } from "../../../test/support/embedded.ts";
 import { eventually } from "../../../test/support/eventually.ts";
-import { client } from "../../../test/support/http.ts";
+import { openModuleHarness } from "../../../test/support/module-harness.ts";
 import { registerUser } from "../../../test/support/writing-fixtures.ts";
-import type { App } from "../../http/app.ts";
-import { buildServer } from "../../http/server.ts";
-import { createMigrator } from "../../runtime/migrations.ts";
-import { startWorkers } from "../../runtime/workers.ts";
 import { writingModule } from "../writing/index.ts";
 import { journalModule } from "./index.ts";
 import { parseReading } from "./llm-sentiment.ts";
@@ -36,10 +31,8 @@ describe("a language model's sentiment reading", () => {
 
 describe("journal analysis with a configured language model (loopback chat-completions server)", () => {
   let ai: Awaited<ReturnType<typeof startChatCompletionsServer>>;
-  let dispose: () => Promise<void>;
-  let app: App;
-  let stopWorkers: () => Promise<void>;
-  let call: ReturnType<typeof client>;
+  let harness: Awaited<ReturnType<typeof openModuleHarness>>;
+  let call: Awaited<ReturnType<typeof openModuleHarness>>["call"];
   let token: string;
 
   before(async () => {
@@ -55,18 +48,12 @@ describe("journal analysis with a configured language model (loopback chat-compl
         emotions: positive ? { joy: 0.8, calm: 0.4 } : { sadness: 0.7 },
       })}\n\`\`\``;
     });
-    const opened = await openTestPlatform({ AI_BASE_URL: ai.baseUrl, AI_MODEL: "test-model" });
-    dispose = opened.dispose;
-    await createMigrator(opened.platform.database, modules).up();
-    app = await buildServer(opened.platform, modules);
-    stopWorkers = await startWorkers(opened.platform, modules);
-    call = client(app);
+    harness = await openModuleHarness(modules, { AI_BASE_URL: ai.baseUrl, AI_MODEL: "test-model" });
+    ({ call } = harness);
     ({ token } = await registerUser(call, "Reader"));
   });
   after(async () => {
-    await stopWorkers?.();
-    await app?.close();
-    await dispose?.();
+    await harness?.close();
     await ai?.stop();
   });
 

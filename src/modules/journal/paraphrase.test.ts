@@ -3,16 +3,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { openTestPlatform } from "../../../test/support/embedded.ts";
 import { eventually } from "../../../test/support/eventually.ts";
-import { client } from "../../../test/support/http.ts";
+import { openModuleHarness } from "../../../test/support/module-harness.ts";
 import { writeTinyEmbeddingModel } from "../../../test/support/tiny-embedding-model.ts";
 import { registerUser } from "../../../test/support/writing-fixtures.ts";
-import type { App } from "../../http/app.ts";
-import { buildServer } from "../../http/server.ts";
-import { createMigrator } from "../../runtime/migrations.ts";
 import type { Platform } from "../../runtime/platform.ts";
-import { startWorkers } from "../../runtime/workers.ts";
 import { writingModule } from "../writing/index.ts";
 import { journalModule } from "./index.ts";
 import { TOPIC_SOURCE } from "./topic-embeddings.ts";
@@ -56,33 +51,24 @@ const SYNONYMS: Record<string, number[]> = {
 
 describe("journal search finds a paraphrase by meaning (configured local model)", () => {
   let dir: string;
-  let dispose: () => Promise<void>;
+  let harness: Awaited<ReturnType<typeof openModuleHarness>>;
   let platform: Platform;
-  let app: App;
-  let stopWorkers: () => Promise<void>;
-  let call: ReturnType<typeof client>;
+  let call: Awaited<ReturnType<typeof openModuleHarness>>["call"];
   let model: string;
 
   before(async () => {
     dir = await mkdtemp(path.join(tmpdir(), "strata-paraphrase-"));
     model = REAL_MODEL_DIR ? "all-mpnet-base-v2" : "tiny-synonyms";
     if (!REAL_MODEL_DIR) await writeTinyEmbeddingModel(dir, model, { words: SYNONYMS });
-    const opened = await openTestPlatform({
+    harness = await openModuleHarness(modules, {
       EMBEDDING_MODEL_DIR: REAL_MODEL_DIR ?? dir,
       EMBEDDING_PASSAGE_MODEL: model,
       EMBEDDING_SHORT_MODEL: model,
     });
-    dispose = opened.dispose;
-    platform = opened.platform;
-    await createMigrator(platform.database, modules).up();
-    app = await buildServer(platform, modules);
-    stopWorkers = await startWorkers(platform, modules);
-    call = client(app);
+    ({ platform, call } = harness);
   });
   after(async () => {
-    await stopWorkers?.();
-    await app?.close();
-    await dispose?.();
+    await harness?.close();
     await rm(dir, { recursive: true, force: true });
   });
 
