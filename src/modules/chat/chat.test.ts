@@ -207,6 +207,31 @@ describe("chat module (embedded, loopback AI provider)", () => {
     assert.equal(messages.length, 2, "the refused messages were not stored");
   });
 
+  it("ends a streamed reply with chat_not_found when its chat is deleted meanwhile, leaving nothing behind", async () => {
+    const chatId = await newChat();
+    ai.setChunkDelay(60);
+    try {
+      const streaming = fetch(`${url}/v1/chats/${chatId}/messages`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ content: "a question whose answer takes a while, word after word after word." }),
+      });
+      await eventually(
+        async () => (await call("GET", `/v1/chats/${chatId}`, { token })).body.replying,
+        (replying) => replying === true,
+        10_000,
+      );
+      assert.equal((await call("DELETE", `/v1/chats/${chatId}`, { token })).status, 204);
+      const last = events(await (await streaming).text()).at(-1);
+      assert.equal(last?.event, "error");
+      assert.equal(last?.data.error.code, "chat_not_found");
+    } finally {
+      ai.setChunkDelay(0);
+    }
+    const left = await platform.database.db.selectFrom("messages").select("id").where("chat_id", "=", chatId).execute();
+    assert.deepEqual(left, []);
+  });
+
   it("keeps the message and records a failed reply when the provider fails; regenerate answers it", async () => {
     const chatId = await newChat();
     ai.failNext(5, 503);

@@ -159,6 +159,9 @@ async function answer(
     const status = result ? "complete" : text ? "partial" : "failed";
     const errorCode = result ? null : sink.signal?.aborted ? "client_disconnected" : failureCode(failure);
     const stored = await transaction(db, async (trx) => {
+      // Deleted while its reply was written: the reply has nowhere to go (404, as any later request would hear).
+      const live = await trx.selectFrom("chats").select("id").where("id", "=", chatId).forUpdate().executeTakeFirst();
+      if (!live) throw errors.chatNotFound(chatId);
       const row = await trx
         .insertInto("messages")
         .values({
