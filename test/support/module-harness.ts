@@ -5,6 +5,7 @@ import type { StrataModule } from "../../src/runtime/module.ts";
 import type { Platform } from "../../src/runtime/platform.ts";
 import { startWorkers } from "../../src/runtime/workers.ts";
 import { openTestPlatform } from "./embedded.ts";
+import { eventually } from "./eventually.ts";
 import { client } from "./http.ts";
 
 /**
@@ -31,4 +32,13 @@ export async function openModuleHarness(
       await opened.dispose();
     },
   };
+}
+
+/** Waits until `count` resources of an embedding source have their vectors (the outbox drained); their rows. */
+export function embeddedCount(platform: Platform, source: string, count: number, timeoutMs = 30_000) {
+  return eventually(
+    () => platform.database.db.selectFrom("embeddings").select("resource_id").where("source", "=", source).execute(),
+    (rows) => rows.length === count,
+    timeoutMs,
+  );
 }

@@ -66,6 +66,21 @@ describe("chat module (embedded, loopback AI provider)", () => {
   const send = (chatId: string, content: string, as = token) =>
     call("POST", `/v1/chats/${chatId}/messages`, { token: as, body: { content, stream: false } });
 
+  /** Sends a message whose reply streams (slowly, with the provider's chunk delay set); once the chat is held, the response. */
+  const slowReply = async (chatId: string, content: string) => {
+    const streaming = fetch(`${url}/v1/chats/${chatId}/messages`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ content }),
+    });
+    await eventually(
+      async () => (await call("GET", `/v1/chats/${chatId}`, { token })).body.replying,
+      (replying) => replying === true,
+      10_000,
+    );
+    return { streaming };
+  };
+
   it("stores the message and the reply with its model and tokens, titles the chat, and trims history to the budget", async () => {
     const chatId = await newChat();
     const first = await send(chatId, "what is a kayak? i want to paddle on the fjord this summer.");
@@ -177,16 +192,7 @@ describe("chat module (embedded, loopback AI provider)", () => {
     const chatId = await newChat();
     ai.setChunkDelay(60);
     try {
-      const streaming = fetch(`${url}/v1/chats/${chatId}/messages`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-        body: JSON.stringify({ content: "a question that takes a while to answer, word by word by word." }),
-      });
-      await eventually(
-        async () => (await call("GET", `/v1/chats/${chatId}`, { token })).body.replying,
-        (replying) => replying === true,
-        10_000,
-      );
+      const { streaming } = await slowReply(chatId, "a question that takes a while to answer, word by word by word.");
       const second = await send(chatId, "and another thing");
       assert.equal(second.status, 409);
       assert.equal(second.body.error.code, "chat_reply_in_progress");
@@ -211,15 +217,9 @@ describe("chat module (embedded, loopback AI provider)", () => {
     const chatId = await newChat();
     ai.setChunkDelay(60);
     try {
-      const streaming = fetch(`${url}/v1/chats/${chatId}/messages`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-        body: JSON.stringify({ content: "a question whose answer takes a while, word after word after word." }),
-      });
-      await eventually(
-        async () => (await call("GET", `/v1/chats/${chatId}`, { token })).body.replying,
-        (replying) => replying === true,
-        10_000,
+      const { streaming } = await slowReply(
+        chatId,
+        "a question whose answer takes a while, word after word after word.",
       );
       assert.equal((await call("DELETE", `/v1/chats/${chatId}`, { token })).status, 204);
       const last = events(await (await streaming).text()).at(-1);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { eventually } from "../../../test/support/eventually.ts";
-import { openModuleHarness } from "../../../test/support/module-harness.ts";
+import { embeddedCount, openModuleHarness } from "../../../test/support/module-harness.ts";
 import { uploadFile } from "../../../test/support/multipart.ts";
 import { pdfWithPages } from "../../../test/support/pdf-fixtures.ts";
 import { registerUser } from "../../../test/support/writing-fixtures.ts";
@@ -59,16 +59,7 @@ describe("chat files (embedded)", () => {
       .where("file_id", "=", file.id)
       .execute();
     assert.match(chunks.map((c) => c.content).join(" "), /Kayak rentals open at eight/);
-    await eventually(
-      () =>
-        platform.database.db
-          .selectFrom("embeddings")
-          .select("resource_id")
-          .where("source", "=", FILE_CHUNK_SOURCE)
-          .execute(),
-      (rows) => rows.length === chunks.length,
-      30_000,
-    );
+    await embeddedCount(platform, FILE_CHUNK_SOURCE, chunks.length);
     const found = await call("GET", "/v1/files/search?q=kayak%20rentals", { token });
     assert.equal(found.status, 200);
     assert.equal(found.body.items[0]?.kind, "file_chunk");

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { startChatCompletionsServer } from "../../../test/support/chat-completions-server.ts";
 import { eventually } from "../../../test/support/eventually.ts";
-import { openModuleHarness } from "../../../test/support/module-harness.ts";
+import { embeddedCount, openModuleHarness } from "../../../test/support/module-harness.ts";
 import { uploadFile } from "../../../test/support/multipart.ts";
 import { pdfWithPages } from "../../../test/support/pdf-fixtures.ts";
 import { registerUser } from "../../../test/support/writing-fixtures.ts";
@@ -56,16 +56,7 @@ describe("chat replies drawing on the caller's files (retrieval with citations)"
       );
     }
     const chunks = await platform.database.db.selectFrom("file_chunks").select("id").execute();
-    await eventually(
-      () =>
-        platform.database.db
-          .selectFrom("embeddings")
-          .select("resource_id")
-          .where("source", "=", FILE_CHUNK_SOURCE)
-          .execute(),
-      (rows) => rows.length === chunks.length,
-      30_000,
-    );
+    await embeddedCount(platform, FILE_CHUNK_SOURCE, chunks.length);
   });
   after(async () => {
     await harness?.close();
