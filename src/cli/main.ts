@@ -4,6 +4,7 @@ import { DataDirLockedError } from "../runtime/data-dir-lock.ts";
 import { DependencyStartError } from "../runtime/dependency-start-error.ts";
 import { jobsCommand } from "./commands/jobs.ts";
 import { migrateCommand } from "./commands/migrate.ts";
+import { seedCommand } from "./commands/seed.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { workerCommand } from "./commands/worker.ts";
 import { ExitCode } from "./exit-codes.ts";
@@ -32,6 +33,7 @@ program.addCommand(serveCommand());
 program.addCommand(migrateCommand());
 program.addCommand(workerCommand());
 program.addCommand(jobsCommand());
+program.addCommand(seedCommand());
 
 try {
   await program.parseAsync(process.argv);

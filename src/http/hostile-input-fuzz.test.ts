@@ -10,6 +10,7 @@ import { operationsOf, type Schema } from "../../test/support/openapi-operations
 import { chatModule } from "../modules/chat/index.ts";
 import { generationModule } from "../modules/generation/index.ts";
 import { journalModule } from "../modules/journal/index.ts";
+import { knowledgeModule } from "../modules/knowledge/index.ts";
 import { writingModule } from "../modules/writing/index.ts";
 import { createMigrator } from "../runtime/migrations.ts";
 import type { App } from "./app.ts";
@@ -151,8 +152,20 @@ describe("generated hostile input on every route", () => {
   before(async () => {
     const opened = await openTestPlatform();
     dispose = opened.dispose;
-    await createMigrator(opened.platform.database, [writingModule, generationModule, journalModule, chatModule]).up();
-    app = await buildServer(opened.platform, [writingModule, generationModule, journalModule, chatModule]);
+    await createMigrator(opened.platform.database, [
+      writingModule,
+      generationModule,
+      journalModule,
+      chatModule,
+      knowledgeModule,
+    ]).up();
+    app = await buildServer(opened.platform, [
+      writingModule,
+      generationModule,
+      journalModule,
+      chatModule,
+      knowledgeModule,
+    ]);
     const call = client(app);
     const register = async () => {
       const res = await call("POST", "/v1/auth/register", {
@@ -211,7 +224,19 @@ describe("generated hostile input on every route", () => {
     });
     const chat = await call("POST", "/v1/chats", { token: tokens.user, body: { title: "Fuzzed" } });
     const uploaded = await uploadFile(app, tokens.user, { filename: "fuzzed.txt", content: "Fuzzed notes." });
+    const knowledge = async (plural: string, body: Record<string, unknown>) =>
+      (await call("POST", `/v1/knowledge/${plural}`, { token: tokens.user, body })).body.id as string;
+    const entryText = { category: "fuzz", title: "Fuzzed", description: "Fuzzed entry." };
     ids = {
+      ruleId: await knowledge("rules", { key: "fuzz", severity: "INFO", enforcement: "optional", ...entryText }),
+      practiceId: await knowledge("practices", { key: "fuzz", ...entryText }),
+      knowledgeTemplateId: await knowledge("templates", {
+        key: "fuzz",
+        name: "Fuzzed",
+        category: "fuzz",
+        content: "Hi {{who}}",
+        variables: [{ name: "who", type: "string", required: true }],
+      }),
       chatId: chat.body.id,
       fileId: uploaded.body.file.id,
       entryId: entry.body.id,

@@ -95,6 +95,23 @@ const OPERATION_IDS: Record<string, string> = {
   "GET /v1/files/search": "searchFiles",
   "GET /v1/files/{fileId}": "getFile",
   "DELETE /v1/files/{fileId}": "deleteFile",
+  "POST /v1/knowledge/rules": "createKnowledgeRule",
+  "GET /v1/knowledge/rules": "listKnowledgeRules",
+  "GET /v1/knowledge/rules/{ruleId}": "getKnowledgeRule",
+  "PATCH /v1/knowledge/rules/{ruleId}": "updateKnowledgeRule",
+  "DELETE /v1/knowledge/rules/{ruleId}": "deleteKnowledgeRule",
+  "POST /v1/knowledge/practices": "createKnowledgePractice",
+  "GET /v1/knowledge/practices": "listKnowledgePractices",
+  "GET /v1/knowledge/practices/{practiceId}": "getKnowledgePractice",
+  "PATCH /v1/knowledge/practices/{practiceId}": "updateKnowledgePractice",
+  "DELETE /v1/knowledge/practices/{practiceId}": "deleteKnowledgePractice",
+  "POST /v1/knowledge/templates": "createKnowledgeTemplate",
+  "GET /v1/knowledge/templates": "listKnowledgeTemplates",
+  "GET /v1/knowledge/templates/{knowledgeTemplateId}": "getKnowledgeTemplate",
+  "PATCH /v1/knowledge/templates/{knowledgeTemplateId}": "updateKnowledgeTemplate",
+  "DELETE /v1/knowledge/templates/{knowledgeTemplateId}": "deleteKnowledgeTemplate",
+  "POST /v1/knowledge/templates/{knowledgeTemplateId}/use": "useKnowledgeTemplate",
+  "GET /v1/knowledge/search": "searchKnowledge",
   "GET /v1/documents": "listDocuments",
   "GET /v1/documents/{documentId}": "getDocument",
   "PATCH /v1/documents/{documentId}": "updateDocument",
@@ -307,7 +324,7 @@ describe("OpenAPI document", () => {
         if (parameter.name === "limit") lists++;
       }
     }
-    assert.equal(lists, 19, "every list route takes ?limit=");
+    assert.equal(lists, 23, "every list route takes ?limit=");
   });
 
   it("keeps enumerated values in responses instead of plain strings", () => {

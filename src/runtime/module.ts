@@ -11,6 +11,13 @@ export interface ModuleWorkerOptions {
   concurrency?: number;
 }
 
+/** What `strata seed` reports of a module's starter data. */
+export interface SeedOutcome {
+  added: number;
+  updated: number;
+  unchanged: number;
+}
+
 /**
  * What a module (writing, generation, journal, chat, knowledge) hands the
  * runtime. Each module exports one of these from its index.ts, and
@@ -32,6 +39,11 @@ export interface StrataModule {
    * step through the outbox), and sources `GET /v1/search` fuses.
    */
   search?: { embeddings: EmbeddingSource[]; sources: SearchSource[] };
+  /**
+   * Loads the module's starter data (`strata seed`); idempotent, so it can
+   * run on every deploy. `progress` hears of each item done.
+   */
+  seed?(platform: Platform, progress: (done: number, total: number) => void): Promise<SeedOutcome>;
   /** Starts the module's background work; the returned function stops it. */
   startWorkers?(platform: Platform, options: ModuleWorkerOptions): Promise<() => Promise<void>> | (() => Promise<void>);
 }

@@ -33,7 +33,7 @@ describe("strata CLI (server profile)", () => {
     assert.match(up.stdout, /applied 1 platform_extensions/);
     assert.match((await runCli(["migrate", "status"], env)).stdout, /1\s+applied\s+platform_extensions/);
     const down = await runCli(["migrate", "down"], env);
-    assert.match(down.stdout, /reverted 402 chat_retrieval/);
+    assert.match(down.stdout, /reverted 501 knowledge_archive/);
     await runCli(["migrate", "up"], env);
   });
 

@@ -238,6 +238,17 @@ export const errors = {
   nothingToRegenerate: (chatId: string) =>
     new AppError("nothing_to_regenerate", "this chat has no message of yours to answer again", { chatId }),
 
+  knowledgeEntryNotFound: (kind: string, id: string) =>
+    new AppError("knowledge_entry_not_found", `no such ${kind}`, { kind, id }),
+  knowledgeKeyTaken: (kind: string, field: string, key: string) =>
+    new AppError("knowledge_key_taken", `the organization already has a ${kind} called ${key}`, {
+      kind,
+      field: `body.${field}`,
+      key,
+    }),
+  knowledgeEntryReadOnly: (kind: string, id: string) =>
+    new AppError("knowledge_entry_read_only", `this ${kind} is a system entry and cannot be changed`, { kind, id }),
+
   /** The same error with more details (a chat reply's stored state beside the provider failure that cut it short). */
   withDetails: (error: AppError, extra: Record<string, unknown>) =>
     new AppError(

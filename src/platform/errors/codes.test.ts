@@ -60,6 +60,9 @@ const RELEASED: Record<string, number> = {
   file_type_not_accepted: 415,
   chat_reply_in_progress: 409,
   nothing_to_regenerate: 409,
+  knowledge_entry_not_found: 404,
+  knowledge_key_taken: 409,
+  knowledge_entry_read_only: 403,
   restore_window_passed: 410,
   suggestion_already_decided: 409,
   template_key_taken: 409,
@@ -110,6 +113,9 @@ const ARGUMENTS: Partial<Record<keyof typeof errors, unknown[]>> = {
   contextNotCancellable: ["completed"],
   journalEntryNotFound: ["6f1c0d6e-0000-7000-8000-000000000002"],
   topicNotFound: ["6f1c0d6e-0000-7000-8000-000000000003"],
+  knowledgeEntryNotFound: ["rule", "6f1c0d6e-0000-7000-8000-000000000004"],
+  knowledgeKeyTaken: ["rule", "ruleId", "TS-STRICT-001"],
+  knowledgeEntryReadOnly: ["rule", "6f1c0d6e-0000-7000-8000-000000000004"],
   topicNameTaken: ["sleep", "6f1c0d6e-0000-7000-8000-000000000003"],
 };
 

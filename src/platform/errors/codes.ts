@@ -134,6 +134,20 @@ export const ERROR_CODES = {
   // Journal
   topic_name_taken: { status: 409, description: "The caller already has a topic with this name (`details.topicId`)." },
 
+  // Knowledge
+  knowledge_entry_not_found: {
+    status: 404,
+    description: "No such rule, practice or template among the system's and the caller's organization's.",
+  },
+  knowledge_key_taken: {
+    status: 409,
+    description: "The organization already has an entry of this kind with this identifier (`details.field`).",
+  },
+  knowledge_entry_read_only: {
+    status: 403,
+    description: "A system entry: everyone reads it, only `strata seed` writes it.",
+  },
+
   // Blob download links
   signature_invalid: { status: 403, description: "The download link's signature does not match." },
   signature_expired: { status: 410, description: "The download link has expired." },

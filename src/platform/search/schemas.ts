@@ -18,7 +18,14 @@ const Signal = Nullable(
  * (HybridSearch.register refuses a kind not listed): the API document
  * enumerates them, so clients can switch on them.
  */
-export const SEARCH_KINDS = ["document", "journal_entry", "file_chunk"] as const;
+export const SEARCH_KINDS = [
+  "document",
+  "journal_entry",
+  "file_chunk",
+  "knowledge_rule",
+  "knowledge_practice",
+  "knowledge_template",
+] as const;
 export type SearchKind = (typeof SEARCH_KINDS)[number];
 
 export const VECTOR_SIGNAL_STATES = ["used", "no_model_yet", "pgvector_not_installed"] as const;

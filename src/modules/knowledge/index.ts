@@ -1,0 +1,24 @@
+import type { StrataModule } from "../../runtime/module.ts";
+import { ARCHIVE_SCHEDULE, archiveInactiveEntries } from "./archive.ts";
+import { knowledgeMigrations } from "./migrations.ts";
+import { registerKnowledgeRoutes } from "./routes.ts";
+import { knowledgeEmbeddings, knowledgeSearch } from "./search-sources.ts";
+import { loadStarterData } from "./starter-data.ts";
+
+/**
+ * The knowledge module: seed 004's development knowledge base. Rules,
+ * practices and templates, the system's (loaded by `strata seed`) and each
+ * organization's own, written by its admins; filtered, searched by words
+ * and meaning, templates filled and counted; entries inactive for two
+ * years archived.
+ */
+export const knowledgeModule: StrataModule = {
+  name: "knowledge",
+  migrations: knowledgeMigrations,
+  routes: registerKnowledgeRoutes,
+  search: { embeddings: knowledgeEmbeddings, sources: knowledgeSearch },
+  seed: loadStarterData,
+  startWorkers(platform) {
+    return platform.jobs.recurring("knowledge.archive", ARCHIVE_SCHEDULE, () => archiveInactiveEntries(platform));
+  },
+};
