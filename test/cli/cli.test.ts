@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { exitOf, runCli, startCommand, startServe } from "../support/cli.ts";
+import { exitOf, runCli, startCommand, startOnTerminal, startServe } from "../support/cli.ts";
 
 describe("strata CLI (embedded)", () => {
   let dataDir: string;
@@ -104,6 +104,25 @@ describe("strata CLI (embedded)", () => {
     const bad = await runCli(["migrate", "down", "zero"], { STRATA_DATA_DIR: dataDir });
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /count must be a positive integer/);
+  });
+
+  it("loads the starter data with `strata seed`, idempotently, with a progress bar on a terminal", async () => {
+    const seedDir = await mkdtemp(path.join(tmpdir(), "strata-seed-"));
+    try {
+      const first = await runCli(["seed"], { STRATA_DATA_DIR: seedDir });
+      assert.equal(first.code, 0, first.stderr);
+      const added = /^knowledge: (\d+) added, 0 updated, 0 unchanged\n$/.exec(first.stdout);
+      assert.ok(added, first.stdout);
+      assert.ok(Number(added[1]) >= 30, "a useful starter set");
+      assert.doesNotMatch(first.stderr, /knowledge +\[/, "no progress bar off a terminal");
+      const onTerminal = await startOnTerminal(["seed"], { STRATA_DATA_DIR: seedDir, LOG_LEVEL: "warn" }, /unchanged/);
+      await exitOf(onTerminal.child);
+      const output = onTerminal.output();
+      assert.match(output, new RegExp(`knowledge +\\[[^\\]]+\\] ${added[1]}/${added[1]}`), "the bar reached the end");
+      assert.match(output, new RegExp(`knowledge: 0 added, 0 updated, ${added[1]} unchanged`));
+    } finally {
+      await rm(seedDir, { recursive: true, force: true });
+    }
   });
 
   it("lists, retries and cancels jobs for an operator", async () => {

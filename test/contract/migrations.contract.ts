@@ -122,6 +122,36 @@ export function migrationsContract(name: string, fresh: () => Promise<FreshDatab
       }
     });
 
+    it("applies each migration of every module, rolls it back to the schema before it, and applies it again", async () => {
+      const { db, close } = await fresh();
+      try {
+        const migrations = base();
+        // Extensions stay on the way down, by design; the rest must come back exactly.
+        const withoutExtensions = async () =>
+          (await schemaSnapshot(db)).filter((l) => !l.startsWith("extension ") && !l.includes("strata_migrations"));
+        let before = await withoutExtensions();
+        for (let i = 0; i < migrations.length; i++) {
+          const migration = migrations[i] as Migration;
+          const migrator = new Migrator(db, migrations.slice(0, i + 1));
+          const up = await migrator.up();
+          assert.deepEqual(up.applied, [{ version: migration.version, name: migration.name }]);
+          const applied = await withoutExtensions();
+          const down = await migrator.down(1);
+          assert.deepEqual(down.applied, [{ version: migration.version, name: migration.name }]);
+          assert.deepEqual(
+            await withoutExtensions(),
+            before,
+            `${migration.version} ${migration.name}'s down undoes its up`,
+          );
+          await migrator.up();
+          assert.deepEqual(await withoutExtensions(), applied, `${migration.version} ${migration.name} applies again`);
+          before = applied;
+        }
+      } finally {
+        await close();
+      }
+    });
+
     it("rolls back a failing migration alone and stops there", async () => {
       const { db, close } = await fresh();
       try {

@@ -16,10 +16,13 @@ export function seedCommand() {
 }
 
 async function seed(platform: Platform): Promise<void> {
-  const [{ modules }, { createMigrator }] = await Promise.all([
+  const [{ modules }, { createMigrator }, { wireModules }] = await Promise.all([
     import("../../modules/index.ts"),
     import("../../runtime/migrations.ts"),
+    import("../../runtime/module-wiring.ts"),
   ]);
+  // A seeded entry's text is queued for embedding: the modules' sources must be known.
+  wireModules(platform, modules);
   const migrator = createMigrator(platform.database, modules);
   if (platform.config.database.driver === "pglite") await migrator.up();
   const pending = (await migrator.status()).filter((m) => m.state === "pending");
@@ -27,7 +30,8 @@ async function seed(platform: Platform): Promise<void> {
     throw new Error(`${pending.length} migrations are pending; run \`strata migrate up\` first`);
   }
   const terminal = process.stderr.isTTY === true;
-  const { SingleBar, Presets } = await import("cli-progress");
+  // A CommonJS package: its exports arrive as the default export.
+  const { SingleBar, Presets } = (await import("cli-progress")).default;
   for (const module of modules) {
     if (!module.seed) continue;
     const bar = terminal

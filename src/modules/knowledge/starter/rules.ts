@@ -171,7 +171,7 @@ export const STARTER_RULES: NewRuleBody[] = [
       {
         language: "typescript",
         kind: "good",
-        code: "const pool = new Piscina({ filename: new URL('./diff-worker.js', import.meta.url).href });\nconst patch = await pool.run({ before, after });",
+        code: "const pool = new Piscina({ filename: DIFF_WORKER_FILE, maxThreads: 2 });\nconst patch = await pool.run({ before, after });",
       },
     ],
     antiPatterns: [
