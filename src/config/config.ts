@@ -111,6 +111,8 @@ const envSchema = z.object({
   DATABASE_URL: url(["postgres:", "postgresql:"]).optional(),
   DATABASE_READ_URL: url(["postgres:", "postgresql:"]).optional(),
   DATABASE_POOL_MAX: positiveInt.max(1000).default(10),
+  DATABASE_POOL_MIN: z.coerce.number().int().min(0).max(1000).default(2),
+  DATABASE_POOL_IDLE_MS: positiveInt.default(5 * 60_000),
   DATABASE_STATEMENT_TIMEOUT_MS: positiveInt.default(10_000),
   REDIS_URL: url(["redis:", "rediss:"]).optional(),
   KV_KEY_PREFIX: z
@@ -142,6 +144,8 @@ const envSchema = z.object({
   EMBEDDING_MODEL: z.string().min(1).optional(),
   CHAT_HISTORY_TOKENS: positiveInt.max(1_000_000).default(8_000),
   FILE_MAX_BYTES: positiveInt.max(2 ** 40).default(25 * 1024 * 1024),
+  KNOWLEDGE_CACHE_HOT_BYTES: positiveInt.max(2 ** 40).default(64 * 1024 * 1024),
+  KNOWLEDGE_CACHE_WARM_BYTES: positiveInt.max(2 ** 40).default(256 * 1024 * 1024),
   EMBEDDING_MODEL_DIR: z.string().min(1).optional(),
   EMBEDDING_PASSAGE_MODEL: modelName.default(DEFAULT_PASSAGE_MODEL),
   EMBEDDING_SHORT_MODEL: modelName.default(DEFAULT_SHORT_MODEL),
@@ -187,6 +191,9 @@ export type DatabaseConfig =
       url: string;
       readUrl: string | null;
       poolMax: number;
+      /** Connections kept open when idle (seed 004: 2), and how long a connection above them may idle (5 minutes). */
+      poolMin?: number;
+      idleTimeoutMs?: number;
       statementTimeoutMs: number;
     };
 
@@ -265,6 +272,12 @@ export interface Config {
    * messages drop out first), and the largest file an upload may be.
    */
   chat: { historyTokens: number; fileMaxBytes: number };
+  /**
+   * Knowledge: the two-tier cache's bounds in bytes, the hot tier in each
+   * process and the warm tier in the key-value store (seed 004's 512 MB and
+   * 2 GB, scaled down by default for a small machine).
+   */
+  knowledge: { cacheHotBytes: number; cacheWarmBytes: number };
   /**
    * Local transformers.js models under one directory (EMBEDDING_MODEL_DIR),
    * run on the compute pool's threads: `passageModel` embeds long texts
@@ -391,6 +404,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
         }
       : null,
     chat: { historyTokens: e.CHAT_HISTORY_TOKENS, fileMaxBytes: e.FILE_MAX_BYTES },
+    knowledge: { cacheHotBytes: e.KNOWLEDGE_CACHE_HOT_BYTES, cacheWarmBytes: e.KNOWLEDGE_CACHE_WARM_BYTES },
     localEmbeddings: e.EMBEDDING_MODEL_DIR
       ? {
           modelDir: path.resolve(e.EMBEDDING_MODEL_DIR),
@@ -405,6 +419,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
           url: e.DATABASE_URL,
           readUrl: e.DATABASE_READ_URL ?? null,
           poolMax: e.DATABASE_POOL_MAX,
+          poolMin: Math.min(e.DATABASE_POOL_MIN, e.DATABASE_POOL_MAX),
+          idleTimeoutMs: e.DATABASE_POOL_IDLE_MS,
           statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
         }
       : { driver: "pglite", dataDir: path.join(dataDir, "pg"), statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS },

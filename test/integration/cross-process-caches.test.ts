@@ -7,12 +7,21 @@ import { buildServer } from "../../src/http/server.ts";
 import { RedisKvStore } from "../../src/platform/kv/redis-kv-store.ts";
 import { createMigrator } from "../../src/runtime/migrations.ts";
 import { localCacheContract } from "../contract/local-cache.contract.ts";
+import { tieredCacheContract } from "../contract/tiered-cache.contract.ts";
 import { openTestPlatform } from "../support/embedded.ts";
 import { client } from "../support/http.ts";
 import { createScratchDatabase } from "../support/postgres.ts";
 import { services, TEST_SIGNING_SECRET } from "../support/services.ts";
 
 localCacheContract("redis", async () => {
+  const prefix = `test:${randomUUID()}:`;
+  return {
+    a: await RedisKvStore.connect(services.redisUrl, prefix),
+    b: await RedisKvStore.connect(services.redisUrl, prefix),
+  };
+});
+
+tieredCacheContract("redis", async () => {
   const prefix = `test:${randomUUID()}:`;
   return {
     a: await RedisKvStore.connect(services.redisUrl, prefix),

@@ -1,6 +1,7 @@
 import { sql } from "kysely";
 import { transaction } from "../../platform/database/transaction.ts";
 import type { Platform } from "../../runtime/platform.ts";
+import { forgetEntries } from "./entry-cache.ts";
 import { KINDS } from "./kinds.ts";
 
 /** Seed 004's archive strategy: inactive records move to the archive tables after two years. */
@@ -39,6 +40,7 @@ export async function archiveInactiveEntries(platform: Platform): Promise<number
         await platform.vectors.forget(trx, spec.source, batch);
         return batch;
       });
+      await forgetEntries(platform, spec, ids);
       moved += ids.length;
       if (ids.length < BATCH) break;
     }

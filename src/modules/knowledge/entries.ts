@@ -5,6 +5,7 @@ import { errors } from "../../platform/errors/catalog.ts";
 import { isAdmin, type Principal } from "../../platform/identity/principal.ts";
 import { afterCursor, decodeCursor, type Page, toPage } from "../../platform/pagination.ts";
 import type { Platform } from "../../runtime/platform.ts";
+import { entryCache, entryCacheKey, forgetEntries } from "./entry-cache.ts";
 import type { AnyKind } from "./kinds.ts";
 
 /**
@@ -74,20 +75,24 @@ export async function listEntries<View>(
   return toPage(rows, page.limit, (r) => ({ at: r.created_at, id: r.id }), spec.view);
 }
 
+/** One entry the principal may read, through the two-tier cache (entry-cache.ts). */
 export async function getEntry<View>(
   platform: Platform,
   principal: Principal,
   spec: AnyKind,
   id: string,
 ): Promise<View> {
-  const row = await (platform.database.read as Db)
-    .selectFrom(spec.table)
-    .selectAll()
-    .where("id", "=", id)
-    .where(readableBy(principal))
-    .executeTakeFirst();
-  if (!row) throw errors.knowledgeEntryNotFound(spec.kind, id);
-  return spec.view(row);
+  const cached = await entryCache(platform).getOrLoad(entryCacheKey(spec, id), async () => {
+    const row = await (platform.database.read as Db)
+      .selectFrom(spec.table)
+      .selectAll()
+      .where("id", "=", id)
+      .executeTakeFirst();
+    return row ? { organizationId: row.organization_id, view: spec.view(row) } : undefined;
+  });
+  const readable = cached && (cached.organizationId === null || cached.organizationId === principal.organizationId);
+  if (!readable) throw errors.knowledgeEntryNotFound(spec.kind, id);
+  return cached.view as View;
 }
 
 /** Adds an entry to the caller's organization (admins only). */
@@ -134,7 +139,7 @@ export async function updateEntry<View>(
   id: string,
   patch: Record<string, unknown> & { active?: boolean },
 ): Promise<View> {
-  return transaction(platform.database.db as Db, async (trx) => {
+  const updated = await transaction(platform.database.db as Db, async (trx) => {
     const current = await trx
       .selectFrom(spec.table)
       .selectAll()
@@ -160,6 +165,8 @@ export async function updateEntry<View>(
     await stored(platform, trx, spec, row, current);
     return spec.view(row);
   });
+  await forgetEntries(platform, spec, [id]);
+  return updated;
 }
 
 /** Soft-deletes an entry of the caller's organization (admins only); deleting a deleted entry changes nothing. */

@@ -1,14 +1,16 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { sql } from "kysely";
+import { Value } from "typebox/value";
 import { embeddedCount, openModuleHarness } from "../../../test/support/module-harness.ts";
 import { TEST_PASSWORD } from "../../../test/support/writing-fixtures.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import { archiveInactiveEntries } from "./archive.ts";
 import { knowledgeModule } from "./index.ts";
 import { RULE_SOURCE } from "./kinds.ts";
-import { STARTER_RULES } from "./starter/rules.ts";
+import { NewPractice, NewRule, NewTemplate } from "./schemas.ts";
 import { STARTER_COUNT } from "./starter-data.ts";
+import { STARTER_PRACTICES, STARTER_RULES, STARTER_TEMPLATES } from "./starter-entries.ts";
 
 type Harness = Awaited<ReturnType<typeof openModuleHarness>>;
 
@@ -62,6 +64,16 @@ describe("knowledge module (embedded)", () => {
   });
   after(async () => {
     await h?.close();
+  });
+
+  it("ships starter entries that the API itself would accept", () => {
+    const refused = [
+      ...STARTER_RULES.filter((e: unknown) => !Value.Check(NewRule, e)),
+      ...STARTER_PRACTICES.filter((e: unknown) => !Value.Check(NewPractice, e)),
+      ...STARTER_TEMPLATES.filter((e: unknown) => !Value.Check(NewTemplate, e)),
+    ].map((e) => e.key);
+    assert.deepEqual(refused, []);
+    assert.ok(STARTER_RULES.length >= 15 && STARTER_PRACTICES.length >= 8 && STARTER_TEMPLATES.length >= 5);
   });
 
   it("loads the starter data once: a second seed changes nothing, an edited entry is rewritten", async () => {

@@ -106,7 +106,7 @@ function registerKind(app: App, platform: Platform, kind: KindRoutes) {
   const { spec, noun, param } = kind;
   const base = `/knowledge/${spec.plural}`;
   const one = `${base}/:${param}`;
-  const Params = Type.Object({ [param]: Uuid });
+  const EntryParams = Type.Object({ [param]: Uuid });
   const idOf = (params: unknown) => (params as Record<string, string>)[param] as string;
   const notFound = "knowledge_entry_not_found" as const;
 
@@ -178,7 +178,7 @@ function registerKind(app: App, platform: Platform, kind: KindRoutes) {
         operationId: `getKnowledge${noun}`,
         summary: `A ${spec.kind}`,
         security: BEARER,
-        params: Params,
+        params: EntryParams,
         response: {
           200: described(kind.view, `The ${spec.kind}.`),
           ...errorResponses(...READ_ROUTE, ...NEEDS_CALLER, "validation_failed", notFound),
@@ -196,7 +196,7 @@ function registerKind(app: App, platform: Platform, kind: KindRoutes) {
         operationId: `updateKnowledge${noun}`,
         summary: `Change one of the organization's ${spec.plural} (admins); \`active\` deletes or restores it`,
         security: BEARER,
-        params: Params,
+        params: EntryParams,
         body: kind.patch,
         response: {
           200: described(kind.view, `The ${spec.kind} as changed.`),
@@ -222,7 +222,7 @@ function registerKind(app: App, platform: Platform, kind: KindRoutes) {
         operationId: `deleteKnowledge${noun}`,
         summary: `Delete one of the organization's ${spec.plural} (admins; a soft delete, undone by a patch)`,
         security: BEARER,
-        params: Params,
+        params: EntryParams,
         response: {
           204: Type.Null({ description: "Deleted." }),
           ...errorResponses(...WRITE_ERRORS, "validation_failed", notFound, "knowledge_entry_read_only"),

@@ -3,10 +3,9 @@ import { transaction } from "../../platform/database/transaction.ts";
 import { errors } from "../../platform/errors/catalog.ts";
 import type { SeedOutcome } from "../../runtime/module.ts";
 import type { Platform } from "../../runtime/platform.ts";
+import { forgetEntries } from "./entry-cache.ts";
 import { type AnyKind, practices, rules, templates } from "./kinds.ts";
-import { STARTER_PRACTICES } from "./starter/practices.ts";
-import { STARTER_RULES } from "./starter/rules.ts";
-import { STARTER_TEMPLATES } from "./starter/templates.ts";
+import { STARTER_PRACTICES, STARTER_RULES, STARTER_TEMPLATES } from "./starter-entries.ts";
 
 const STARTER: [AnyKind, readonly { key: string }[]][] = [
   [rules, STARTER_RULES],
@@ -30,6 +29,7 @@ export async function loadStarterData(
   const outcome: SeedOutcome = { added: 0, updated: 0, unchanged: 0 };
   let done = 0;
   for (const [spec, entries] of STARTER) {
+    const changed: string[] = [];
     await transaction(platform.database.db, async (typed) => {
       const trx = typed as unknown as Kysely<any>;
       for (const entry of entries) {
@@ -56,6 +56,7 @@ export async function loadStarterData(
         if (!row) outcome.unchanged += 1;
         else {
           outcome[row.inserted ? "added" : "updated"] += 1;
+          changed.push(row.id);
           const stored = await trx
             .selectFrom(spec.table)
             .selectAll()
@@ -68,6 +69,7 @@ export async function loadStarterData(
         progress?.(++done, STARTER_COUNT);
       }
     });
+    await forgetEntries(platform, spec, changed);
   }
   return outcome;
 }

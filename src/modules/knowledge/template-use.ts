@@ -3,6 +3,8 @@ import { errors } from "../../platform/errors/catalog.ts";
 import type { Principal } from "../../platform/identity/principal.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import { readableBy } from "./entries.ts";
+import { forgetEntries } from "./entry-cache.ts";
+import { templates } from "./kinds.ts";
 import type { RenderedTemplateView, TemplateUseBody } from "./schemas.ts";
 import { fillTemplate } from "./template-variables.ts";
 
@@ -39,5 +41,7 @@ export async function useTemplate(
     .executeTakeFirst();
   // Deleted between the read and the count: the use did not happen.
   if (!counted) throw errors.knowledgeEntryNotFound("template", id);
+  // Cached reads show the count: the next one loads it afresh.
+  await forgetEntries(platform, templates, [id]);
   return { templateId: id, content: filled.content, usageCount: counted.usage_count };
 }

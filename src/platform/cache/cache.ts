@@ -5,6 +5,7 @@ import type { Metrics } from "../metrics/metrics.ts";
 import { HashCache } from "./hash-cache.ts";
 import { LocalCaches } from "./local-cache.ts";
 import { CACHE_NAMESPACES, type CacheNamespace } from "./namespaces.ts";
+import { TieredCaches } from "./tiered-cache.ts";
 
 /**
  * Namespaced JSON caches over the key-value store. A cache is never the
@@ -16,6 +17,8 @@ export class Caches {
   readonly #hashes = new Map<string, HashCache>();
   /** In-process caches for per-request lookups, invalidated across processes (see local-cache.ts). */
   readonly local: LocalCaches;
+  /** Two-tier caches: a hot in-process tier before a warm tier in the store, both bounded in bytes (tiered-cache.ts). */
+  readonly tiered: TieredCaches;
 
   constructor(
     private readonly kv: KvStore,
@@ -25,6 +28,7 @@ export class Caches {
     clock?: Clock,
   ) {
     this.local = new LocalCaches(kv, metrics, logger, clock);
+    this.tiered = new TieredCaches(kv, this.local, metrics, logger);
   }
 
   ns(name: CacheNamespace): NamespacedCache {

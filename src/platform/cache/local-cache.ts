@@ -25,8 +25,14 @@ export const INVALIDATION_CHANNEL = "cache:invalidate";
 export interface LocalCacheOptions {
   /** The backstop for a missed invalidation. */
   ttlMs: number;
-  /** Entries kept; the least recently used go first. */
-  max: number;
+  /** Entries kept; the least recently used go first. At least one of max and maxBytes. */
+  max?: number;
+  /**
+   * Bytes kept (as `sizeOf` measures each entry), when the bound is memory
+   * rather than a count: the least recently used go first.
+   */
+  maxBytes?: number;
+  sizeOf?: (value: NonNullable<unknown>, key: string) => number;
 }
 
 export class LocalCaches {
@@ -99,19 +105,38 @@ export class LocalCache<T extends NonNullable<unknown>> {
     /** For TTLs; lru-cache's own monotonic clock when not given (production). */
     clock?: Clock,
   ) {
-    this.#entries = new LRUCache<string, T>({
-      max: options.max,
+    const common = {
       ttl: options.ttlMs,
       // lru-cache reuses a reading of its clock for ttlResolution ms of real
       // time; a clock a test moves must be read every time.
       ...(clock ? { perf: clock, ttlResolution: 0 } : {}),
-    });
+    };
+    const bound: LRUCache.Options<string, T, unknown> = options.maxBytes
+      ? {
+          ...common,
+          ...(options.max ? { max: options.max } : {}),
+          maxSize: options.maxBytes,
+          // An entry larger than the whole bound is not kept (lru-cache refuses it).
+          sizeCalculation: (value: T, key: string) => Math.max(1, options.sizeOf?.(value, key) ?? 1),
+        }
+      : { ...common, max: options.max ?? 1_000 };
+    this.#entries = new LRUCache<string, T>(bound);
     this.#hit = metrics.cacheRequests.labels({ namespace: `local.${name}`, outcome: "hit" });
     this.#miss = metrics.cacheRequests.labels({ namespace: `local.${name}`, outcome: "miss" });
   }
 
   get(key: string): T | undefined {
     return this.#entries.get(key);
+  }
+
+  /** Bytes held, when the cache is bounded in bytes (else 0). */
+  get bytes(): number {
+    return this.#entries.calculatedSize ?? 0;
+  }
+
+  /** How many invalidations this cache has seen: a load that saw it change must not store what it read. */
+  get invalidations(): number {
+    return this.#invalidations;
   }
 
   /**

@@ -154,12 +154,13 @@ async function openPostgres(
     const pool = new pgDriver.Pool({
       connectionString,
       max: config.poolMax,
+      min: Math.min(config.poolMin ?? 0, config.poolMax),
       statement_timeout: config.statementTimeoutMs,
       options: Object.entries(HNSW_SESSION_SETTINGS)
         .map(([name, value]) => `-c ${name}=${value}`)
         .join(" "),
       connectionTimeoutMillis: 5_000,
-      idleTimeoutMillis: 30_000,
+      idleTimeoutMillis: config.idleTimeoutMs ?? 30_000,
       application_name: "strata",
     });
     // An idle client whose server went away emits 'error'; the pool drops it.

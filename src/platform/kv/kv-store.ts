@@ -42,6 +42,9 @@ export interface LocalScriptApi {
   hdel(key: string, fields: string[]): number;
   zadd(key: string, members: ScoredMember[]): number;
   zcard(key: string): number;
+  /** Members by rank, lowest score first (0-based, inclusive, negative counts from the end). */
+  zrange(key: string, start: number, stop: number): ScoredMember[];
+  zrem(key: string, members: string[]): number;
   zremRangeByScore(key: string, min: ScoreBound, max: ScoreBound): number;
 }
 

@@ -134,13 +134,7 @@ export class MemoryKvStore implements KvStore {
   }
 
   async zrem(key: string, ...members: string[]) {
-    const k = this.prefix + key;
-    const entry = this.#typed(k, "zset");
-    if (!entry) return 0;
-    let removed = 0;
-    for (const m of members) if (entry.value.remove(m)) removed++;
-    if (entry.value.size === 0) this.#entries.delete(k);
-    return removed;
+    return this.#zrem(this.prefix + key, members);
   }
 
   async zscore(key: string, member: string) {
@@ -157,8 +151,7 @@ export class MemoryKvStore implements KvStore {
   }
 
   async zrange(key: string, start: number, stop: number, options: { reverse?: boolean } = {}) {
-    const entry = this.#typed(this.prefix + key, "zset");
-    return entry ? entry.value.rangeByRank(start, stop, options.reverse ?? false) : [];
+    return this.#zrange(this.prefix + key, start, stop, options.reverse ?? false);
   }
 
   async zremRangeByScore(key: string, min: number, max: number) {
@@ -277,6 +270,20 @@ export class MemoryKvStore implements KvStore {
     return added;
   }
 
+  #zrem(key: string, members: string[]): number {
+    const entry = this.#typed(key, "zset");
+    if (!entry) return 0;
+    let removed = 0;
+    for (const m of members) if (entry.value.remove(m)) removed++;
+    if (entry.value.size === 0) this.#entries.delete(key);
+    return removed;
+  }
+
+  #zrange(key: string, start: number, stop: number, reverse: boolean): ScoredMember[] {
+    const entry = this.#typed(key, "zset");
+    return entry ? entry.value.rangeByRank(start, stop, reverse) : [];
+  }
+
   #zremRangeByScore(key: string, min: number, max: number): number {
     const entry = this.#typed(key, "zset");
     if (!entry) return 0;
@@ -298,6 +305,8 @@ export class MemoryKvStore implements KvStore {
       hdel: (k, fields) => this.#hdel(k, fields),
       zadd: (k, members) => this.#zadd(k, members),
       zcard: (k) => this.#typed(k, "zset")?.value.size ?? 0,
+      zrange: (k, start, stop) => this.#zrange(k, start, stop, false),
+      zrem: (k, members) => this.#zrem(k, members),
       zremRangeByScore: (k, min, max) => this.#zremRangeByScore(k, min, max),
     };
   }
