@@ -113,6 +113,8 @@ const envSchema = z.object({
   DATABASE_POOL_MAX: positiveInt.max(1000).default(10),
   DATABASE_POOL_MIN: z.coerce.number().int().min(0).max(1000).default(2),
   DATABASE_POOL_IDLE_MS: positiveInt.default(5 * 60_000),
+  DATABASE_BREAKER_FAILURES: positiveInt.max(1000).default(3),
+  DATABASE_BREAKER_HALF_OPEN_MS: positiveInt.max(3_600_000).default(30_000),
   DATABASE_STATEMENT_TIMEOUT_MS: positiveInt.default(10_000),
   REDIS_URL: url(["redis:", "rediss:"]).optional(),
   KV_KEY_PREFIX: z
@@ -194,6 +196,9 @@ export type DatabaseConfig =
       /** Connections kept open when idle (seed 004: 2), and how long a connection above them may idle (5 minutes). */
       poolMin?: number;
       idleTimeoutMs?: number;
+      /** The circuit breaker: consecutive outages that open it (seed 004: 3), and how long until one probe (30 s). */
+      breakerFailures?: number;
+      breakerHalfOpenMs?: number;
       statementTimeoutMs: number;
     };
 
@@ -421,6 +426,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
           poolMax: e.DATABASE_POOL_MAX,
           poolMin: Math.min(e.DATABASE_POOL_MIN, e.DATABASE_POOL_MAX),
           idleTimeoutMs: e.DATABASE_POOL_IDLE_MS,
+          breakerFailures: e.DATABASE_BREAKER_FAILURES,
+          breakerHalfOpenMs: e.DATABASE_BREAKER_HALF_OPEN_MS,
           statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
         }
       : { driver: "pglite", dataDir: path.join(dataDir, "pg"), statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS },

@@ -41,7 +41,9 @@ export function toAppError(error: unknown, bodyLimit: number, contentType?: stri
   if (error instanceof AiProviderError) return errors.aiProviderUnavailable(error);
   if (error instanceof KvUnavailableError) return errors.dependencyUnavailable("kv", 2, error);
   if (error instanceof BlobUnavailableError) return errors.dependencyUnavailable("blobs", 5, error);
-  if (error instanceof DatabaseUnavailableError) return errors.dependencyUnavailable("database", 5, error);
+  if (error instanceof DatabaseUnavailableError) {
+    return errors.dependencyUnavailable("database", error.retryAfterSeconds, error);
+  }
   if (sqlState(error) !== null) {
     if (isStatementTimeout(error)) return errors.queryTimeout(error);
     if (isConnectionFailure(error)) return errors.dependencyUnavailable("database", 5, error);

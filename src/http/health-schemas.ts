@@ -1,5 +1,6 @@
 import { type Static, Type } from "typebox";
 import { PROFILES } from "../config/config.ts";
+import { BREAKER_STATES } from "../platform/database/database-breaker.ts";
 import { Nullable, StringEnum } from "../platform/schemas.ts";
 
 /**
@@ -22,6 +23,29 @@ export const DependencyState = Type.Object({
 });
 export type DependencyStateView = Static<typeof DependencyState>;
 
+/** The circuit breaker around the database server (absent on the embedded database). */
+export const BreakerStatus = Type.Object({
+  state: StringEnum(BREAKER_STATES, {
+    description: "`open`: statements fail at once (503) until the probe; `half_open`: one probe is trying.",
+  }),
+  openedAt: Nullable(Type.String(), { description: "When it last opened; null while closed." }),
+  retryAfterSeconds: Nullable(Type.Integer(), { description: "Until the probe, while open." }),
+});
+
+/**
+ * A local read-only copy a module keeps for when the database is down
+ * (the knowledge module's): how old it is, and whether reads are being
+ * served from it now.
+ */
+export const LocalCopyStatus = Type.Object({
+  name: Type.String(),
+  syncedAt: Nullable(Type.String(), {
+    description: "When the copy last matched the database; null before the first sync.",
+  }),
+  ageSeconds: Nullable(Type.Number()),
+  entries: Type.Integer(),
+});
+
 /**
  * Whether vector features (similar entries, the vector signal of hybrid
  * search) can run: a Postgres server without pgvector serves everything
@@ -41,8 +65,14 @@ export const Readiness = <const S extends "ready" | "unavailable">(status: S, de
     {
       status: Type.Literal(status),
       profile: StringEnum(PROFILES),
-      dependencies: Type.Object({ database: DependencyState, kv: DependencyState, blobs: DependencyState }),
-      features: Type.Object({ vectors: VectorFeature }),
+      dependencies: Type.Object({
+        database: Type.Object({ ...DependencyState.properties, breaker: Type.Optional(BreakerStatus) }),
+        kv: DependencyState,
+        blobs: DependencyState,
+      }),
+      features: Type.Object({ vectors: VectorFeature, localCopies: Type.Array(LocalCopyStatus) }),
     },
     { description },
   );
+export type BreakerStatusView = Static<typeof BreakerStatus>;
+export type LocalCopyStatusView = Static<typeof LocalCopyStatus>;

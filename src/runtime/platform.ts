@@ -1,3 +1,4 @@
+import path from "node:path";
 import type { Config } from "../config/config.ts";
 import type { ChatClient } from "../platform/ai/chat-client.ts";
 import { AiBudget, providerOf } from "../platform/ai/token-budget.ts";
@@ -7,6 +8,7 @@ import { Caches } from "../platform/cache/cache.ts";
 import { type Clock, systemClock } from "../platform/clock.ts";
 import { ComputePool } from "../platform/compute/compute-pool.ts";
 import { type Database, openDatabase } from "../platform/database/database.ts";
+import { registerBreakerGauge } from "../platform/database/database-breaker.ts";
 import type { Embedder } from "../platform/embeddings/embedder.ts";
 import type { EmbedderRegistry } from "../platform/embeddings/embedder-registry.ts";
 import { VectorStore } from "../platform/embeddings/vector-store.ts";
@@ -16,6 +18,7 @@ import { JobService } from "../platform/jobs/jobs.ts";
 import { wakeUpsFor } from "../platform/jobs/wake-ups.ts";
 import type { KvStore } from "../platform/kv/kv-store.ts";
 import { MemoryKvStore } from "../platform/kv/memory-kv-store.ts";
+import { LocalCopies } from "../platform/local-copy/local-copy.ts";
 import { createLogger, type Logger } from "../platform/logging/logger.ts";
 import { terminalDestination } from "../platform/logging/terminal-destination.ts";
 import { dataDirLayout, registerDataDirGauge } from "../platform/metrics/data-dir-size.ts";
@@ -78,6 +81,8 @@ export interface Platform {
   jobs: JobService;
   /** Worker threads for CPU-heavy pure tasks; threads start on demand. */
   compute: ComputePool;
+  /** Local read-only copies modules keep for when the database is down (platform/local-copy). */
+  localCopies: LocalCopies;
   /**
    * The time what this process decides by time reads: the in-process
    * key-value store (TTLs, rate-limit buckets, generation marks) and the
@@ -161,6 +166,7 @@ export async function openPlatform(config: Readonly<Config>, options: OpenPlatfo
     });
     opened.push(blobs);
     metrics.setPoolSource(() => database.pools());
+    if (database.breaker) registerBreakerGauge(metrics.registry, database.breaker);
     const localData = dataDirLayout(config);
     if (localData) registerDataDirGauge(metrics.registry, localData);
     const instrumentedKv = instrument(kv, metrics, "kv", kv.driver);
@@ -202,6 +208,7 @@ export async function openPlatform(config: Readonly<Config>, options: OpenPlatfo
       search: new HybridSearch(database.read, vectors),
       jobs,
       compute,
+      localCopies: new LocalCopies(path.join(config.dataDir, "copies"), logger, metrics.registry),
       clock,
       dataDirLock,
       databaseOrigin,

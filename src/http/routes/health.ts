@@ -2,9 +2,11 @@ import { Type } from "typebox";
 import type { Platform } from "../../runtime/platform.ts";
 import type { App } from "../app.ts";
 import {
+  type BreakerStatusView,
   type DependencyStateView,
   Liveness,
   type LivenessView,
+  type LocalCopyStatusView,
   Readiness,
   type VectorFeatureView,
 } from "../health-schemas.ts";
@@ -61,15 +63,20 @@ export function registerHealthRoutes(app: App, platform: Platform) {
         check(platform.blobs.driver, () => platform.blobs.ping()),
         vectorFeature(platform),
       ]);
-      const dependencies = { database, kv, blobs };
-      const ready = Object.values(dependencies).every((d) => d.status === "up");
-      if (!ready) reply.status(503).header("retry-after", "5");
-      return {
-        status: ready ? ("ready" as const) : ("unavailable" as const),
-        profile: platform.config.profile,
-        dependencies,
-        features: { vectors },
+      const breaker = platform.database.breaker;
+      const dependencies = {
+        database: { ...database, ...(breaker ? { breaker: breakerStatus(breaker) } : {}) },
+        kv,
+        blobs,
       };
+      const ready = Object.values(dependencies).every((d) => d.status === "up");
+      const features = { vectors, localCopies: platform.localCopies.list().map(copyStatus) };
+      if (!ready) {
+        const wait = breaker?.state === "open" ? breaker.retryAfterSeconds() : 5;
+        reply.status(503).header("retry-after", String(wait));
+        return { status: "unavailable" as const, profile: platform.config.profile, dependencies, features };
+      }
+      return { status: "ready" as const, profile: platform.config.profile, dependencies, features };
     },
   );
 
@@ -94,6 +101,25 @@ export function registerHealthRoutes(app: App, platform: Platform) {
       return platform.metrics.registry.metrics();
     },
   );
+}
+
+function breakerStatus(breaker: NonNullable<Platform["database"]["breaker"]>): BreakerStatusView {
+  const open = breaker.state === "open";
+  return {
+    state: breaker.state,
+    openedAt: breaker.openedAt?.toISOString() ?? null,
+    retryAfterSeconds: open ? breaker.retryAfterSeconds() : null,
+  };
+}
+
+function copyStatus(copy: ReturnType<Platform["localCopies"]["list"]>[number]): LocalCopyStatusView {
+  const age = copy.ageSeconds();
+  return {
+    name: copy.name,
+    syncedAt: copy.syncedAt?.toISOString() ?? null,
+    ageSeconds: age === null ? null : Math.round(age * 10) / 10,
+    entries: copy.rows.length,
+  };
 }
 
 async function vectorFeature(platform: Platform): Promise<VectorFeatureView> {

@@ -105,7 +105,7 @@ export async function createEntry<View>(
   const admin = requireAdmin(principal);
   const key = body.key as string;
   try {
-    return await transaction(platform.database.db as Db, async (trx) => {
+    const made = await transaction(platform.database.db as Db, async (trx) => {
       const row = await trx
         .insertInto(spec.table)
         .values({
@@ -120,6 +120,8 @@ export async function createEntry<View>(
       await stored(platform, trx, spec, row, null);
       return spec.view(row);
     });
+    await forgetEntries(platform, spec, [made.id]);
+    return made;
   } catch (error) {
     if (sqlState(error) === "23505") throw errors.knowledgeKeyTaken(spec.kind, "key", key);
     throw error;

@@ -1,6 +1,7 @@
 import type { TieredCache } from "../../platform/cache/tiered-cache.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import type { AnyKind } from "./kinds.ts";
+import { announceChange } from "./knowledge-copy.ts";
 
 /** An entry as the cache holds it: its view, and its tenant (the caller's access is checked on every read). */
 export interface CachedEntry {
@@ -27,8 +28,13 @@ export function entryCache(platform: Platform): TieredCache<CachedEntry> {
 
 export const entryCacheKey = (spec: AnyKind, id: string) => `${spec.kind}:${id}`;
 
-/** Drops entries from both tiers in every process; call after the write commits. */
+/**
+ * After a write commits: drops the entries from both cache tiers in every
+ * process, and tells every process's local copy that the catalog changed.
+ */
 export async function forgetEntries(platform: Platform, spec: AnyKind, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
   const cache = entryCache(platform);
   for (const id of ids) await cache.invalidate(entryCacheKey(spec, id));
+  await announceChange(platform);
 }

@@ -1,5 +1,6 @@
 import type { StrataModule } from "../../runtime/module.ts";
 import { ARCHIVE_SCHEDULE, archiveInactiveEntries } from "./archive.ts";
+import { COPY_CHECK_SCHEDULE, publishCatalogVersion } from "./knowledge-copy.ts";
 import { knowledgeMigrations } from "./migrations.ts";
 import { registerKnowledgeRoutes } from "./routes.ts";
 import { knowledgeEmbeddings, knowledgeSearch } from "./search-sources.ts";
@@ -19,6 +20,15 @@ export const knowledgeModule: StrataModule = {
   search: { embeddings: knowledgeEmbeddings, sources: knowledgeSearch },
   seed: loadStarterData,
   startWorkers(platform) {
-    return platform.jobs.recurring("knowledge.archive", ARCHIVE_SCHEDULE, () => archiveInactiveEntries(platform));
+    const stops = [
+      platform.jobs.recurring("knowledge.archive", ARCHIVE_SCHEDULE, () => archiveInactiveEntries(platform)),
+      // Every process's local copy checks itself against this; a missed slot needs no catching up.
+      platform.jobs.recurring("knowledge.copy_check", COPY_CHECK_SCHEDULE, () => publishCatalogVersion(platform), {
+        catchUpMs: 30_000,
+      }),
+    ];
+    return async () => {
+      for (const stop of stops) await stop();
+    };
   },
 };

@@ -5,8 +5,10 @@ import { BEARER, described } from "../../http/openapi.ts";
 import { requirePrincipal } from "../../http/principal.ts";
 import { Label, listQuery, pageOf, Uuid } from "../../platform/schemas.ts";
 import type { Platform } from "../../runtime/platform.ts";
+import { getFromCopy, listFromCopy } from "./copy-reads.ts";
 import { createEntry, deleteEntry, type EntryFilters, getEntry, listEntries, updateEntry } from "./entries.ts";
 import { type AnyKind, practices, rules, templates } from "./kinds.ts";
+import { KnowledgeCopy } from "./knowledge-copy.ts";
 import {
   Enforcement,
   NewPractice,
@@ -24,6 +26,7 @@ import {
   TemplateUse,
 } from "./schemas.ts";
 import { registerKnowledgeSearchRoute } from "./search-route.ts";
+import { readOrCopy, STALE_HEADERS } from "./stale-reads.ts";
 import { useTemplate } from "./template-use.ts";
 
 const tags = ["knowledge"];
@@ -94,15 +97,19 @@ const KIND_ROUTES: KindRoutes[] = [
  * The knowledge module's HTTP API (seed 004), under /v1/knowledge: rules,
  * practices and templates, each listed (filtered by category, tag and its
  * own columns), read, created, changed and deleted (softly); templates used;
- * and search across all three.
+ * and search across all three. Reads fall back to the process's local copy
+ * while the database is down (marked stale); writes then answer 503.
  */
-export function registerKnowledgeRoutes(app: App, platform: Platform) {
-  for (const kind of KIND_ROUTES) registerKind(app, platform, kind);
+export async function registerKnowledgeRoutes(app: App, platform: Platform) {
+  const copy = new KnowledgeCopy(platform);
+  const stop = await copy.start();
+  app.addHook("onClose", stop);
+  for (const kind of KIND_ROUTES) registerKind(app, platform, kind, copy);
   registerTemplateUse(app, platform);
-  registerKnowledgeSearchRoute(app, platform);
+  registerKnowledgeSearchRoute(app, platform, copy);
 }
 
-function registerKind(app: App, platform: Platform, kind: KindRoutes) {
+function registerKind(app: App, platform: Platform, kind: KindRoutes, copy: KnowledgeCopy) {
   const { spec, noun, param } = kind;
   const base = `/knowledge/${spec.plural}`;
   const one = `${base}/:${param}`;
@@ -149,12 +156,12 @@ function registerKind(app: App, platform: Platform, kind: KindRoutes) {
           ...kind.filters,
         }),
         response: {
-          200: described(pageOf(kind.view), `A page of ${spec.plural}.`),
+          200: { ...described(pageOf(kind.view), `A page of ${spec.plural}.`), headers: STALE_HEADERS },
           ...errorResponses(...READ_ROUTE, ...NEEDS_CALLER, "validation_failed"),
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const q = request.query as Record<string, unknown> & { limit: number; cursor?: string; active: boolean };
       const filters: EntryFilters = {
         active: q.active,
@@ -163,10 +170,14 @@ function registerKind(app: App, platform: Platform, kind: KindRoutes) {
         ...(q.system !== undefined ? { system: q.system as boolean } : {}),
         columns: kind.columns(q),
       };
-      return listEntries(platform, requirePrincipal(request), spec, filters, {
-        limit: q.limit,
-        ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
-      });
+      const principal = requirePrincipal(request);
+      const page = { limit: q.limit, ...(q.cursor !== undefined ? { cursor: q.cursor } : {}) };
+      return readOrCopy(
+        copy,
+        reply,
+        () => listEntries(platform, principal, spec, filters, page),
+        (rows) => listFromCopy(rows, principal, spec, filters, page),
+      );
     },
   );
 
@@ -180,12 +191,21 @@ function registerKind(app: App, platform: Platform, kind: KindRoutes) {
         security: BEARER,
         params: EntryParams,
         response: {
-          200: described(kind.view, `The ${spec.kind}.`),
+          200: { ...described(kind.view, `The ${spec.kind}.`), headers: STALE_HEADERS },
           ...errorResponses(...READ_ROUTE, ...NEEDS_CALLER, "validation_failed", notFound),
         },
       },
     },
-    async (request) => getEntry(platform, requirePrincipal(request), spec, idOf(request.params)),
+    async (request, reply) => {
+      const principal = requirePrincipal(request);
+      const id = idOf(request.params);
+      return readOrCopy(
+        copy,
+        reply,
+        () => getEntry(platform, principal, spec, id),
+        (rows) => getFromCopy(rows, principal, spec, id),
+      );
+    },
   );
 
   app.patch(

@@ -10,8 +10,12 @@ import type { SearchResult } from "../../platform/search/hybrid-search.ts";
 import { SearchResults } from "../../platform/search/schemas.ts";
 import type { Candidate, SearchSource } from "../../platform/search/search-source.ts";
 import type { Platform } from "../../runtime/platform.ts";
+import { searchFromCopy } from "./copy-reads.ts";
+import { KINDS } from "./kinds.ts";
+import type { KnowledgeCopy } from "./knowledge-copy.ts";
 import { KNOWLEDGE_KINDS, type KnowledgeKind } from "./schemas.ts";
 import { knowledgeSearch } from "./search-sources.ts";
+import { readOrCopy, STALE_HEADERS } from "./stale-reads.ts";
 
 export const SEARCH_MODES = ["hybrid", "text"] as const;
 export type SearchMode = (typeof SEARCH_MODES)[number];
@@ -46,7 +50,7 @@ export function searchKnowledge(
   });
 }
 
-export function registerKnowledgeSearchRoute(app: App, platform: Platform) {
+export function registerKnowledgeSearchRoute(app: App, platform: Platform, copy: KnowledgeCopy) {
   app.get(
     "/knowledge/search",
     {
@@ -75,18 +79,40 @@ export function registerKnowledgeSearchRoute(app: App, platform: Platform) {
           { additionalProperties: false },
         ),
         response: {
-          200: described(SearchResults, "The best matches, best first."),
+          200: {
+            ...described(
+              SearchResults,
+              "The best matches, best first. From the local copy (while the database is down), every query word must " +
+                "appear in the title or description, ranked by how often.",
+            ),
+            headers: STALE_HEADERS,
+          },
           ...errorResponses(...READ_ROUTE, ...NEEDS_CALLER, "validation_failed"),
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { q, kinds, mode, limit } = request.query;
-      const result = await searchKnowledge(platform, requirePrincipal(request), q, {
-        ...(kinds !== undefined ? { kinds: kinds.split(",") as KnowledgeKind[] } : {}),
-        mode: mode ?? "hybrid",
-        limit,
-      });
+      const principal = requirePrincipal(request);
+      const wanted = kinds !== undefined ? (kinds.split(",") as KnowledgeKind[]) : undefined;
+      const result = await readOrCopy(
+        copy,
+        reply,
+        () =>
+          searchKnowledge(platform, principal, q, {
+            ...(wanted ? { kinds: wanted } : {}),
+            mode: mode ?? "hybrid",
+            limit,
+          }),
+        (rows) =>
+          searchFromCopy(
+            rows,
+            principal,
+            KINDS.filter((k) => !wanted || wanted.includes(k.kind)),
+            q,
+            limit,
+          ),
+      );
       return { items: result.items, nextCursor: null, vector: result.vector };
     },
   );

@@ -5,6 +5,7 @@ import { vector } from "@electric-sql/pglite-pgvector";
 import { Kysely, sql } from "kysely";
 import type pg from "pg";
 import type { DatabaseConfig } from "../../config/config.ts";
+import { DatabaseBreaker } from "./database-breaker.ts";
 import { Foreground } from "./foreground.ts";
 import { PGliteDialect } from "./pglite-dialect.ts";
 import { pgliteWalOptions } from "./pglite-wal.ts";
@@ -42,6 +43,8 @@ export interface Database {
   readonly read: Kysely<Tables>;
   /** Round trip to the primary; resolves to the latency in milliseconds. */
   ping(): Promise<number>;
+  /** The circuit breaker around the primary (database-breaker.ts); null on PGlite, which runs in the process. */
+  readonly breaker: DatabaseBreaker | null;
   pools(): { primary: PoolStats; read: PoolStats | null };
   /**
    * LISTEN on the embedded database (null on Postgres). PGlite hands a
@@ -114,6 +117,7 @@ async function openPGlite(
     read: db,
     foreground: new Foreground(true),
     ping: () => timed(async () => void (await sql`select 1`.execute(db))),
+    breaker: null,
     pools: () => {
       const inUse = dialect.inUse;
       return { primary: { total: 1, idle: inUse === 0 ? 1 : 0, waiting: Math.max(0, inUse - 1) }, read: null };
@@ -177,13 +181,22 @@ async function openPostgres(
   };
   const primaryPool = makePool(config.url);
   const readPool = config.readUrl ? makePool(config.readUrl) : null;
+  // One breaker per server: the replica failing does not stop writes, nor the primary failing replica reads.
+  const breakerOptions = {
+    failures: config.breakerFailures ?? 3,
+    halfOpenAfterMs: config.breakerHalfOpenMs ?? 30_000,
+  };
+  const breaker = new DatabaseBreaker(breakerOptions);
   const db = new Kysely<Tables>({
-    dialect: new RetryingPostgresDialect({ pool: discardingBrokenClients(primaryPool) }),
+    dialect: new RetryingPostgresDialect({ pool: discardingBrokenClients(primaryPool), breaker }),
     ...counting(options, "primary"),
   });
   const read = readPool
     ? new Kysely<Tables>({
-        dialect: new RetryingPostgresDialect({ pool: discardingBrokenClients(readPool) }),
+        dialect: new RetryingPostgresDialect({
+          pool: discardingBrokenClients(readPool),
+          breaker: new DatabaseBreaker(breakerOptions),
+        }),
         ...counting(options, "read"),
       })
     : db;
@@ -198,6 +211,7 @@ async function openPostgres(
     db,
     read,
     ping: () => timed(async () => void (await sql`select 1`.execute(db))),
+    breaker,
     pools: () => ({ primary: stats(primaryPool), read: readPool ? stats(readPool) : null }),
     listen: null,
     async close() {

@@ -11,6 +11,7 @@ import {
   type TransactionSettings,
 } from "kysely";
 import type { Pool } from "pg";
+import type { DatabaseBreaker } from "./database-breaker.ts";
 import { preparedStatementName } from "./prepared-statements.ts";
 import { DatabaseUnavailableError, isConnectionFailure } from "./sqlstate.ts";
 
@@ -24,18 +25,25 @@ import { DatabaseUnavailableError, isConnectionFailure } from "./sqlstate.ts";
  * - a write, a raw statement, or anything inside a transaction is not: its
  *   outcome on the server is unknown, so the caller gets a
  *   DatabaseUnavailableError (rendered as 503) and decides.
+ *
+ * With a circuit breaker (database-breaker.ts), taking a connection and
+ * every statement go through it, so an outage fails fast once the breaker
+ * has opened; a rollback never does (a connection must not go back to the
+ * pool inside a transaction because the breaker refused its ROLLBACK).
  */
 export class RetryingPostgresDialect extends PostgresDialect {
   readonly #config: PostgresDialectConfig;
-  constructor(config: PostgresDialectConfig & { connectAttempts?: number }) {
+  constructor(config: PostgresDialectConfig & { connectAttempts?: number; breaker?: DatabaseBreaker | null }) {
     super(config);
     this.#config = config;
     this.connectAttempts = config.connectAttempts ?? 3;
+    this.breaker = config.breaker ?? null;
   }
   private readonly connectAttempts: number;
+  private readonly breaker: DatabaseBreaker | null;
 
   override createDriver(): Driver {
-    return new RetryingPostgresDriver(this.#config, this.connectAttempts);
+    return new RetryingPostgresDriver(this.#config, this.connectAttempts, this.breaker);
   }
 }
 
@@ -43,12 +51,14 @@ class RetryingPostgresDriver extends PostgresDriver {
   constructor(
     config: PostgresDialectConfig,
     private readonly connectAttempts: number,
+    readonly breaker: DatabaseBreaker | null,
   ) {
     super(config);
   }
 
   override async acquireConnection(): Promise<DatabaseConnection> {
-    return new RetryingConnection(await this.acquireInner(), this);
+    const inner = this.breaker ? await this.breaker.execute(() => this.acquireInner()) : await this.acquireInner();
+    return new RetryingConnection(inner, this);
   }
 
   /** Takes a raw connection from the pool, retrying connection failures with a short backoff. */
@@ -81,10 +91,13 @@ class RetryingPostgresDriver extends PostgresDriver {
     }
   }
   override async rollbackTransaction(connection: DatabaseConnection) {
+    const wrapped = connection as RetryingConnection;
+    wrapped.unguarded = true;
     try {
       await super.rollbackTransaction(connection);
     } finally {
-      (connection as RetryingConnection).inTransaction = false;
+      wrapped.inTransaction = false;
+      wrapped.unguarded = false;
     }
   }
   override async releaseConnection(connection: DatabaseConnection) {
@@ -100,12 +113,19 @@ class RetryingConnection implements DatabaseConnection {
   inTransaction = false;
   /** Set while `inner` has been handed back and no replacement is held yet. */
   released = false;
+  /** Set during a rollback, which the breaker must not refuse. */
+  unguarded = false;
   constructor(
     public inner: DatabaseConnection,
     private readonly driver: RetryingPostgresDriver,
   ) {}
 
-  async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+  executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    const breaker = this.driver.breaker;
+    return breaker && !this.unguarded ? breaker.execute(() => this.#execute<R>(compiled)) : this.#execute<R>(compiled);
+  }
+
+  async #execute<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     try {
       return await this.inner.executeQuery<R>(compiled);
     } catch (error) {

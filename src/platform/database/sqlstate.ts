@@ -40,8 +40,24 @@ export function isStatementTimeout(error: unknown): boolean {
 
 /** Thrown in place of a transport failure, so callers can tell an outage from a bad query. */
 export class DatabaseUnavailableError extends Error {
-  constructor(cause: unknown) {
+  constructor(
+    cause: unknown,
+    /** How long a client should wait: the circuit breaker knows when it will try again. */
+    readonly retryAfterSeconds = 5,
+  ) {
     super("the database connection failed", { cause });
     this.name = "DatabaseUnavailableError";
   }
+}
+
+/**
+ * The database cannot serve right now: unreachable (or its breaker open),
+ * or out of time. Unlike isConnectionFailure, meant for any error a request
+ * meets: one without a SQLSTATE counts only with a transport errno.
+ */
+export function isDatabaseOutage(error: unknown): boolean {
+  if (error instanceof DatabaseUnavailableError) return true;
+  if (sqlState(error) !== null) return isConnectionFailure(error) || isStatementTimeout(error);
+  const errno = (error as { code?: unknown } | null)?.code;
+  return typeof errno === "string" && TRANSPORT_ERRNOS.has(errno);
 }
