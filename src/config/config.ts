@@ -146,6 +146,7 @@ const envSchema = z.object({
   EMBEDDING_MODEL: z.string().min(1).optional(),
   CHAT_HISTORY_TOKENS: positiveInt.max(1_000_000).default(8_000),
   FILE_MAX_BYTES: positiveInt.max(2 ** 40).default(25 * 1024 * 1024),
+  CHANGES_HISTORY: positiveInt.max(10_000_000).default(10_000),
   KNOWLEDGE_CACHE_HOT_BYTES: positiveInt.max(2 ** 40).default(64 * 1024 * 1024),
   KNOWLEDGE_CACHE_WARM_BYTES: positiveInt.max(2 ** 40).default(256 * 1024 * 1024),
   EMBEDDING_MODEL_DIR: z.string().min(1).optional(),
@@ -283,6 +284,8 @@ export interface Config {
    * 2 GB, scaled down by default for a small machine).
    */
   knowledge: { cacheHotBytes: number; cacheWarmBytes: number };
+  /** The change feed: how many changes its history keeps for clients that reconnect. */
+  changes: { historySize: number };
   /**
    * Local transformers.js models under one directory (EMBEDDING_MODEL_DIR),
    * run on the compute pool's threads: `passageModel` embeds long texts
@@ -409,6 +412,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
         }
       : null,
     chat: { historyTokens: e.CHAT_HISTORY_TOKENS, fileMaxBytes: e.FILE_MAX_BYTES },
+    changes: { historySize: e.CHANGES_HISTORY },
     knowledge: { cacheHotBytes: e.KNOWLEDGE_CACHE_HOT_BYTES, cacheWarmBytes: e.KNOWLEDGE_CACHE_WARM_BYTES },
     localEmbeddings: e.EMBEDDING_MODEL_DIR
       ? {

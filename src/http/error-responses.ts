@@ -61,6 +61,7 @@ const STATUS_TITLES: Record<ErrorStatus, string> = {
   410: "Gone",
   413: "The body is too large",
   415: "The body's content type is not accepted",
+  426: "Send this request as a WebSocket upgrade",
   429: "Too many requests",
   500: "An unexpected failure",
   502: "The AI provider's answer could not be used",

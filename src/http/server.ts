@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import websocket from "@fastify/websocket";
 import Fastify, { type FastifyBaseLogger } from "fastify";
 import { errors } from "../platform/errors/catalog.ts";
 import type { StrataModule } from "../runtime/module.ts";
@@ -17,6 +18,7 @@ import { requestId } from "./request-id.ts";
 import { registerApiKeyRoutes } from "./routes/api-keys.ts";
 import { registerAuthRoutes } from "./routes/auth.ts";
 import { registerBlobDownloadRoutes } from "./routes/blob-downloads.ts";
+import { registerChangesRoute } from "./routes/changes.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
 import { registerMeRoutes } from "./routes/me.ts";
 import { registerOrganizationRoutes } from "./routes/organizations.ts";
@@ -25,6 +27,9 @@ import { registerSecurityHeaders } from "./security-headers.ts";
 import { lazySerializerFactory } from "./serialization.ts";
 import { registerTextInputChecks, registerUtf8JsonParser } from "./text-input.ts";
 import { validatorCompiler } from "./validation.ts";
+
+/** The largest frame a change-feed client may send (its messages are small: auth and subscribe). */
+const MAX_CLIENT_FRAME_BYTES = 16 * 1024;
 
 /**
  * Builds the HTTP API over an opened platform: plugins, the error catalog's
@@ -92,6 +97,8 @@ export async function buildServer(platform: Platform, modules: readonly StrataMo
   // The reference's page and its static files get the page policy instead of the API's.
   await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: docsPolicy });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+  // WebSocket upgrades (/v1/changes). A client frame over 16 KiB closes its connection with 1009.
+  await app.register(websocket, { options: { maxPayload: MAX_CLIENT_FRAME_BYTES } });
 
   registerHealthRoutes(app, platform);
   await app.register(
@@ -105,6 +112,7 @@ export async function buildServer(platform: Platform, modules: readonly StrataMo
       registerOrganizationRoutes(v1, platform);
       registerApiKeyRoutes(v1, platform);
       registerSearchRoutes(v1, platform);
+      await registerChangesRoute(v1, platform);
       for (const module of modules) await module.routes?.(v1, platform);
     },
     { prefix: "/v1" },

@@ -1,3 +1,4 @@
+import { changesMigrations } from "../platform/changes/migrations.ts";
 import type { Database } from "../platform/database/database.ts";
 import { embeddingsMigrations } from "../platform/embeddings/migrations.ts";
 import { identityMigrations } from "../platform/identity/migrations.ts";
@@ -14,6 +15,7 @@ export function allMigrations(modules: readonly StrataModule[]): Migration[] {
     ...identityMigrations,
     ...jobsMigrations,
     ...embeddingsMigrations,
+    ...changesMigrations,
     ...modules.flatMap((m) => m.migrations),
   ];
 }

@@ -24,5 +24,6 @@ export function wireModules(platform: Platform, modules: readonly StrataModule[]
     if (hook) platform.identity.transferHooks.register(module.name, (context) => hook.call(module, context, platform));
     for (const source of module.search?.embeddings ?? []) platform.vectors.register(source);
     for (const source of module.search?.sources ?? []) platform.search.register(source);
+    for (const topic of module.changeTopics?.(platform) ?? []) platform.changes.registerTopic(topic);
   }
 }

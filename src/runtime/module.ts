@@ -1,4 +1,5 @@
 import type { App } from "../http/app.ts";
+import type { ChangeTopic } from "../platform/changes/change.ts";
 import type { EmbeddingSource } from "../platform/embeddings/embedding-sources.ts";
 import type { TransferContext } from "../platform/identity/ownership-transfer.ts";
 import type { Migration } from "../platform/migrations/migration.ts";
@@ -39,6 +40,11 @@ export interface StrataModule {
    * step through the outbox), and sources `GET /v1/search` fuses.
    */
   search?: { embeddings: EmbeddingSource[]; sources: SearchSource[] };
+  /**
+   * The change-feed topics the module publishes to (`/v1/changes`), with
+   * who may follow each.
+   */
+  changeTopics?(platform: Platform): ChangeTopic[];
   /**
    * Loads the module's starter data (`strata seed`); idempotent, so it can
    * run on every deploy. `progress` hears of each item done.

@@ -5,6 +5,7 @@ import { AiBudget, providerOf } from "../platform/ai/token-budget.ts";
 import type { BlobStore } from "../platform/blobs/blob-store.ts";
 import { FsBlobStore } from "../platform/blobs/fs-blob-store.ts";
 import { Caches } from "../platform/cache/cache.ts";
+import { ChangeFeed } from "../platform/changes/change-feed.ts";
 import { type Clock, systemClock } from "../platform/clock.ts";
 import { ComputePool } from "../platform/compute/compute-pool.ts";
 import { type Database, openDatabase } from "../platform/database/database.ts";
@@ -81,6 +82,12 @@ export interface Platform {
   jobs: JobService;
   /** Worker threads for CPU-heavy pure tasks; threads start on demand. */
   compute: ComputePool;
+  /**
+   * Committed changes, recorded by modules in their transactions and
+   * delivered over `/v1/changes` to subscribers in every process
+   * (platform/changes).
+   */
+  changes: ChangeFeed;
   /** Local read-only copies modules keep for when the database is down (platform/local-copy). */
   localCopies: LocalCopies;
   /**
@@ -208,6 +215,7 @@ export async function openPlatform(config: Readonly<Config>, options: OpenPlatfo
       search: new HybridSearch(database.read, vectors),
       jobs,
       compute,
+      changes: new ChangeFeed(database.db, instrumentedKv, logger, { historySize: config.changes.historySize }),
       localCopies: new LocalCopies(path.join(config.dataDir, "copies"), logger, metrics.registry),
       clock,
       dataDirLock,

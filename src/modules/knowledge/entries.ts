@@ -7,6 +7,7 @@ import { afterCursor, decodeCursor, type Page, toPage } from "../../platform/pag
 import type { Platform } from "../../runtime/platform.ts";
 import { entryCache, entryCacheKey, forgetEntries } from "./entry-cache.ts";
 import type { AnyKind } from "./kinds.ts";
+import { recordEntryChange } from "./knowledge-changes.ts";
 
 /**
  * Rules, practices and templates, one service for all three (kinds.ts says
@@ -188,4 +189,5 @@ async function stored(platform: Platform, trx: Db, spec: AnyKind, row: any, befo
   if (before === null || spec.embedText(before) !== text) {
     await platform.vectors.queue(trx, spec.source, [{ id: row.id, text }]);
   }
+  await recordEntryChange(platform, trx, spec, row, before);
 }

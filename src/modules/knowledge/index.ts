@@ -1,5 +1,6 @@
 import type { StrataModule } from "../../runtime/module.ts";
 import { ARCHIVE_SCHEDULE, archiveInactiveEntries } from "./archive.ts";
+import { knowledgeTopic } from "./knowledge-changes.ts";
 import { COPY_CHECK_SCHEDULE, publishCatalogVersion } from "./knowledge-copy.ts";
 import { knowledgeMigrations } from "./migrations.ts";
 import { registerKnowledgeRoutes } from "./routes.ts";
@@ -19,6 +20,7 @@ export const knowledgeModule: StrataModule = {
   routes: registerKnowledgeRoutes,
   search: { embeddings: knowledgeEmbeddings, sources: knowledgeSearch },
   seed: loadStarterData,
+  changeTopics: (platform) => [knowledgeTopic(platform)],
   startWorkers(platform) {
     const stops = [
       platform.jobs.recurring("knowledge.archive", ARCHIVE_SCHEDULE, () => archiveInactiveEntries(platform)),

@@ -5,6 +5,7 @@ import type { SeedOutcome } from "../../runtime/module.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import { forgetEntries } from "./entry-cache.ts";
 import { type AnyKind, practices, rules, templates } from "./kinds.ts";
+import { recordEntryChange } from "./knowledge-changes.ts";
 import { STARTER_PRACTICES, STARTER_RULES, STARTER_TEMPLATES } from "./starter-entries.ts";
 
 const STARTER: [AnyKind, readonly { key: string }[]][] = [
@@ -65,6 +66,7 @@ export async function loadStarterData(
           const problems = spec.problems?.(stored) ?? [];
           if (problems.length > 0) throw errors.validationFailed(problems);
           await platform.vectors.queue(typed, spec.source, [{ id: row.id, text: spec.embedText(stored) }]);
+          await recordEntryChange(platform, typed, spec, stored, row.inserted ? null : stored);
         }
         progress?.(++done, STARTER_COUNT);
       }

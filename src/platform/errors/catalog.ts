@@ -23,6 +23,7 @@ export const errors = {
     new AppError("route_not_found", `no route for ${method} ${url}`, { method, path: url }),
   invalidBlobKey: (key: string, reason: string) =>
     new AppError("invalid_blob_key", `blob key is not valid: ${reason}`, { field: "key", key, reason }),
+  upgradeRequired: () => new AppError("upgrade_required", "this route speaks WebSocket only; send an upgrade request"),
   internal: () => new AppError("internal_error", "an unexpected error occurred"),
 
   // outages and load

@@ -60,6 +60,7 @@ const RELEASED: Record<string, number> = {
   file_type_not_accepted: 415,
   chat_reply_in_progress: 409,
   nothing_to_regenerate: 409,
+  upgrade_required: 426,
   knowledge_entry_not_found: 404,
   knowledge_key_taken: 409,
   knowledge_entry_read_only: 403,

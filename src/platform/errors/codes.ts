@@ -18,6 +18,10 @@ export const ERROR_CODES = {
   payload_too_large: { status: 413, description: "The body exceeds the server's limit (`details.limitBytes`)." },
   unsupported_media_type: { status: 415, description: "The body's content type is not accepted here (send JSON)." },
   route_not_found: { status: 404, description: "No route answers this method and path." },
+  upgrade_required: {
+    status: 426,
+    description: "The route speaks WebSocket only: send the request as a WebSocket upgrade.",
+  },
 
   // Identity: who is calling
   authentication_required: { status: 401, description: "The route needs an `Authorization: Bearer` token." },
@@ -177,7 +181,7 @@ export const ERROR_CODES = {
 } as const satisfies Record<string, { status: ErrorStatus; description: string }>;
 
 /** The statuses an error may carry. */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 410 | 413 | 415 | 429 | 500 | 502 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 410 | 413 | 415 | 426 | 429 | 500 | 502 | 503;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 

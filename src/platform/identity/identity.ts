@@ -6,7 +6,7 @@ import type { Tables } from "../database/tables.ts";
 import { transaction } from "../database/transaction.ts";
 import { AppError } from "../errors/app-error.ts";
 import { errors } from "../errors/catalog.ts";
-import type { KvStore } from "../kv/kv-store.ts";
+import type { KvStore, Unsubscribe } from "../kv/kv-store.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { Page } from "../pagination.ts";
 import { createAccount, findUserByEmail, getPreferences, getUser, recordLogin, updatePreferences } from "./accounts.ts";
@@ -254,6 +254,29 @@ export class Identity {
 
   async forgetRole(userId: string, organizationId: string): Promise<void> {
     await this.caches.local.invalidate(MEMBERSHIPS, `${organizationId}:${userId}`);
+    await this.#announceEnded(`member:${userId}:${organizationId}`);
+  }
+
+  /**
+   * Hears, in every process, that access ended: `session:<id>` (logout, a
+   * reused refresh token), `key:<id>` (an API key revoked),
+   * `member:<userId>:<organizationId>` (a membership changed or removed).
+   * For what holds a connection open past one request (the change feed),
+   * which must stop serving it at once.
+   */
+  watchEnded(listener: (what: string) => void): Promise<Unsubscribe> {
+    return this.kv.subscribe(ENDED_CHANNEL, listener);
+  }
+
+  async #announceEnded(what: string): Promise<void> {
+    try {
+      await this.kv.publish(ENDED_CHANNEL, what);
+    } catch (error) {
+      this.logger.error(
+        { err: error, what },
+        "could not announce ended access; open connections close on their next check",
+      );
+    }
   }
 
   /**
@@ -293,6 +316,7 @@ export class Identity {
   async revokeApiKey(scope: { userId: string; organizationId: string; role: Role }, keyId: string): Promise<void> {
     const { prefix } = await revokeApiKey(this.db, scope, keyId);
     await this.caches.local.invalidate(API_KEYS, prefix);
+    await this.#announceEnded(`key:${keyId}`);
   }
 
   /** Whether an ended session's marker is set (asking Postgres when the key-value store cannot answer). */
@@ -443,6 +467,7 @@ export class Identity {
   async #markRevoked(sessionId: string): Promise<boolean> {
     try {
       await this.kv.set(revocationMarker(sessionId), "1", { ttlMs: this.settings.accessTokenTtlSeconds * 1000 });
+      await this.#announceEnded(`session:${sessionId}`);
       return true;
     } catch (error) {
       this.logger.error({ err: error, sessionId }, "could not record a revoked session in the key-value store");
@@ -450,6 +475,9 @@ export class Identity {
     }
   }
 }
+
+/** Where identity announces ended access (watchEnded). */
+const ENDED_CHANNEL = "auth:ended";
 
 /** The key-value key that exists once a user session has ended. */
 function revocationMarker(sessionId: string): string {
