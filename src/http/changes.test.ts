@@ -32,7 +32,7 @@ describe("/v1/changes (embedded)", () => {
 
   before(async () => {
     // A short history, so a client that falls behind it can be shown.
-    h = await openModuleHarness([knowledgeModule], { CHANGES_HISTORY: "5" }, { workers: false });
+    h = await openModuleHarness([knowledgeModule], { CHANGES_HISTORY: "5" });
     await h.app.listen({ host: "127.0.0.1", port: 0 });
     const address = h.app.server.address();
     base = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;

@@ -29,8 +29,9 @@ export async function startWorkers(
       { jobs: platform.jobs, logger: platform.logger, registry: platform.metrics.registry },
       options.storageHygiene,
     ),
-    // Changes whose relay after commit failed (or whose process died first) are relayed within seconds.
-    platform.jobs.recurring("changes.relay", "*/5 * * * * *", () => platform.changes.flush(), { catchUpMs: 5_000 }),
+    // Committed changes go to the feed's history (a job per write's burst, the outbox's trigger enqueues it),
+    // and each minute a sweep takes whatever a failed relay left.
+    platform.jobs.recurring("changes.relay", "* * * * *", () => platform.changes.flush(), { catchUpMs: 60_000 }),
     // Finished jobs go after their keeping time (jobs.ts), hourly, once across all processes.
     platform.jobs.recurring("jobs.prune", "17 * * * *", () => platform.jobs.prune()),
     // Every module's searchable texts are embedded here, whichever module wrote them.

@@ -97,7 +97,7 @@ describe("strata CLI (embedded)", () => {
     const up = await runCli(["migrate", "up"], { STRATA_DATA_DIR: dataDir });
     assert.match(
       up.stdout,
-      /^applied 1 platform_extensions\napplied 2 identity\napplied 3 jobs\napplied 4 jobs_complete_and_claim\napplied 5 embeddings\napplied 6 change_outbox\napplied 100 writing_documents\napplied 101 writing_content_objects\napplied 110 writing_document_search\napplied 120 writing_document_change_notify\napplied 200 generation_data\napplied 201 generation_processing\napplied 202 generation_contexts_by_pipeline\napplied 300 journal_schema\napplied 301 journal_lexemes\napplied 400 chat_schema\napplied 401 chat_files\napplied 402 chat_retrieval\napplied 500 knowledge_schema\napplied 501 knowledge_archive\n$/,
+      /^applied 1 platform_extensions\napplied 2 identity\napplied 3 jobs\napplied 4 jobs_complete_and_claim\napplied 5 embeddings\napplied 6 change_outbox\napplied 100 writing_documents\napplied 101 writing_content_objects\napplied 110 writing_document_search\napplied 120 writing_document_change_notify\napplied 200 generation_data\napplied 201 generation_processing\napplied 202 generation_contexts_by_pipeline\napplied 203 generation_context_changes\napplied 300 journal_schema\napplied 301 journal_lexemes\napplied 400 chat_schema\napplied 401 chat_files\napplied 402 chat_retrieval\napplied 500 knowledge_schema\napplied 501 knowledge_archive\n$/,
     );
     const again = await runCli(["migrate", "up"], { STRATA_DATA_DIR: dataDir });
     assert.match(again.stdout, /up to date/);

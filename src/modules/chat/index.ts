@@ -1,4 +1,5 @@
 import type { StrataModule } from "../../runtime/module.ts";
+import { chatTopic } from "./chat-changes.ts";
 import { processFile } from "./file-processing.ts";
 import { registerFileRoutes } from "./file-routes.ts";
 import { fileChunkEmbeddings, fileChunkSearch } from "./file-sources.ts";
@@ -25,6 +26,7 @@ export const chatModule: StrataModule = {
     registerFileRoutes(app, platform);
   },
   ownershipTransfer: transferChats,
+  changeTopics: (platform) => [chatTopic(platform)],
   search: { embeddings: [fileChunkEmbeddings], sources: [fileChunkSearch] },
   startWorkers(platform) {
     return platform.jobs.work(FILE_QUEUE, (context) => processFile(platform, context), {

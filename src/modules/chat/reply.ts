@@ -9,6 +9,7 @@ import { errors } from "../../platform/errors/catalog.ts";
 import type { Principal } from "../../platform/identity/principal.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import { forgetChatCaches } from "./caches.ts";
+import { recordMessage } from "./chat-changes.ts";
 import { cacheOwner, getChat } from "./chats.ts";
 import { promptWithin, titleFrom } from "./history.ts";
 import { historyUpTo, MESSAGE_COLUMNS, messageView } from "./messages.ts";
@@ -67,6 +68,7 @@ export async function sendMessage(
       .returning(MESSAGE_COLUMNS)
       .executeTakeFirstOrThrow();
     await trx.updateTable("chats").set({ updated_at: sql`now()` }).where("id", "=", checked.chatId).execute();
+    await recordMessage(platform, trx, checked.principal, messageView(row));
     return row;
   });
   await forgetChatCaches(platform, checked.caches);
@@ -187,6 +189,7 @@ async function answer(
         })
         .where("id", "=", chatId)
         .execute();
+      await recordMessage(platform, trx, checked.principal, messageView(row));
       return row;
     });
     await forgetChatCaches(platform, checked.caches);

@@ -1,4 +1,5 @@
 import type { StrataModule } from "../../runtime/module.ts";
+import { contextTopic } from "./context-changes.ts";
 import { startContextWorkers } from "./context-workers.ts";
 import { generationMigrations } from "./migrations.ts";
 import { registerGenerationRoutes } from "./routes.ts";
@@ -13,6 +14,7 @@ export const generationModule: StrataModule = {
   name: "generation",
   migrations: generationMigrations,
   routes: registerGenerationRoutes,
+  changeTopics: (platform) => [contextTopic(platform)],
   startWorkers(platform, options) {
     return startContextWorkers(platform, options.concurrency ?? platform.config.generation.workerConcurrency);
   },

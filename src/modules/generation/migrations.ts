@@ -249,4 +249,33 @@ export const generationMigrations: Migration[] = [
       await sql`drop index generation_contexts_pipeline_id_idx`.execute(db);
     },
   },
+  {
+    version: 203,
+    name: "generation_context_changes",
+    async up(db) {
+      // Not in the seed: a context's status, as it changes, on the platform's change feed (topic `context`,
+      // for the organization's members). A trigger, because a context starts and ends inside the job
+      // service's claim statement as well as in this module's own writes; the outbox row commits with the
+      // change, and the outbox's own trigger has it relayed.
+      await sql`
+        create function generation_context_change() returns trigger language plpgsql as $$
+        begin
+          if tg_op = 'INSERT' or new.status is distinct from old.status then
+            insert into change_outbox (topic, subject, event, audience, data)
+            values ('context', new.id::text, 'context.status',
+              jsonb_build_object('organizationId', new.organization_id),
+              jsonb_build_object('id', new.id, 'status', new.status, 'batchId', new.batch_id,
+                'pipelineId', new.pipeline_id, 'error', new.error, 'updatedAt', new.updated_at));
+          end if;
+          return null;
+        end $$`.execute(db);
+      await sql`
+        create trigger generation_context_change after insert or update of status on generation_contexts
+        for each row execute function generation_context_change()`.execute(db);
+    },
+    async down(db) {
+      await sql`drop trigger generation_context_change on generation_contexts`.execute(db);
+      await sql`drop function generation_context_change()`.execute(db);
+    },
+  },
 ];

@@ -8,6 +8,7 @@ import { setTaskResults, setTaskStatus } from "./analysis-tasks.ts";
 import { forgetCachesOf, SENTIMENT_TTL_MS, sentimentKey } from "./caches.ts";
 import { textAnalysisTask } from "./compute-tasks.ts";
 import { entryText } from "./entry-text.ts";
+import { recordAnalysis } from "./journal-changes.ts";
 import { llmSentimentOf } from "./llm-sentiment.ts";
 import type { Emotion, SentimentLabel } from "./tables.ts";
 import { SENTIMENT_MODEL, type TextAnalysis } from "./text-analysis.ts";
@@ -56,7 +57,7 @@ export async function analyzeEntry(platform: Platform, context: JobContext): Pro
   const db = platform.database.db;
   const entry = await db
     .selectFrom("journal_entries")
-    .select(["id", "title", "content", "user_id", "anonymous_session_id"])
+    .select(["id", "title", "content", "user_id", "anonymous_session_id", "organization_id"])
     .where("id", "=", entryId)
     .executeTakeFirst();
   if (!entry) {
@@ -107,8 +108,7 @@ export async function analyzeEntry(platform: Platform, context: JobContext): Pro
         .where("id", "=", entryId)
         .execute();
     }
-    await context.complete(trx);
-    return {
+    const done: AnalysisResult = {
       entryId,
       sentiment: {
         model: SENTIMENT_MODEL,
@@ -126,6 +126,9 @@ export async function analyzeEntry(platform: Platform, context: JobContext): Pro
       moodSetByAnalysis: setMood,
       secondOpinion: llm ? { model: llm.model, label: llm.label, confidence: llm.confidence, score: llm.score } : null,
     };
+    await recordAnalysis(platform, trx, { organizationId: entry.organization_id, ownerId }, done);
+    await context.complete(trx);
+    return done;
   });
   if (!result) {
     await setTaskStatus(platform, job.id, entryId, "cancelled");

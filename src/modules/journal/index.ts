@@ -2,6 +2,7 @@ import type { StrataModule } from "../../runtime/module.ts";
 import { analyzeEntry } from "./analysis.ts";
 import { ANALYSIS_QUEUE } from "./analysis-tasks.ts";
 import { refreshStatistics, STATISTICS_REFRESH_CRON } from "./analytics.ts";
+import { journalTopic } from "./journal-changes.ts";
 import { journalMigrations } from "./migrations.ts";
 import { registerJournalRoutes } from "./routes.ts";
 import { entryEmbeddings, entrySearch } from "./search-sources.ts";
@@ -23,6 +24,7 @@ export const journalModule: StrataModule = {
   migrations: journalMigrations,
   routes: registerJournalRoutes,
   ownershipTransfer: transferJournal,
+  changeTopics: (platform) => [journalTopic(platform)],
   search: { embeddings: [entryEmbeddings, topicEmbeddings], sources: [entrySearch] },
   startWorkers(platform) {
     const stops = [

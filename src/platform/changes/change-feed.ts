@@ -1,6 +1,6 @@
 import { type Kysely, sql } from "kysely";
 import type { Tables } from "../database/tables.ts";
-import { afterTransaction, transaction } from "../database/transaction.ts";
+import { transaction } from "../database/transaction.ts";
 import type { KvStore } from "../kv/kv-store.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { Change, ChangeInput, ChangeTopic } from "./change.ts";
@@ -25,13 +25,15 @@ type Stored = ChangeInput & { outboxId: string };
 /**
  * The platform's change feed (DESIGN.md: the seed's WebSocket broadcasting,
  * made a service every module publishes to). A module records a change in
- * the transaction that makes it (`record`); once that transaction commits,
- * the relay (`flush`) moves committed outbox rows, in order, to the
+ * the transaction that makes it (`record`, or a trigger of its own tables);
+ * once that transaction commits, the relay job (`flush`, queue
+ * `changes.relay`) moves committed outbox rows, in order, to the
  * key-value store's bounded history, where each gets the next position,
  * and announces them on FEED_CHANNEL to every process, whose hub delivers
  * them to its WebSocket subscribers (change-hub.ts). A transaction that
  * rolls back leaves no change; a relay that fails leaves its rows in the
- * outbox for the next one (the recurring sweep, or the next write's), and
+ * outbox for the next one (the job's retry, the next write's job, or the
+ * sweep each minute), and
  * a relay that appended but could not delete appends nothing twice.
  *
  * One relay at a time (a Postgres advisory lock), so positions follow the
@@ -40,7 +42,6 @@ type Stored = ChangeInput & { outboxId: string };
  */
 export class ChangeFeed {
   readonly #topics = new Map<string, ChangeTopic>();
-  readonly #flushing = new WeakSet<object>();
 
   constructor(
     private readonly db: Kysely<Tables>,
@@ -60,14 +61,15 @@ export class ChangeFeed {
   }
 
   /**
-   * Records changes in the caller's transaction; they are relayed once it
-   * commits (before `transaction()` returns). Outside a transaction they
-   * are relayed at once.
+   * Records changes in the caller's transaction (or on their own, given the
+   * database): the outbox's trigger makes sure a relay job is pending, and
+   * it relays them once the transaction has committed.
    */
   async record(trx: Kysely<Tables>, changes: ChangeInput | ChangeInput[]): Promise<void> {
     const list = Array.isArray(changes) ? changes : [changes];
     if (list.length === 0) return;
-    if (!this.#topics.has(list[0]?.topic as string)) throw new Error(`no change topic ${list[0]?.topic}`);
+    const unknown = list.find((c) => !this.#topics.has(c.topic));
+    if (unknown) throw new Error(`no change topic ${unknown.topic}`);
     await trx
       .insertInto("change_outbox")
       .values(
@@ -80,13 +82,6 @@ export class ChangeFeed {
         })),
       )
       .execute();
-    if (!trx.isTransaction) {
-      await this.flush();
-      return;
-    }
-    if (this.#flushing.has(trx)) return;
-    this.#flushing.add(trx);
-    afterTransaction(trx, async () => void (await this.flush()));
   }
 
   /**

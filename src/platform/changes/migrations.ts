@@ -3,10 +3,16 @@ import type { Migration } from "../migrations/migration.ts";
 
 /*
  * The change feed (change-feed.ts). `change_outbox` holds each change a
- * module records, written in the transaction that made it, so a change
- * exists exactly when its transaction committed; the relay moves committed
- * rows to the key-value store's history, where they get their positions,
- * and deletes them here. Rows live for milliseconds; the table stays small.
+ * module records, written in the transaction that made it (by the module's
+ * code, or by a trigger of its tables), so a change exists exactly when its
+ * transaction committed; the relay moves committed rows to the key-value
+ * store's history, where they get their positions, and deletes them here.
+ * Rows live for milliseconds; the table stays small.
+ *
+ * The relay is a job (queue `changes.relay`): a statement that writes to
+ * the outbox makes sure one is pending, and wakes the workers the way every
+ * enqueue does (NOTIFY on strata_jobs), so whichever process runs workers
+ * relays within milliseconds of the commit, from whatever path wrote.
  */
 export const changesMigrations: Migration[] = [
   {
@@ -23,9 +29,22 @@ export const changesMigrations: Migration[] = [
           data jsonb not null default '{}',
           created_at timestamptz(3) not null default now()
         )`.execute(db);
+      await sql`
+        create function change_outbox_relay_job() returns trigger language plpgsql as $$
+        begin
+          if not exists (select 1 from jobs where queue = 'changes.relay' and status = 'pending') then
+            insert into jobs (queue, max_attempts) values ('changes.relay', 3);
+            perform pg_notify('strata_jobs', 'changes.relay');
+          end if;
+          return null;
+        end $$`.execute(db);
+      await sql`
+        create trigger change_outbox_relay after insert on change_outbox
+        for each statement execute function change_outbox_relay_job()`.execute(db);
     },
     async down(db) {
       await sql`drop table change_outbox`.execute(db);
+      await sql`drop function change_outbox_relay_job()`.execute(db);
     },
   },
 ];
