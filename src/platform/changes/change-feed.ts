@@ -9,7 +9,11 @@ import { appendChangesScript } from "./history-scripts.ts";
 /** Where committed changes are announced to every process (a JSON array of changes, by position). */
 export const FEED_CHANNEL = "changes:feed";
 const KEYS = { seq: "changes:seq", history: "changes:history", relayed: "changes:relayed" };
-/** Arbitrary constant: the advisory lock one relay at a time holds. */
+/**
+ * Arbitrary constant: the advisory lock one relay at a time holds, and each
+ * writer to the outbox holds shared until it commits (migration 6), so a
+ * relay never starts between a writer's check for a pending job and its commit.
+ */
 const RELAY_LOCK = 727_365_006;
 /** Outbox rows relayed per round. */
 const BATCH = 500;

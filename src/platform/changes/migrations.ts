@@ -13,6 +13,13 @@ import type { Migration } from "../migrations/migration.ts";
  * the outbox makes sure one is pending, and wakes the workers the way every
  * enqueue does (NOTIFY on strata_jobs), so whichever process runs workers
  * relays within milliseconds of the commit, from whatever path wrote.
+ *
+ * A pending job may start before the writer commits, and would miss its
+ * rows. So the writer holds the relay's advisory lock (727365006, the
+ * relay's RELAY_LOCK) shared until it commits, and the relay takes it
+ * exclusively: a relay waits for every writer that found its job pending,
+ * and a writer that comes while a relay runs waits for it, then finds no
+ * job pending and enqueues the next.
  */
 export const changesMigrations: Migration[] = [
   {
@@ -32,6 +39,7 @@ export const changesMigrations: Migration[] = [
       await sql`
         create function change_outbox_relay_job() returns trigger language plpgsql as $$
         begin
+          perform pg_advisory_xact_lock_shared(727365006);
           if not exists (select 1 from jobs where queue = 'changes.relay' and status = 'pending') then
             insert into jobs (queue, max_attempts) values ('changes.relay', 3);
             perform pg_notify('strata_jobs', 'changes.relay');
