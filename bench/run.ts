@@ -4,6 +4,7 @@
  * machine. They are measurements, not tests: nothing here fails on a number.
  */
 
+import { runChangesFanoutBench } from "./changes-fanout.ts";
 import { runChatFilesBench } from "./chat-files.ts";
 import { runDiskBench } from "./disk.ts";
 import { runEventLoopBench } from "./event-loop.ts";
@@ -26,6 +27,7 @@ const benches: Record<string, () => Promise<void>> = {
   search: runSearchBench,
   "search-health": runSearchHealthBench,
   "chat-files": runChatFilesBench,
+  "changes-fanout": runChangesFanoutBench,
 };
 
 const chosen = process.argv.slice(2);

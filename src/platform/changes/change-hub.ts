@@ -61,6 +61,9 @@ export class Subscription {
   }
 }
 
+/** Subscribers visited before the hub lets other work run (about a millisecond of writes). */
+const SENDS_PER_STEP = 1_000;
+
 export interface ChangeHubOptions {
   /** Bytes a subscriber may leave unread before it is told to reload. */
   maxBufferedBytes: number;
@@ -84,6 +87,7 @@ export class ChangeHub {
   #unsubscribe: Unsubscribe | null = null;
   /** Deliveries written to sockets since start, for /metrics. */
   delivered = 0;
+  #sinceYield = 0;
 
   constructor(
     private readonly feed: ChangeFeed,
@@ -183,13 +187,19 @@ export class ChangeHub {
       if (change.position > this.#position + 1) {
         // Missed on the channel: the history has it.
         const { changes: missed } = await this.feed.since(this.#position);
-        for (const m of missed) if (m.position < change.position) this.#fanOut(m);
+        for (const m of missed) if (m.position < change.position) await this.#fanOut(m);
       }
-      this.#fanOut(change);
+      await this.#fanOut(change);
     }
   }
 
-  #fanOut(change: Change): void {
+  /**
+   * Writes a change to every subscriber who may see it. A burst (a relay
+   * of 500 changes to 1,000 subscribers is half a million writes) would
+   * hold the event loop for seconds, so every SENDS_PER_STEP writes it
+   * yields to the requests waiting behind it.
+   */
+  async #fanOut(change: Change): Promise<void> {
     if (change.position <= this.#position) return;
     this.#position = change.position;
     // Serialized once for every subscriber.
@@ -197,6 +207,11 @@ export class ChangeHub {
     for (const s of this.#subscriptions) {
       if (!s.live) s.hold(change);
       else this.#deliver(s, change, text);
+    }
+    this.#sinceYield += this.#subscriptions.size;
+    if (this.#sinceYield >= SENDS_PER_STEP) {
+      this.#sinceYield = 0;
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }
 
