@@ -9,6 +9,7 @@ import { runChatFilesBench } from "./chat-files.ts";
 import { runDiskBench } from "./disk.ts";
 import { runEventLoopBench } from "./event-loop.ts";
 import { runJobsBench } from "./jobs.ts";
+import { runKnowledgeCacheBench, runKnowledgeSearchBench } from "./knowledge.ts";
 import { runRateLimitBench } from "./rate-limit.ts";
 import { runRequestPathBench } from "./request-path.ts";
 import { runSearchBench } from "./search.ts";
@@ -28,6 +29,8 @@ const benches: Record<string, () => Promise<void>> = {
   "search-health": runSearchHealthBench,
   "chat-files": runChatFilesBench,
   "changes-fanout": runChangesFanoutBench,
+  "knowledge-cache": runKnowledgeCacheBench,
+  "knowledge-search": runKnowledgeSearchBench,
 };
 
 const chosen = process.argv.slice(2);
