@@ -43,8 +43,8 @@ describe("knowledge while the database is down (server profile, real Postgres st
     });
     platform = opened.platform;
     await createMigrator(platform.database, [knowledgeModule]).up();
-    await knowledgeModule.seed?.(platform, () => {});
     app = await buildServer(platform, [knowledgeModule]);
+    await knowledgeModule.seed?.(platform, () => {});
     call = client(app);
     const register = async () => {
       const res = await call("POST", "/v1/auth/register", {
