@@ -15,6 +15,7 @@ import { createLogger } from "../src/platform/logging/logger.ts";
 import { createMigrator } from "../src/runtime/migrations.ts";
 import { openPlatform } from "../src/runtime/platform.ts";
 import { listenForBench } from "./bench-server.ts";
+import { fanoutChange } from "./fanout-frame.ts";
 
 const BATCH = 500;
 const dataDir = process.argv[2] as string;
@@ -24,24 +25,8 @@ await createMigrator(platform.database, [knowledgeModule]).up();
 const app = await buildServer(platform, [knowledgeModule]);
 await listenForBench(app, platform);
 
-/** A change the size of a knowledge rule's: about 400 bytes of JSON on the wire. */
-const change = (i: number) => ({
-  topic: "knowledge",
-  subject: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
-  event: "rule.updated",
-  audience: { organizationId: null },
-  data: {
-    kind: "rule",
-    entry: {
-      key: `bench-${i}`,
-      title: "Await, return or explicitly handle every promise",
-      severity: "ERROR",
-      enforcement: "mandatory",
-      category: "typescript",
-      description: "A promise nobody awaits loses its rejection; await it, return it, or catch and log it.",
-    },
-  },
-});
+/** The benchmark's change, for everyone (a system entry's audience). */
+const change = (i: number) => ({ ...fanoutChange(i), audience: { organizationId: null } });
 
 for await (const line of createInterface({ input: process.stdin })) {
   const [command, count] = line.split(" ");

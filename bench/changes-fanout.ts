@@ -120,7 +120,7 @@ export async function runChangesFanoutBench() {
     strata.child.kill("SIGTERM");
     await rm(dataDir, { recursive: true, force: true });
   }
-  const peer = await start(["bench/changes-fanout-peer.mjs"]);
+  const peer = await start(["--import", "tsx", "bench/changes-fanout-peer.ts"]);
   try {
     await measure("peer: bare ws broadcast", peer, false);
   } finally {

@@ -18,11 +18,9 @@ import { knowledgeModule } from "../src/modules/knowledge/index.ts";
 import { RULE_SOURCE, rules } from "../src/modules/knowledge/kinds.ts";
 import { searchKnowledge } from "../src/modules/knowledge/search-route.ts";
 import { loadStarterData } from "../src/modules/knowledge/starter-data.ts";
-import { settleDimensions, writeVectors } from "../src/platform/embeddings/embedding-writes.ts";
-import { HASHING_MODEL, hashingVectors } from "../src/platform/embeddings/hashing-vectors.ts";
-import { textSha256, vectorLiteral } from "../src/platform/embeddings/vector-store.ts";
 import { wireModules } from "../src/runtime/module-wiring.ts";
 import { services } from "../test/support/services.ts";
+import { embedWithHashing } from "./hashing-embed.ts";
 import { type Backend, openBackend } from "./search.ts";
 import { generator, journalCorpus, percentile, queryWords } from "./search-corpus.ts";
 
@@ -147,34 +145,11 @@ export async function runKnowledgeCacheBench() {
 /** Every rule embedded by the offline model through Strata's write path, as the search bench does for entries. */
 async function embedRules(backend: Backend): Promise<void> {
   const { db } = backend.platform.database;
-  await db
-    .insertInto("embedding_models")
-    .values({ source: RULE_SOURCE, model: HASHING_MODEL, state: "active" })
-    .onConflict((oc) => oc.columns(["source", "model"]).doUpdateSet({ state: "active" }))
-    .execute();
-  const dims = await settleDimensions(db, RULE_SOURCE, HASHING_MODEL, 384);
-  let after: string | null = null;
-  for (;;) {
+  await embedWithHashing(db, RULE_SOURCE, async (after) => {
     let page = db.selectFrom("knowledge_rules").selectAll().orderBy("id").limit(500);
     if (after) page = page.where("id", ">", after);
-    const rows = await page.execute();
-    if (rows.length === 0) break;
-    after = rows.at(-1)?.id ?? null;
-    const texts = rows.map((r) => rules.embedText(r));
-    const vectors = hashingVectors(texts);
-    await writeVectors(
-      db,
-      RULE_SOURCE,
-      HASHING_MODEL,
-      dims,
-      rows.map((r, i) => ({
-        resourceId: r.id,
-        textSha256: textSha256(texts[i] as string),
-        literal: vectorLiteral(vectors[i] as number[]),
-      })),
-      "backfill",
-    );
-  }
+    return (await page.execute()).map((r) => ({ id: r.id, text: rules.embedText(r) }));
+  });
   await db.deleteFrom("embedding_outbox").execute();
 }
 

@@ -39,9 +39,7 @@ import { journalModule } from "../src/modules/journal/index.ts";
 import { searchEntries, similarEntries } from "../src/modules/journal/search.ts";
 import { listTopics } from "../src/modules/journal/topics.ts";
 import { writingModule } from "../src/modules/writing/index.ts";
-import { settleDimensions, writeVectors } from "../src/platform/embeddings/embedding-writes.ts";
-import { HASHING_MODEL, hashingVectors } from "../src/platform/embeddings/hashing-vectors.ts";
-import { textSha256, vectorLiteral } from "../src/platform/embeddings/vector-store.ts";
+import { HASHING_MODEL } from "../src/platform/embeddings/hashing-vectors.ts";
 import type { Principal } from "../src/platform/identity/principal.ts";
 import { createLogger } from "../src/platform/logging/logger.ts";
 import { createMigrator } from "../src/runtime/migrations.ts";
@@ -50,6 +48,7 @@ import { openPlatform, type Platform } from "../src/runtime/platform.ts";
 import { client } from "../test/support/http.ts";
 import { createScratchDatabase } from "../test/support/postgres.ts";
 import { registerUser } from "../test/support/writing-fixtures.ts";
+import { embedWithHashing } from "./hashing-embed.ts";
 import { type CorpusEntry, generator, journalCorpus, misspell, percentile, queryWords } from "./search-corpus.ts";
 
 const ENTRIES = Number(process.env.BENCH_ENTRIES ?? 100_000);
@@ -232,38 +231,12 @@ async function textSearch(backend: Backend, queries: readonly string[], misspell
 async function embedAll(backend: Backend): Promise<string[]> {
   const { platform } = backend;
   const { db } = platform.database;
-  const ids: string[] = [];
   const started = performance.now();
-  await db
-    .insertInto("embedding_models")
-    .values({ source: ENTRY_SOURCE, model: HASHING_MODEL, state: "active" })
-    .onConflict((oc) => oc.columns(["source", "model"]).doUpdateSet({ state: "active" }))
-    .execute();
-  // As in production: the index exists from the first vector on, and each write adds to it.
-  const dims = await settleDimensions(db, ENTRY_SOURCE, HASHING_MODEL, 384);
-  let after: string | null = null;
-  for (;;) {
+  const { ids, dims } = await embedWithHashing(db, ENTRY_SOURCE, async (after) => {
     let page = db.selectFrom("journal_entries").select(["id", "title", "content"]).orderBy("id").limit(500);
     if (after) page = page.where("id", ">", after);
-    const rows = await page.execute();
-    if (rows.length === 0) break;
-    after = rows.at(-1)?.id ?? null;
-    const texts = rows.map((r) => entryText(r.title, r.content));
-    const vectors = hashingVectors(texts);
-    await writeVectors(
-      db,
-      ENTRY_SOURCE,
-      HASHING_MODEL,
-      dims,
-      rows.map((r, i) => ({
-        resourceId: r.id,
-        textSha256: textSha256(texts[i] as string),
-        literal: vectorLiteral(vectors[i] as number[]),
-      })),
-      "backfill",
-    );
-    ids.push(...rows.map((r) => r.id));
-  }
+    return (await page.execute()).map((r) => ({ id: r.id, text: entryText(r.title, r.content) }));
+  });
   await sql`analyze embeddings`.execute(db);
   console.log(
     `${backend.name.padEnd(8)} vectors: ${ids.length} embedded (${HASHING_MODEL}, ${dims} dims) and written with the HNSW index in ${((performance.now() - started) / 1000).toFixed(0)} s`,

@@ -4,13 +4,10 @@ import { after, before, describe, it } from "node:test";
 import { startChatCompletionsServer } from "../../test/support/chat-completions-server.ts";
 import { openTestPlatform } from "../../test/support/embedded.ts";
 import { client } from "../../test/support/http.ts";
+import { knowledgeEntries } from "../../test/support/knowledge-fixtures.ts";
 import { uploadFile } from "../../test/support/multipart.ts";
 import { type Operation, operationsOf, type Schema } from "../../test/support/openapi-operations.ts";
-import { chatModule } from "../modules/chat/index.ts";
-import { generationModule } from "../modules/generation/index.ts";
-import { journalModule } from "../modules/journal/index.ts";
-import { knowledgeModule } from "../modules/knowledge/index.ts";
-import { writingModule } from "../modules/writing/index.ts";
+import { modules } from "../modules/index.ts";
 import { createMigrator } from "../runtime/migrations.ts";
 import type { App } from "./app.ts";
 import { buildServer } from "./server.ts";
@@ -79,20 +76,9 @@ describe("authorization matrix", () => {
     ai = await startChatCompletionsServer();
     const opened = await openTestPlatform({ AI_BASE_URL: ai.baseUrl, AI_MODEL: "test-model" });
     dispose = opened.dispose;
-    await createMigrator(opened.platform.database, [
-      writingModule,
-      generationModule,
-      journalModule,
-      chatModule,
-      knowledgeModule,
-    ]).up();
-    app = await buildServer(opened.platform, [
-      writingModule,
-      generationModule,
-      journalModule,
-      chatModule,
-      knowledgeModule,
-    ]);
+    // Every registered module: each one's routes must answer as the others' do.
+    await createMigrator(opened.platform.database, modules).up();
+    app = await buildServer(opened.platform, modules);
     call = client(app);
     const ok = (res: { status: number; body: any }, status: number) => {
       assert.equal(res.status, status, JSON.stringify(res.body));
@@ -175,18 +161,7 @@ describe("authorization matrix", () => {
     const uploaded = await uploadFile(app, owner, { filename: "a.txt", content: "A's notes." });
     assert.equal(uploaded.status, 201, JSON.stringify(uploaded.body));
     // A's organization's knowledge: a rule, a practice and a template.
-    const knowledge = async (plural: string, body: Record<string, unknown>) =>
-      ok(await call("POST", `/v1/knowledge/${plural}`, { token: owner, body }), 201).id as string;
-    const entryText = { category: "team", title: "A's", description: "A's own entry." };
-    const ruleId = await knowledge("rules", { key: "a-1", severity: "INFO", enforcement: "optional", ...entryText });
-    const practiceId = await knowledge("practices", { key: "a-1", ...entryText });
-    const knowledgeTemplateId = await knowledge("templates", {
-      key: "a-1",
-      name: "A's",
-      category: "team",
-      content: "Hi {{who}}",
-      variables: [{ name: "who", type: "string", required: false }],
-    });
+    const knowledge = await knowledgeEntries(call, owner, "a-1");
     // Y: another organization of A's, and a key with every scope made in it.
     const y = ok(await call("POST", "/v1/organizations", { token: owner, body: { name: "Y" } }), 201);
     const inY = ok(
@@ -224,9 +199,7 @@ describe("authorization matrix", () => {
       taskId: entry.analysisTaskId,
       chatId: chat.id,
       fileId: uploaded.body.file.id,
-      ruleId,
-      practiceId,
-      knowledgeTemplateId,
+      ...knowledge,
     };
     // Bodies that name someone name B, who exists, so "no such user" is not the answer; a suggestion needs a prompt.
     bodyFill = { email: b.user.email, prompt: "Improve it.", from: 1, to: 2, content: "Hello." };

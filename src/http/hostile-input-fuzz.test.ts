@@ -5,13 +5,10 @@ import fc from "fast-check";
 import { sql } from "kysely";
 import { openTestPlatform } from "../../test/support/embedded.ts";
 import { client } from "../../test/support/http.ts";
+import { knowledgeEntries } from "../../test/support/knowledge-fixtures.ts";
 import { uploadFile } from "../../test/support/multipart.ts";
 import { operationsOf, type Schema } from "../../test/support/openapi-operations.ts";
-import { chatModule } from "../modules/chat/index.ts";
-import { generationModule } from "../modules/generation/index.ts";
-import { journalModule } from "../modules/journal/index.ts";
-import { knowledgeModule } from "../modules/knowledge/index.ts";
-import { writingModule } from "../modules/writing/index.ts";
+import { modules } from "../modules/index.ts";
 import { createMigrator } from "../runtime/migrations.ts";
 import type { App } from "./app.ts";
 import { buildServer } from "./server.ts";
@@ -152,20 +149,9 @@ describe("generated hostile input on every route", () => {
   before(async () => {
     const opened = await openTestPlatform();
     dispose = opened.dispose;
-    await createMigrator(opened.platform.database, [
-      writingModule,
-      generationModule,
-      journalModule,
-      chatModule,
-      knowledgeModule,
-    ]).up();
-    app = await buildServer(opened.platform, [
-      writingModule,
-      generationModule,
-      journalModule,
-      chatModule,
-      knowledgeModule,
-    ]);
+    // Every registered module: each one's routes must answer as the others' do.
+    await createMigrator(opened.platform.database, modules).up();
+    app = await buildServer(opened.platform, modules);
     const call = client(app);
     const register = async () => {
       const res = await call("POST", "/v1/auth/register", {
@@ -224,19 +210,9 @@ describe("generated hostile input on every route", () => {
     });
     const chat = await call("POST", "/v1/chats", { token: tokens.user, body: { title: "Fuzzed" } });
     const uploaded = await uploadFile(app, tokens.user, { filename: "fuzzed.txt", content: "Fuzzed notes." });
-    const knowledge = async (plural: string, body: Record<string, unknown>) =>
-      (await call("POST", `/v1/knowledge/${plural}`, { token: tokens.user, body })).body.id as string;
-    const entryText = { category: "fuzz", title: "Fuzzed", description: "Fuzzed entry." };
+    const knowledge = await knowledgeEntries(call, tokens.user, "fuzz");
     ids = {
-      ruleId: await knowledge("rules", { key: "fuzz", severity: "INFO", enforcement: "optional", ...entryText }),
-      practiceId: await knowledge("practices", { key: "fuzz", ...entryText }),
-      knowledgeTemplateId: await knowledge("templates", {
-        key: "fuzz",
-        name: "Fuzzed",
-        category: "fuzz",
-        content: "Hi {{who}}",
-        variables: [{ name: "who", type: "string", required: true }],
-      }),
+      ...knowledge,
       chatId: chat.body.id,
       fileId: uploaded.body.file.id,
       entryId: entry.body.id,

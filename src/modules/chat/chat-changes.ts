@@ -1,5 +1,5 @@
 import type { Kysely } from "kysely";
-import { type ChangeTopic, ownerIdOf } from "../../platform/changes/change.ts";
+import { type ChangeTopic, ownerIdOf, subjectTopic } from "../../platform/changes/change.ts";
 import type { Tables } from "../../platform/database/tables.ts";
 import type { Principal } from "../../platform/identity/principal.ts";
 import type { Platform } from "../../runtime/platform.ts";
@@ -15,18 +15,15 @@ export const CHAT_TOPIC = "chat";
  * the caller's at subscription.
  */
 export function chatTopic(platform: Platform): ChangeTopic {
-  return {
+  return subjectTopic({
     name: CHAT_TOPIC,
     notFound: "chat_not_found",
-    async authorize(principal, subject) {
-      if (subject === null) return true;
-      const found = await scopedChats(platform.database.read, principal)
+    sees: async (principal, subject) =>
+      (await scopedChats(platform.database.read, principal)
         .select("id")
         .where("id", "=", subject)
-        .executeTakeFirst();
-      return found !== undefined;
-    },
-  };
+        .executeTakeFirst()) !== undefined,
+  });
 }
 
 /** Records a stored message in its transaction, for the chat's owner. */

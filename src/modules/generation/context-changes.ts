@@ -1,4 +1,4 @@
-import type { ChangeTopic } from "../../platform/changes/change.ts";
+import { type ChangeTopic, subjectTopic } from "../../platform/changes/change.ts";
 import type { Platform } from "../../runtime/platform.ts";
 
 /**
@@ -9,19 +9,16 @@ import type { Platform } from "../../runtime/platform.ts";
  * organization's at subscription.
  */
 export function contextTopic(platform: Platform): ChangeTopic {
-  return {
+  return subjectTopic({
     name: "context",
     notFound: "context_not_found",
-    async authorize(principal, subject) {
-      if (principal.kind === "anonymous") return false;
-      if (subject === null) return true;
-      const found = await platform.database.read
+    accountsOnly: true,
+    sees: async (principal, subject) =>
+      (await platform.database.read
         .selectFrom("generation_contexts")
         .select("id")
         .where("organization_id", "=", principal.organizationId)
         .where("id", "=", subject)
-        .executeTakeFirst();
-      return found !== undefined;
-    },
-  };
+        .executeTakeFirst()) !== undefined,
+  });
 }

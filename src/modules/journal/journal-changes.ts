@@ -1,5 +1,5 @@
 import type { Kysely } from "kysely";
-import type { Audience, ChangeTopic } from "../../platform/changes/change.ts";
+import { type Audience, type ChangeTopic, subjectTopic } from "../../platform/changes/change.ts";
 import type { Tables } from "../../platform/database/tables.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import type { AnalysisResult } from "./analysis.ts";
@@ -13,18 +13,13 @@ export const JOURNAL_TOPIC = "journal";
  * follows one entry, which must be the caller's at subscription.
  */
 export function journalTopic(platform: Platform): ChangeTopic {
-  return {
+  return subjectTopic({
     name: JOURNAL_TOPIC,
     notFound: "journal_entry_not_found",
-    async authorize(principal, subject) {
-      if (subject === null) return true;
-      const found = await scoped(platform.database.read, principal)
-        .select("id")
-        .where("id", "=", subject)
-        .executeTakeFirst();
-      return found !== undefined;
-    },
-  };
+    sees: async (principal, subject) =>
+      (await scoped(platform.database.read, principal).select("id").where("id", "=", subject).executeTakeFirst()) !==
+      undefined,
+  });
 }
 
 /** Records an entry's analysis in the transaction that stores it. */

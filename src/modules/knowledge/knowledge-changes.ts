@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
 import { sql } from "kysely";
-import type { ChangeTopic } from "../../platform/changes/change.ts";
+import { type ChangeTopic, subjectTopic } from "../../platform/changes/change.ts";
 import type { Tables } from "../../platform/database/tables.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import type { AnyKind } from "./kinds.ts";
@@ -13,16 +13,10 @@ export const KNOWLEDGE_TOPIC = "knowledge";
  * follows one entry, which must be readable at subscription.
  */
 export function knowledgeTopic(platform: Platform): ChangeTopic {
-  return {
+  return subjectTopic({
     name: KNOWLEDGE_TOPIC,
     notFound: "knowledge_entry_not_found",
-    async authorize(principal, subject) {
-      if (subject === null) return true;
-      const found = await sql<{ id: string }>`
-        select id from knowledge_rules where id = ${subject} union all
-        select id from knowledge_practices where id = ${subject} union all
-        select id from knowledge_templates where id = ${subject}`.execute(platform.database.read);
-      if (found.rows.length === 0) return false;
+    sees: async (principal, subject) => {
       const visible = await sql<{ id: string }>`
         select id from (
           select id, organization_id from knowledge_rules union all
@@ -33,7 +27,7 @@ export function knowledgeTopic(platform: Platform): ChangeTopic {
       );
       return visible.rows.length > 0;
     },
-  };
+  });
 }
 
 /** What happened to an entry, from its row before and after a write. */

@@ -18,6 +18,15 @@ import type { KvScript, LocalScriptApi } from "../kv/kv-store.ts";
  * share a hash tag, the cache's name in braces.
  */
 
+/** Lua: forgets ARGV[1]'s size and recency (its value is gone or going). */
+const FORGET_LUA = `
+local size = redis.call('HGET', KEYS[2], ARGV[1])
+if size then
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  redis.call('DECRBY', KEYS[3], size)
+end`;
+
 /** ARGV: member. Reply: the value, or nil (a vanished value is forgotten). */
 export const warmGetScript: KvScript = {
   name: "tiered_cache_get",
@@ -27,12 +36,7 @@ if value then
   redis.call('ZADD', KEYS[1], redis.call('INCR', KEYS[6]), ARGV[1])
   return value
 end
-local size = redis.call('HGET', KEYS[2], ARGV[1])
-if size then
-  redis.call('HDEL', KEYS[2], ARGV[1])
-  redis.call('ZREM', KEYS[1], ARGV[1])
-  redis.call('DECRBY', KEYS[3], size)
-end
+${FORGET_LUA}
 return false`,
   local(api, keys, [member]) {
     const [lru, sizes, bytes, valueKey, , seq] = keys as [string, string, string, string, string, string];
@@ -102,12 +106,7 @@ export const warmDeleteScript: KvScript = {
   name: "tiered_cache_delete",
   lua: `
 redis.call('DEL', KEYS[4])
-local size = redis.call('HGET', KEYS[2], ARGV[1])
-if size then
-  redis.call('HDEL', KEYS[2], ARGV[1])
-  redis.call('ZREM', KEYS[1], ARGV[1])
-  redis.call('DECRBY', KEYS[3], size)
-end
+${FORGET_LUA}
 return 1`,
   local(api, keys, [member]) {
     const [lru, sizes, bytes, valueKey] = keys as [string, string, string, string];

@@ -52,3 +52,24 @@ export interface ChangeTopic {
   /** Whether `principal` may follow `subject` (null: all of the topic it may see). */
   authorize(principal: Principal, subject: string | null): Promise<boolean>;
 }
+
+/**
+ * A topic whose whole is open to every caller who may use the module
+ * (`accounts` only when anonymous sessions may not), and whose subjects are
+ * open to whom `sees` says: the module's own scoped read of the subject.
+ */
+export function subjectTopic(options: {
+  name: string;
+  notFound: string;
+  accountsOnly?: boolean;
+  sees(principal: Principal, subject: string): Promise<boolean>;
+}): ChangeTopic {
+  return {
+    name: options.name,
+    notFound: options.notFound,
+    async authorize(principal, subject) {
+      if (options.accountsOnly && principal.kind === "anonymous") return false;
+      return subject === null || options.sees(principal, subject);
+    },
+  };
+}

@@ -7,36 +7,19 @@
  */
 import { createInterface } from "node:readline";
 import { WebSocketServer } from "ws";
+import { fanoutChange } from "./fanout-frame.ts";
 
 const server = new WebSocketServer({ host: "127.0.0.1", port: 0 });
-const clients = new Set();
+const clients = new Set<import("ws").WebSocket>();
 server.on("connection", (socket) => {
   clients.add(socket);
   socket.on("message", () => socket.send(JSON.stringify({ type: "subscribed", topics: ["knowledge"], position: 0 })));
   socket.on("close", () => clients.delete(socket));
 });
 await new Promise((resolve) => server.once("listening", resolve));
-process.stdout.write(`${JSON.stringify({ port: server.address().port, token: "" })}\n`);
+process.stdout.write(`${JSON.stringify({ port: (server.address() as { port: number }).port, token: "" })}\n`);
 
-const frame = (i) =>
-  JSON.stringify({
-    type: "change",
-    position: i + 1,
-    topic: "knowledge",
-    subject: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
-    event: "rule.updated",
-    data: {
-      kind: "rule",
-      entry: {
-        key: `bench-${i}`,
-        title: "Await, return or explicitly handle every promise",
-        severity: "ERROR",
-        enforcement: "mandatory",
-        category: "typescript",
-        description: "A promise nobody awaits loses its rejection; await it, return it, or catch and log it.",
-      },
-    },
-  });
+const frame = (i: number) => JSON.stringify({ type: "change", position: i + 1, ...fanoutChange(i) });
 
 for await (const line of createInterface({ input: process.stdin })) {
   const [command, count] = line.split(" ");
