@@ -29,15 +29,13 @@ import { FILE_CHUNK_SOURCE } from "../src/modules/chat/files.ts";
 import { chatModule } from "../src/modules/chat/index.ts";
 import { extractText } from "../src/modules/chat/text-extraction.ts";
 import type { Tables } from "../src/platform/database/tables.ts";
-import { settleDimensions, writeVectors } from "../src/platform/embeddings/embedding-writes.ts";
-import { HASHING_MODEL, hashingVectors } from "../src/platform/embeddings/hashing-vectors.ts";
-import { textSha256, vectorLiteral } from "../src/platform/embeddings/vector-store.ts";
 import { createLogger } from "../src/platform/logging/logger.ts";
 import { createMigrator } from "../src/runtime/migrations.ts";
 import { openPlatform } from "../src/runtime/platform.ts";
 import { startWorkers } from "../src/runtime/workers.ts";
 import { client } from "../test/support/http.ts";
 import { registerUser } from "../test/support/writing-fixtures.ts";
+import { embedWithHashing } from "./hashing-embed.ts";
 import { openBackend } from "./search.ts";
 import { generator, journalCorpus, percentile, queryWords } from "./search-corpus.ts";
 
@@ -246,35 +244,12 @@ async function fileSearch() {
 /** Every chunk embedded by the offline model and written through Strata's write path, its HNSW index kept as it goes. */
 async function embedChunks(db: Kysely<Tables>) {
   const started = performance.now();
-  await db
-    .insertInto("embedding_models")
-    .values({ source: FILE_CHUNK_SOURCE, model: HASHING_MODEL, state: "active" })
-    .onConflict((oc) => oc.columns(["source", "model"]).doUpdateSet({ state: "active" }))
-    .execute();
-  const dims = await settleDimensions(db, FILE_CHUNK_SOURCE, HASHING_MODEL, 384);
-  let after: string | null = null;
-  let count = 0;
-  for (;;) {
+  const { ids } = await embedWithHashing(db, FILE_CHUNK_SOURCE, async (after) => {
     let page = db.selectFrom("file_chunks").select(["id", "content"]).orderBy("id").limit(500);
     if (after) page = page.where("id", ">", after);
-    const rows = await page.execute();
-    if (rows.length === 0) break;
-    after = rows.at(-1)?.id ?? null;
-    const vectors = hashingVectors(rows.map((r) => r.content));
-    await writeVectors(
-      db,
-      FILE_CHUNK_SOURCE,
-      HASHING_MODEL,
-      dims,
-      rows.map((r, i) => ({
-        resourceId: r.id,
-        textSha256: textSha256(r.content),
-        literal: vectorLiteral(vectors[i] as number[]),
-      })),
-      "backfill",
-    );
-    count += rows.length;
-  }
+    return (await page.execute()).map((r) => ({ id: r.id, text: r.content }));
+  });
+  const count = ids.length;
   await sql`analyze embeddings`.execute(db);
   console.log(
     `         ${count} chunks embedded with the HNSW index in ${((performance.now() - started) / 1000).toFixed(0)} s`,
