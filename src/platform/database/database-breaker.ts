@@ -29,9 +29,10 @@ function isOutage(error: unknown): boolean {
  * `failures` consecutive outages it opens, and every statement fails at once
  * with DatabaseUnavailableError (503, with Retry-After the time left until
  * the probe) instead of waiting on connection timeouts; after
- * `halfOpenAfterMs` one statement goes through as the probe, the others
- * still failing fast; its success closes the breaker, its failure opens it
- * again. A bad query (a constraint, a syntax error) is not an outage and
+ * `halfOpenAfterMs` one statement goes through as the probe, and the
+ * statements that arrive meanwhile wait for its outcome without reaching
+ * the database (cockatiel's half-open): its success closes the breaker and
+ * lets them run, its failure opens it again and refuses them. A bad query (a constraint, a syntax error) is not an outage and
  * neither opens nor probes anything.
  */
 export class DatabaseBreaker {
