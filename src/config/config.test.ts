@@ -64,6 +64,33 @@ describe("config", () => {
     );
   });
 
+  it("sizes the database pool as seed 004 does, with its circuit breaker's bounds", () => {
+    const config = loadConfig({ DATABASE_URL: "postgres://db/x", STRATA_SIGNING_SECRET: "x".repeat(32) });
+    assert.equal(config.database.driver, "postgres");
+    if (config.database.driver !== "postgres") return;
+    assert.deepEqual(
+      {
+        min: config.database.poolMin,
+        max: config.database.poolMax,
+        idle: config.database.idleTimeoutMs,
+        statement: config.database.statementTimeoutMs,
+        failures: config.database.breakerFailures,
+        halfOpen: config.database.breakerHalfOpenMs,
+      },
+      { min: 2, max: 10, idle: 300_000, statement: 10_000, failures: 3, halfOpen: 30_000 },
+    );
+    const small = loadConfig({
+      DATABASE_URL: "postgres://db/x",
+      STRATA_SIGNING_SECRET: "x".repeat(32),
+      DATABASE_POOL_MAX: "1",
+    });
+    assert.equal(
+      small.database.driver === "postgres" && small.database.poolMin,
+      1,
+      "the minimum never exceeds the maximum",
+    );
+  });
+
   it("treats empty variables as unset", () => {
     assert.equal(loadConfig({ PORT: "", DATABASE_URL: "" }).profile, "embedded");
   });
