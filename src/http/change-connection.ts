@@ -64,6 +64,8 @@ function parse(text: string): ClientMessage | { problem: string; code: number } 
 export class ChangeConnection {
   #principal: Principal | null;
   #subscription: Subscription | null = null;
+  /** Messages are handled one after another: a subscribe sent right behind its auth waits for it. */
+  #handling: Promise<void> = Promise.resolve();
   readonly #authTimer: NodeJS.Timeout | null;
 
   constructor(
@@ -78,10 +80,13 @@ export class ChangeConnection {
       : setTimeout(() => this.#close(CLIENT_CLOSE.authTimeout, "send an auth message first"), AUTH_GRACE_MS);
     socket.on("message", (data, isBinary) => {
       if (isBinary) return this.#close(CLIENT_CLOSE.invalid, "text frames only");
-      void this.#receive(data.toString()).catch((error) => {
-        this.platform.logger.warn({ err: error }, "change feed message failed");
-        this.#close(1011, "server error");
-      });
+      const text = data.toString();
+      this.#handling = this.#handling
+        .then(() => this.#receive(text))
+        .catch((error) => {
+          this.platform.logger.warn({ err: error }, "change feed message failed");
+          this.#close(1011, "server error");
+        });
     });
     socket.on("close", () => this.#end());
   }

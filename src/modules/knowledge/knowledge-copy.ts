@@ -101,18 +101,21 @@ export class KnowledgeCopy {
   }
 
   async #reload(): Promise<void> {
-    const { rows, version } = await transaction(this.platform.database.db, async (trx) => {
-      // One snapshot: the version and the rows agree.
-      await sql`set transaction isolation level repeatable read`.execute(trx);
-      const version = await catalogVersion(trx);
-      if (version === this.copy.version) return { rows: null, version };
-      const rows: CopiedRow[] = [];
-      for (const spec of KINDS) {
-        const found = await (trx as Kysely<any>).selectFrom(spec.table).selectAll().execute();
-        for (const row of found) rows.push({ kind: spec.kind, row: row as CopiedRow["row"] });
-      }
-      return { rows, version };
-    });
+    // One snapshot: the version and the rows agree.
+    const { rows, version } = await transaction(
+      this.platform.database.db,
+      async (trx) => {
+        const version = await catalogVersion(trx);
+        if (version === this.copy.version) return { rows: null, version };
+        const rows: CopiedRow[] = [];
+        for (const spec of KINDS) {
+          const found = await (trx as Kysely<any>).selectFrom(spec.table).selectAll().execute();
+          for (const row of found) rows.push({ kind: spec.kind, row: row as CopiedRow["row"] });
+        }
+        return { rows, version };
+      },
+      { isolation: "repeatable read" },
+    );
     if (rows === null) this.copy.verified();
     else await this.copy.replace(rows, version);
   }
