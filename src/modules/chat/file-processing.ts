@@ -4,7 +4,7 @@ import type { JobContext } from "../../platform/jobs/jobs.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import { fileTextTask } from "./file-text-tasks.ts";
 import { ACCEPTED_TYPES } from "./file-types.ts";
-import { FILE_CHUNK_SOURCE, setFileStatus } from "./files.ts";
+import { FILE_CHUNK_SOURCE, forgetChunkVectors, setFileStatus } from "./files.ts";
 
 /** Chunks written per statement. */
 const INSERT_BATCH = 200;
@@ -43,12 +43,7 @@ export async function processFile(platform: Platform, context: JobContext): Prom
     const still = await trx.selectFrom("files").select("id").where("id", "=", file.id).forUpdate().executeTakeFirst();
     if (!still) return;
     // A retried job replaces what an earlier attempt wrote.
-    const old = await trx.selectFrom("file_chunks").select("id").where("file_id", "=", file.id).execute();
-    await platform.vectors.forget(
-      trx,
-      FILE_CHUNK_SOURCE,
-      old.map((c) => c.id),
-    );
+    await forgetChunkVectors(platform, trx, [file.id]);
     await trx.deleteFrom("file_chunks").where("file_id", "=", file.id).execute();
     for (let i = 0; i < read.chunks.length; i += INSERT_BATCH) {
       const batch = read.chunks.slice(i, i + INSERT_BATCH);

@@ -145,4 +145,31 @@ describe("chat files (embedded)", () => {
     const mine = await call("GET", `/v1/files/${res.body.file.id}`, { token: registered.body.accessToken });
     assert.equal(mine.status, 200);
   });
+
+  it("keeps the account's own copy when a claimed session brings the same bytes", async () => {
+    const email = `twice-${Date.now()}@example.com`;
+    const user = await call("POST", "/v1/auth/register", { body: { email, password: "correct horse battery staple" } });
+    const content = `The same notes, twice: ${email}.`;
+    const own = await upload({ filename: "own.txt", content }, user.body.accessToken);
+    await processed(own.body.file.id, user.body.accessToken);
+    const anon = (await call("POST", "/v1/auth/anonymous")).body.accessToken;
+    const visitor = await upload({ filename: "visitor.txt", content }, anon);
+    await processed(visitor.body.file.id, anon);
+    const login = await call("POST", "/v1/auth/login", {
+      token: anon,
+      body: { email, password: "correct horse battery staple" },
+    });
+    assert.equal(login.status, 200, JSON.stringify(login.body));
+    const files = await call("GET", "/v1/files", { token: login.body.accessToken });
+    assert.deepEqual(
+      files.body.items.map((f: { id: string }) => f.id),
+      [own.body.file.id],
+    );
+    const chunks = await platform.database.db
+      .selectFrom("file_chunks")
+      .select("id")
+      .where("file_id", "=", visitor.body.file.id)
+      .execute();
+    assert.equal(chunks.length, 0, "the session's copy went, chunks and all");
+  });
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
-import { sql } from "kysely";
+import { type Kysely, type SelectQueryBuilder, sql } from "kysely";
+import type { Tables } from "../../platform/database/tables.ts";
 import { transaction } from "../../platform/database/transaction.ts";
 import { errors } from "../../platform/errors/catalog.ts";
 import { ownerColumn } from "../../platform/identity/owner-scope.ts";
@@ -179,12 +180,7 @@ export function listFiles(
 export async function deleteFile(platform: Platform, principal: Principal, fileId: string): Promise<void> {
   const file = await getFile(platform, principal, fileId);
   await transaction(platform.database.db, async (trx) => {
-    const chunks = await trx.selectFrom("file_chunks").select("id").where("file_id", "=", file.id).execute();
-    await platform.vectors.forget(
-      trx,
-      FILE_CHUNK_SOURCE,
-      chunks.map((c) => c.id),
-    );
+    await forgetChunkVectors(platform, trx, [file.id]);
     await trx.deleteFrom("files").where("id", "=", file.id).execute();
   });
   await platform.blobs.delete(file.file_path);
@@ -192,6 +188,30 @@ export async function deleteFile(platform: Platform, principal: Principal, fileI
 
 /** The embedding source of file chunks (file-sources.ts registers it). */
 export const FILE_CHUNK_SOURCE = "chat.file_chunks";
+
+/**
+ * Forgets the vectors of some files' chunks, in the transaction that
+ * deletes or replaces those chunks (vectors name no file: there is no
+ * foreign key to cascade). `files` is their ids, or a query of them.
+ */
+export async function forgetChunkVectors(
+  platform: Platform,
+  trx: Kysely<Tables>,
+  files: readonly string[] | SelectQueryBuilder<Tables, "files", { id: string }>,
+): Promise<void> {
+  const ids = Array.isArray(files) ? (files as readonly string[]) : null;
+  if (ids?.length === 0) return;
+  const chunks = await trx
+    .selectFrom("file_chunks")
+    .select("id")
+    .where("file_id", "in", ids ?? (files as SelectQueryBuilder<Tables, "files", { id: string }>))
+    .execute();
+  await platform.vectors.forget(
+    trx,
+    FILE_CHUNK_SOURCE,
+    chunks.map((c) => c.id),
+  );
+}
 
 /** Marks a file's processing state; `failed` carries its reason. */
 export async function setFileStatus(

@@ -1,7 +1,7 @@
 import type { TransferContext } from "../../platform/identity/ownership-transfer.ts";
 import type { Platform } from "../../runtime/platform.ts";
 import { forgetChatCaches } from "./caches.ts";
-import { FILE_CHUNK_SOURCE } from "./files.ts";
+import { forgetChunkVectors } from "./files.ts";
 
 /**
  * An anonymous session's chats and files move to the account that claims
@@ -31,24 +31,8 @@ export async function transferChats(
         eb.selectFrom("files as f").select("f.content_sha256").where("f.user_id", "=", userId),
       ),
     );
-  const chunks = await trx.selectFrom("file_chunks").select("id").where("file_id", "in", doubles).execute();
-  await platform.vectors.forget(
-    trx,
-    FILE_CHUNK_SOURCE,
-    chunks.map((c) => c.id),
-  );
-  const mine = await trx
-    .deleteFrom("files")
-    .where("anonymous_session_id", "=", anonymousSessionId)
-    .where((eb) =>
-      eb(
-        "content_sha256",
-        "in",
-        eb.selectFrom("files as f").select("f.content_sha256").where("f.user_id", "=", userId),
-      ),
-    )
-    .returning("file_path")
-    .execute();
+  await forgetChunkVectors(platform, trx, doubles);
+  const mine = await trx.deleteFrom("files").where("id", "in", doubles).returning("file_path").execute();
   await trx
     .updateTable("files")
     .set({ user_id: userId, anonymous_session_id: null, organization_id: toOrganizationId })

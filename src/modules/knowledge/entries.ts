@@ -8,6 +8,7 @@ import type { Platform } from "../../runtime/platform.ts";
 import { entryCache, entryCacheKey, forgetEntries } from "./entry-cache.ts";
 import type { AnyKind } from "./kinds.ts";
 import { recordEntryChange } from "./knowledge-changes.ts";
+import { announceChange } from "./knowledge-copy.ts";
 
 /**
  * Rules, practices and templates, one service for all three (kinds.ts says
@@ -121,7 +122,8 @@ export async function createEntry<View>(
       await stored(platform, trx, spec, row, null);
       return spec.view(row);
     });
-    await forgetEntries(platform, spec, [made.id]);
+    // A new id has nothing cached to drop: only the local copies need to hear of it.
+    await announceChange(platform);
     return made;
   } catch (error) {
     if (sqlState(error) === "23505") throw errors.knowledgeKeyTaken(spec.kind, "key", key);
